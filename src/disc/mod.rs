@@ -1,0 +1,2 @@
+//! CD authoring: the Red Book layout in frames, CUE sheet, cdrdao TOC,
+//! CD-Text and the DDP 2.00 fileset.

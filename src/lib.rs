@@ -1,0 +1,20 @@
+//! glassmaster turns an album's final mixes into everything a release needs.
+//!
+//! Data flows one way, one folder per stage:
+//! [`manifest`] (the YAML release manifest, parsed then validated into a
+//! model) → [`audio`] (decoding every input format in blocks) →
+//! [`analysis`] (BS.1770 loudness, true peak and the consistency figures) →
+//! [`dsp`] (the mastering chain: EQ, compression, true-peak limiting, fades,
+//! resampling, dither) → [`disc`] (Red Book layout, CUE, TOC, CD-Text, DDP)
+//! and [`deliver`] (streaming bundles) → [`report`] (report.json and
+//! report.html). [`cli`] is the command line on top; it is the only place
+//! that prints.
+
+pub mod analysis;
+pub mod audio;
+pub mod cli;
+pub mod deliver;
+pub mod disc;
+pub mod dsp;
+pub mod manifest;
+pub mod report;
