@@ -1,0 +1,293 @@
+//! The checked release model. Nothing after [`super::validate`] sees the
+//! raw YAML: every value here has been typed, range-checked and resolved
+//! (paths against the manifest's folder, ISRCs generated, defaults filled).
+
+use std::path::PathBuf;
+
+use super::codes::{Isrc, Upc};
+use crate::audio::AudioInfo;
+
+/// A validated release manifest.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The manifest file as given on the command line.
+    pub path: PathBuf,
+    /// The folder every relative path in the manifest is resolved against.
+    pub base_dir: PathBuf,
+    pub release: Release,
+    pub mastering: Mastering,
+    pub tracks: Vec<Track>,
+    pub cd: Option<CdOptions>,
+    pub streaming: Vec<BundleSpec>,
+    pub report: ReportThresholds,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Release {
+    pub title: String,
+    pub artist: String,
+    pub upc: Option<Upc>,
+    pub label: Option<String>,
+    pub catalog_number: Option<String>,
+    /// ISO 8601 date, `YYYY-MM-DD`.
+    pub release_date: Option<String>,
+    pub genre: Option<String>,
+    /// ISO 639-1 code.
+    pub language: Option<String>,
+    pub copyright: Option<String>,
+    pub phonographic_copyright: Option<String>,
+    pub artwork: Option<PathBuf>,
+    pub explicit: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoudnessMode {
+    Album,
+    Track,
+    Off,
+}
+
+impl LoudnessMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoudnessMode::Album => "album",
+            LoudnessMode::Track => "track",
+            LoudnessMode::Off => "off",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Mastering {
+    pub loudness_mode: LoudnessMode,
+    pub target_lufs: f64,
+    pub true_peak_dbtp: f64,
+    /// The default chain; a track's own `chain` replaces it.
+    pub chain: Vec<Stage>,
+}
+
+impl Default for Mastering {
+    fn default() -> Self {
+        Mastering {
+            loudness_mode: LoudnessMode::Off,
+            target_lufs: DEFAULT_TARGET_LUFS,
+            true_peak_dbtp: DEFAULT_TRUE_PEAK_DBTP,
+            chain: Vec::new(),
+        }
+    }
+}
+
+pub const DEFAULT_TARGET_LUFS: f64 = -14.0;
+pub const DEFAULT_TRUE_PEAK_DBTP: f64 = -1.0;
+
+/// One stage of a mastering chain, as the manifest describes it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    Eq(Vec<EqBand>),
+    Compressor(Compressor),
+    Limiter(Limiter),
+    Gain { gain_db: f64 },
+    Stereo { width: f64 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EqKind {
+    Highpass,
+    Lowpass,
+    Lowshelf,
+    Highshelf,
+    Bell,
+    Notch,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EqBand {
+    pub kind: EqKind,
+    pub freq_hz: f64,
+    pub gain_db: f64,
+    /// `None`: the stage's default (0.707 for filters and shelves, 1.0 for
+    /// bells and notches).
+    pub q: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compressor {
+    pub threshold_db: f64,
+    pub ratio: f64,
+    pub attack_ms: f64,
+    pub release_ms: f64,
+    pub knee_db: f64,
+    pub makeup_db: f64,
+    /// 0 = channels independent, 1 = fully linked.
+    pub stereo_link: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limiter {
+    pub release_ms: f64,
+    pub lookahead_ms: f64,
+}
+
+impl Default for Limiter {
+    fn default() -> Self {
+        Limiter {
+            release_ms: 50.0,
+            lookahead_ms: 5.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FadeCurve {
+    Linear,
+    Log,
+    SCurve,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fade {
+    pub in_s: f64,
+    pub out_s: f64,
+    pub curve: FadeCurve,
+}
+
+#[derive(Debug, Clone)]
+pub struct Track {
+    /// 1-based position in the manifest.
+    pub number: u32,
+    /// The source as written in the manifest (relative to it).
+    pub file: PathBuf,
+    /// The source resolved against the manifest's folder.
+    pub path: PathBuf,
+    /// The source's header, read during validation.
+    pub info: Option<AudioInfo>,
+    pub title: String,
+    pub artist: String,
+    pub featuring: Vec<String>,
+    pub composer: Option<String>,
+    pub lyricist: Option<String>,
+    pub arranger: Option<String>,
+    pub producer: Option<String>,
+    pub version: Option<String>,
+    pub isrc: Option<Isrc>,
+    /// True when the ISRC came from the `isrc:` generator.
+    pub isrc_generated: bool,
+    pub explicit: bool,
+    pub gain_db: f64,
+    /// Seconds cut from the start of the source.
+    pub trim_start_s: f64,
+    /// Where the source ends, in seconds of the source; `None` = its end.
+    pub trim_end_s: Option<f64>,
+    pub fade: Option<Fade>,
+    /// Pause before this track in seconds (`None`: `cd.gap_s`).
+    pub pregap_s: Option<f64>,
+    pub segue: bool,
+    /// Extra index points (INDEX 02, 03, ...) in seconds from the track start.
+    pub indexes: Vec<f64>,
+    /// The track's own chain; `None` uses the default chain.
+    pub chain: Option<Vec<Stage>>,
+    pub lyrics: Option<String>,
+    pub disc: u32,
+}
+
+impl Track {
+    /// The stages this track is mastered with.
+    pub fn chain<'a>(&'a self, mastering: &'a Mastering) -> &'a [Stage] {
+        self.chain.as_deref().unwrap_or(&mastering.chain)
+    }
+
+    /// Seconds of audio this track has after trimming, when the source's
+    /// length is known.
+    pub fn duration_s(&self) -> Option<f64> {
+        let info = self.info.as_ref()?;
+        let total = info.frames? as f64 / f64::from(info.sample_rate);
+        let end = self.trim_end_s.unwrap_or(total).min(total);
+        Some((end - self.trim_start_s).max(0.0))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dither {
+    Tpdf,
+    Shaped,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CdFormat {
+    Ddp,
+    Cue,
+    Toc,
+}
+
+#[derive(Debug, Clone)]
+pub struct CdOptions {
+    pub gap_s: f64,
+    pub formats: Vec<CdFormat>,
+    pub cd_text: bool,
+    pub dither: Dither,
+    pub pre_emphasis: bool,
+    pub copy_permitted: bool,
+}
+
+pub const DEFAULT_GAP_S: f64 = 2.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AudioFormat {
+    Wav,
+    Flac,
+    Mp3,
+}
+
+/// One streaming bundle as the manifest asks for it: a profile name and
+/// the keys that override the profile.
+#[derive(Debug, Clone)]
+pub struct BundleSpec {
+    pub profile: String,
+    /// Folder under streaming/ (the profile's name unless `name` is given).
+    pub name: String,
+    pub format: Option<AudioFormat>,
+    pub sample_rate: Option<u32>,
+    pub bit_depth: Option<u16>,
+    pub naming: Option<String>,
+    pub bitrate_kbps: Option<u32>,
+    pub dither: Option<Dither>,
+    pub true_peak_dbtp: Option<f64>,
+}
+
+/// Thresholds of the consistency checks (`report:`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReportThresholds {
+    pub max_loudness_spread_lu: f64,
+    pub max_true_peak_dbtp: f64,
+    pub max_head_silence_s: f64,
+    pub max_tail_silence_s: f64,
+    /// A track whose PLR is further than this from the album's median.
+    pub max_plr_deviation_db: f64,
+    pub max_dc_offset_dbfs: f64,
+    /// Below this stereo correlation a track is flagged for mono playback.
+    pub min_correlation: f64,
+    pub max_clipped_samples: u64,
+    /// A track whose 1/3-octave balance is further than this (RMS over
+    /// bands) from the album's mean.
+    pub max_spectral_deviation_db: f64,
+}
+
+impl Default for ReportThresholds {
+    fn default() -> Self {
+        ReportThresholds {
+            max_loudness_spread_lu: 3.0,
+            max_true_peak_dbtp: -1.0,
+            max_head_silence_s: 2.0,
+            max_tail_silence_s: 10.0,
+            max_plr_deviation_db: 4.0,
+            max_dc_offset_dbfs: -40.0,
+            min_correlation: 0.0,
+            max_clipped_samples: 0,
+            max_spectral_deviation_db: 6.0,
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The manifest: golden diagnostics for broken manifests (one mistake each,
+//! exact message and place), a manifest with ten mistakes, YAML bombs, and
+//! a mutation run that must never panic.
+//!
+//! Set GLASSMASTER_BLESS=1 to rewrite the golden `.stderr` files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::{bin, scratch, write_wav_i16};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/manifests"
+    ))
+}
+
+/// The audio files the fixtures point at, generated into `dir/mixes`.
+fn make_mixes(dir: &Path) {
+    let mixes = dir.join("mixes");
+    std::fs::create_dir_all(&mixes).unwrap();
+    write_wav_i16(&mixes.join("a.wav"), 44_100, 2, 5.0, 440.0);
+    write_wav_i16(&mixes.join("b.wav"), 44_100, 2, 6.0, 330.0);
+    write_wav_i16(&mixes.join("short.wav"), 44_100, 2, 3.0, 220.0);
+    write_wav_i16(&mixes.join("surround.wav"), 48_000, 6, 1.0, 440.0);
+    // 8:10 at 8 kHz: ten of these make a disc past 79:57:74.
+    write_wav_i16(&mixes.join("long.wav"), 8_000, 1, 490.0, 200.0);
+    std::fs::write(mixes.join("notes.wav"), "these are my notes, not audio\n").unwrap();
+}
+
+fn check(dir: &Path, manifest: &str, extra: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .current_dir(dir)
+        .arg("check")
+        .arg(manifest)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn broken_manifests_match_their_golden_diagnostics() {
+    let dir = scratch("manifest-golden");
+    make_mixes(&dir);
+    let bless = std::env::var_os("GLASSMASTER_BLESS").is_some();
+    let mut names: Vec<PathBuf> = std::fs::read_dir(fixtures().join("bad"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 25, "only {} broken manifests", names.len());
+    let mut failures = Vec::new();
+    for yaml in &names {
+        let name = yaml.file_name().unwrap().to_str().unwrap();
+        std::fs::copy(yaml, dir.join(name)).unwrap();
+        let (code, stdout, stderr) = check(&dir, name, &[]);
+        assert!(!stderr.contains("panicked"), "{name} panicked:\n{stderr}");
+        assert_eq!(code, 1, "{name}: exit status {code}\n{stderr}");
+        assert!(stdout.is_empty(), "{name}: printed on stdout: {stdout}");
+        let golden = yaml.with_extension("stderr");
+        if bless {
+            std::fs::write(&golden, &stderr).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&golden).unwrap_or_else(|_| {
+            panic!(
+                "{}: no golden file (run with GLASSMASTER_BLESS=1)",
+                golden.display()
+            )
+        });
+        if want != stderr {
+            failures.push(format!("--- {name}: want\n{want}--- got\n{stderr}"));
+        }
+        // Every error names the manifest with a line and a column.
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("{name}:")) && first.contains(": error: "),
+            "{name}: {first}"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn ten_mistakes_are_all_reported_at_once() {
+    let dir = scratch("manifest-ten");
+    make_mixes(&dir);
+    std::fs::copy(
+        fixtures().join("bad/ten-mistakes.yaml"),
+        dir.join("album.yaml"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = check(&dir, "album.yaml", &["--json"]);
+    assert_eq!(code, 1, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    let diags = doc["diagnostics"].as_array().unwrap();
+    let errors: Vec<_> = diags.iter().filter(|d| d["severity"] == "error").collect();
+    assert_eq!(errors.len(), 10, "{diags:#?}");
+    let mut lines: Vec<u64> = errors.iter().map(|d| d["line"].as_u64().unwrap()).collect();
+    lines.dedup();
+    assert_eq!(
+        lines,
+        vec![1, 4, 7, 8, 12, 13, 14, 18, 19, 21],
+        "{diags:#?}"
+    );
+    for d in errors {
+        assert_eq!(d["file"], "album.yaml");
+        assert!(d["column"].as_u64().unwrap() >= 1);
+    }
+}
+
+#[test]
+fn a_good_manifest_passes() {
+    let dir = scratch("manifest-good");
+    make_mixes(&dir);
+    std::fs::copy(fixtures().join("good.yaml"), dir.join("album.yaml")).unwrap();
+    let (code, _stdout, stderr) = check(&dir, "album.yaml", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[test]
+fn yaml_bombs_and_huge_files_are_refused_quickly() {
+    let dir = scratch("manifest-bombs");
+    let mut bomb = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..10 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    std::fs::write(dir.join("bomb.yaml"), &bomb).unwrap();
+    let t = std::time::Instant::now();
+    let (code, _, stderr) = check(&dir, "bomb.yaml", &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(t.elapsed().as_secs() < 5);
+    assert!(stderr.starts_with("bomb.yaml:"), "{stderr}");
+    assert!(stderr.contains("budget"), "{stderr}");
+
+    let deep = format!(
+        "glassmaster: 1\nx: {}{}\n",
+        "[".repeat(5000),
+        "]".repeat(5000)
+    );
+    std::fs::write(dir.join("deep.yaml"), deep).unwrap();
+    let (code, _, stderr) = check(&dir, "deep.yaml", &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+
+    let huge = "# padding\n".repeat(200_000);
+    std::fs::write(dir.join("huge.yaml"), huge).unwrap();
+    let (code, _, stderr) = check(&dir, "huge.yaml", &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("largest accepted"), "{stderr}");
+
+    std::fs::write(
+        dir.join("latin1.yaml"),
+        b"glassmaster: 1\nrelease: { title: Caf\xe9 }\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = check(&dir, "latin1.yaml", &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.starts_with("latin1.yaml:2:"), "{stderr}");
+
+    let (code, _, stderr) = check(&dir, "nowhere.yaml", &[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("nowhere.yaml"), "{stderr}");
+}
+
+/// Deterministic mutations of a full manifest (bytes dropped, doubled,
+/// swapped, replaced by YAML punctuation) must give diagnostics, never a
+/// panic.
+#[test]
+fn mutated_manifests_never_panic() {
+    let dir = scratch("manifest-mutations");
+    make_mixes(&dir);
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/demo/album.yaml"
+    ))
+    .unwrap();
+    let probe = |p: &Path| glassmaster::audio::decode::probe(p);
+    let bytes = text.as_bytes();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let punct = b":-[]{}&*!|>'\"%@`#,? \n\t0";
+    for _ in 0..3000 {
+        let mut m = bytes.to_vec();
+        for _ in 0..(1 + next() % 4) {
+            let i = (next() as usize) % m.len();
+            match next() % 4 {
+                0 => {
+                    m.remove(i);
+                }
+                1 => m.insert(i, m[i]),
+                2 => m[i] = punct[(next() as usize) % punct.len()],
+                _ => {
+                    let j = (next() as usize) % m.len();
+                    m.swap(i, j);
+                }
+            }
+        }
+        let Ok(s) = String::from_utf8(m) else {
+            continue;
+        };
+        let path = dir.join("album.yaml");
+        let r = std::panic::catch_unwind(|| match glassmaster::manifest::raw::parse(&s) {
+            Ok(root) => {
+                let _ = glassmaster::manifest::validate::validate(&root, &path, &dir, &probe);
+            }
+            Err(e) => assert!(!e.message.is_empty()),
+        });
+        assert!(r.is_ok(), "panicked on:\n{s}");
+    }
+}
