@@ -283,7 +283,7 @@ mod tests {
     fn rejects_duplicate_keys_with_a_place() {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
         assert_eq!(err.pos.map(|p| p.line), Some(3), "{err:?}");
-        assert!(err.message.contains("uplicate"), "{}", err.message);
+        assert!(err.message.contains("given twice"), "{}", err.message);
     }
 
     #[test]
