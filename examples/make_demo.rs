@@ -160,6 +160,7 @@ fn write_flac(path: &Path, frames: &[[f64; 2]], rate: u32, bits: u32) {
     std::fs::write(path, sink.as_slice()).expect("write flac");
 }
 
+#[allow(dead_code)] // the tests include this file for `write_demo` only
 fn main() {
     let out = std::env::args()
         .nth(1)
@@ -167,7 +168,13 @@ fn main() {
         .unwrap_or_else(|| {
             PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/mixes"))
         });
-    std::fs::create_dir_all(&out).expect("create output folder");
+    write_demo(&out);
+    println!("demo mixes written to {}", out.display());
+}
+
+/// Writes the three demo mixes into `out`.
+pub fn write_demo(out: &Path) {
+    std::fs::create_dir_all(out).expect("create output folder");
     let mut rng = Rng(0x676c_6173_736d_6173);
     write_wav(&out.join("01 Intro.wav"), &intro(44_100.0, 4.6), 44_100, 1);
     write_flac(
@@ -182,5 +189,4 @@ fn main() {
         44_100,
         16,
     );
-    println!("demo mixes written to {}", out.display());
 }

@@ -1,0 +1,126 @@
+//! `glassmaster init` and the demo album's sources.
+
+use std::process::Command;
+
+use crate::util::{bin, scratch, write_wav_i16};
+
+#[path = "../examples/make_demo.rs"]
+mod make_demo;
+
+#[test]
+fn demo_mixes_are_what_the_generator_makes() {
+    let dir = scratch("demo-regenerated");
+    make_demo::write_demo(&dir);
+    let committed =
+        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/mixes"));
+    let mut total = 0;
+    for name in ["01 Intro.wav", "02 Night Drive.flac", "03 Outro.flac"] {
+        let a = std::fs::read(committed.join(name)).unwrap();
+        let b = std::fs::read(dir.join(name)).unwrap();
+        assert!(
+            a == b,
+            "{name}: the committed file is not what examples/make_demo.rs makes"
+        );
+        total += a.len();
+    }
+    assert!(
+        total <= 2 << 20,
+        "the demo mixes take {total} bytes, over 2 MiB"
+    );
+}
+
+#[test]
+fn init_writes_a_manifest_that_checks() {
+    let dir = scratch("init-folder");
+    let mixes = dir.join("mixes");
+    std::fs::create_dir_all(&mixes).unwrap();
+    write_wav_i16(&mixes.join("02 - Night_Drive.wav"), 44_100, 2, 5.0, 330.0);
+    write_wav_i16(&mixes.join("01 Intro.wav"), 48_000, 1, 4.5, 440.0);
+    std::fs::write(mixes.join("notes.txt"), "not audio").unwrap();
+    let out = Command::new(bin()).arg("init").arg(&dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = std::fs::read_to_string(dir.join("album.yaml")).unwrap();
+    let intro = yaml.find("title: \"Intro\"").expect(&yaml);
+    let drive = yaml.find("title: \"Night Drive\"").expect(&yaml);
+    assert!(intro < drive, "tracks out of order:\n{yaml}");
+    assert!(yaml.contains("file: \"mixes/01 Intro.wav\""), "{yaml}");
+    assert!(!yaml.contains("notes.txt"));
+
+    let check = Command::new(bin())
+        .arg("check")
+        .arg(dir.join("album.yaml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "{stderr}");
+
+    // A second init refuses to replace the manifest without --force.
+    let again = Command::new(bin()).arg("init").arg(&dir).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    let forced = Command::new(bin())
+        .args(["init", "--force"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(forced.status.success());
+}
+
+#[test]
+fn init_takes_titles_from_tags() {
+    use lofty::config::WriteOptions;
+    use lofty::file::TaggedFileExt;
+    use lofty::tag::{Accessor, Tag, TagExt, TagType};
+
+    let dir = scratch("init-tags");
+    make_demo::write_demo(&dir);
+    for name in ["02 Night Drive.flac", "03 Outro.flac"] {
+        let path = dir.join(name);
+        let mut tag = Tag::new(TagType::VorbisComments);
+        tag.set_title(format!("Tagged {}", &name[3..name.len() - 5]));
+        tag.set_artist("Tag Artist".into());
+        tag.set_album("Tag Album".into());
+        tag.save_to_path(&path, WriteOptions::default()).unwrap();
+        let back = lofty::read_from_path(&path).unwrap();
+        assert!(back.primary_tag().is_some());
+    }
+    let out = Command::new(bin()).arg("init").arg(&dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = std::fs::read_to_string(dir.join("album.yaml")).unwrap();
+    assert!(yaml.contains("title: \"Tagged Night Drive\""), "{yaml}");
+    assert!(yaml.contains("title: \"Tagged Outro\""), "{yaml}");
+    assert!(yaml.contains("title: \"Intro\""), "{yaml}");
+    assert!(yaml.contains("title: \"Tag Album\""), "{yaml}");
+    assert!(yaml.contains("artist: \"Tag Artist\""), "{yaml}");
+}
+
+#[test]
+fn init_errors_name_the_folder() {
+    let dir = scratch("init-empty");
+    let out = Command::new(bin()).arg("init").arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no audio files found") && stderr.contains("init-empty"),
+        "{stderr}"
+    );
+    let out = Command::new(bin())
+        .arg("init")
+        .arg(dir.join("nope"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let out = Command::new(bin())
+        .args(["init", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
