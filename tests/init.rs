@@ -124,3 +124,59 @@ fn init_errors_name_the_folder() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn init_from_cue() {
+    let dir = scratch("init-from-cue");
+    // 30 s image: track 1 from 0 s, a 2 s pause, track 2 at 12 s with
+    // INDEX 02, track 3 a segue at 22 s.
+    write_wav_i16(&dir.join("image.wav"), 44_100, 2, 30.0, 440.0);
+    let sheet = "CATALOG 5012345678900\r\nPERFORMER \"The Band\"\r\nTITLE \"Imported\"\r\n\
+FILE \"image.wav\" WAVE\r\n  TRACK 01 AUDIO\r\n    TITLE \"One\"\r\n    ISRC GBABC2600001\r\n\
+    INDEX 01 00:00:00\r\n  TRACK 02 AUDIO\r\n    TITLE \"Two\"\r\n    PERFORMER \"Guest\"\r\n\
+    FLAGS DCP\r\n    INDEX 00 00:10:00\r\n    INDEX 01 00:12:00\r\n    INDEX 02 00:15:30\r\n\
+  TRACK 03 AUDIO\r\n    TITLE \"Three\"\r\n    INDEX 01 00:22:00\r\n";
+    std::fs::write(dir.join("image.cue"), sheet).unwrap();
+    let out = Command::new(bin())
+        .current_dir(&dir)
+        .args(["init", "--from-cue", "image.cue"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !cfg!(feature = "libcue") {
+        eprintln!("SKIP init_from_cue: built without the `libcue` feature");
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr.contains("libcue") && stderr.contains("image.cue"),
+            "{stderr}"
+        );
+        return;
+    }
+    assert!(out.status.success(), "{stderr}");
+    let yaml = std::fs::read_to_string(dir.join("album.yaml")).unwrap();
+    for want in [
+        "title: \"Imported\"",
+        "artist: \"The Band\"",
+        "upc: \"5012345678900\"",
+        "isrc: \"GBABC2600001\"",
+        "trim: { start: \"00:00:00\", end: \"00:10:00\" }",
+        "trim: { start: \"00:12:00\", end: \"00:22:00\" }",
+        "indexes: [\"00:03:30\"]",
+        "artist: \"Guest\"",
+        "trim: { start: \"00:22:00\" }",
+        "segue: true",
+        "copy_permitted: true",
+    ] {
+        assert!(yaml.contains(want), "missing {want}:\n{yaml}");
+    }
+    let check = Command::new(bin())
+        .current_dir(&dir)
+        .args(["check", "album.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}

@@ -7,6 +7,8 @@
 //! line itself is wrong.
 
 mod check;
+#[cfg(feature = "libcue")]
+mod cue_import;
 mod init;
 mod progress;
 

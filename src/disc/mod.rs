@@ -1,2 +1,5 @@
 //! CD authoring: the Red Book layout in frames, CUE sheet, cdrdao TOC,
 //! CD-Text and the DDP 2.00 fileset.
+
+#[cfg(feature = "libcue")]
+pub mod libcue;
