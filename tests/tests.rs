@@ -2,4 +2,5 @@
 //! (signal generators, the binary's path, tool detection) are in `util`.
 
 mod cdtext;
+mod ddp;
 mod util;

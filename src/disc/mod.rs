@@ -2,3 +2,4 @@
 //! CD-Text and the DDP 2.00 fileset.
 
 pub mod cdtext;
+pub mod ddp;

@@ -276,7 +276,7 @@ impl CdText {
 }
 
 /// Everything that can be wrong with CD-Text in or out.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum CdTextError {
     #[error("{what} {text:?} has the character {ch:?}, which {charset} cannot hold")]
     Unencodable {

@@ -1,0 +1,397 @@
+//! DDP 2.00 audio filesets: read, verify, extract to WAV + CUE, write.
+//!
+//! [`DdpFileset::open`] reads DDPID, the DDPMS map, the PQ descriptor named
+//! in the map (`PQDESCR`, `SD` or any other name), the CD-Text packs and
+//! every checksum list beside them. It does not need the image itself:
+//! [`DdpFileset::verify`] checks it (size against the map and the PQ
+//! lead-out, MD5/CRC-32 against the lists) and [`DdpFileset::extract`]
+//! copies it into a WAV file with a CUE sheet. [`write`] produces the
+//! fileset around an `IMAGE.DAT` the caller has streamed.
+//!
+//! Every fault is a [`DdpError`] naming the file and the field.
+
+mod checksum;
+mod extract;
+mod fields;
+mod pq;
+mod verify;
+pub mod write;
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::disc::cdtext::{self, CdText, CdTextError};
+
+pub use checksum::{crc32, hash_file, ChecksumEntry, Crc32, Expected, FileHashes};
+pub use extract::{cue_sheet, wav_header, Extracted};
+pub use fields::{DdpId, MapPacket};
+pub use pq::{format_atime, parse_pq, PqEntry, PqTrack};
+pub use verify::{Check, VerifyReport};
+pub use write::{
+    write_fileset, write_fileset_with_md5, DiscLayout, LayoutTrack, WriteOptions, Written,
+};
+
+/// Bytes in one CD-DA sector (1/75 s of 16-bit stereo at 44.1 kHz).
+pub const SECTOR_BYTES: u64 = 2352;
+
+/// Everything that can be wrong with a DDP fileset.
+#[derive(Debug, Error)]
+pub enum DdpError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {field} {value:?} {problem}")]
+    Field {
+        file: String,
+        field: &'static str,
+        value: String,
+        problem: String,
+    },
+    #[error("{file}: {len} bytes, expected {expected}")]
+    Length {
+        file: String,
+        len: u64,
+        expected: String,
+    },
+    #[error("DDPMS has no {what} packet")]
+    MissingPacket { what: &'static str },
+    #[error("{name} (named in {by}) is not in {}", dir.display())]
+    MissingFile {
+        name: String,
+        by: &'static str,
+        dir: PathBuf,
+    },
+    #[error("{file}: {source}")]
+    CdText { file: String, source: CdTextError },
+    #[error("{file}: {message}")]
+    Pq { file: String, message: String },
+    #[error("disc layout: {0}")]
+    Layout(String),
+    #[error("{} already exists; extract writes into a new or empty folder", path.display())]
+    Exists { path: PathBuf },
+}
+
+impl DdpError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> DdpError {
+        DdpError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    pub(crate) fn field(file: &str, field: &'static str, value: &str, problem: &str) -> DdpError {
+        DdpError::Field {
+            file: file.to_string(),
+            field,
+            value: value.to_string(),
+            problem: problem.to_string(),
+        }
+    }
+}
+
+/// Q-channel control flags of a track (and the SCMS flag DDP carries
+/// beside them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Control {
+    pub pre_emphasis: bool,
+    pub copy_permitted: bool,
+    pub data: bool,
+    pub four_channel: bool,
+    /// Serial copy management: copy permitted once (C1 "xS").
+    pub scms: bool,
+}
+
+impl Control {
+    pub fn from_nibble(n: u8, scms: bool) -> Control {
+        Control {
+            pre_emphasis: n & 1 != 0,
+            copy_permitted: n & 2 != 0,
+            data: n & 4 != 0,
+            four_channel: n & 8 != 0,
+            scms,
+        }
+    }
+    pub fn nibble(self) -> u8 {
+        u8::from(self.pre_emphasis)
+            | u8::from(self.copy_permitted) << 1
+            | u8::from(self.data) << 2
+            | u8::from(self.four_channel) << 3
+    }
+}
+
+/// An index point: number and absolute frame from 00:00:00.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    pub number: u8,
+    pub frame: u32,
+}
+
+/// A track as the PQ descriptor gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DdpTrack {
+    pub number: u8,
+    /// Index 00 (pregap) first when there is one, then 01, 02, ...
+    pub indexes: Vec<Index>,
+    pub isrc: Option<String>,
+    pub control: Control,
+}
+
+impl DdpTrack {
+    /// Frame of index 01 (where the track starts).
+    pub fn start(&self) -> Option<u32> {
+        self.indexes.iter().find(|i| i.number == 1).map(|i| i.frame)
+    }
+}
+
+/// A DDP 2.00 fileset, read.
+#[derive(Debug, Clone)]
+pub struct DdpFileset {
+    dir: PathBuf,
+    pub id: DdpId,
+    pub map: Vec<MapPacket>,
+    pub pq: Vec<PqEntry>,
+    pq_file: String,
+    tracks: Vec<DdpTrack>,
+    lead_out: u32,
+    cdtext: Option<CdText>,
+    cdtext_file: Option<String>,
+    cdtext_error: Option<CdTextError>,
+    image_name: String,
+    image_sectors: u64,
+    checksums: Vec<ChecksumEntry>,
+}
+
+/// The file `name` in `dir`, matched without regard to case when the exact
+/// name is not there (filesets copied through other systems).
+pub(crate) fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    let exact = dir.join(name);
+    if exact.is_file() {
+        return Some(exact);
+    }
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.is_file()
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+}
+
+fn read(dir: &Path, name: &str, by: &'static str) -> Result<Vec<u8>, DdpError> {
+    let path = find_file(dir, name).ok_or_else(|| DdpError::MissingFile {
+        name: name.to_string(),
+        by,
+        dir: dir.to_path_buf(),
+    })?;
+    std::fs::read(&path).map_err(|e| DdpError::io(&path, e))
+}
+
+impl DdpFileset {
+    /// Reads the fileset in `dir` (the image is only looked at by
+    /// [`verify`](Self::verify) and [`extract`](Self::extract)).
+    pub fn open(dir: impl AsRef<Path>) -> Result<DdpFileset, DdpError> {
+        let dir = dir.as_ref().to_path_buf();
+        let id = fields::parse_ddpid(&read(&dir, "DDPID", "the DDP standard")?)?;
+        let map = fields::parse_ddpms(&read(&dir, "DDPMS", "the DDP standard")?)?;
+        let audio = map
+            .iter()
+            .find(|p| p.stream_type == "D0")
+            .ok_or(DdpError::MissingPacket {
+                what: "main data (D0)",
+            })?;
+        if !audio.cd_mode.is_empty() && audio.cd_mode != "DA" {
+            return Err(DdpError::field(
+                "DDPMS",
+                "CDM",
+                &audio.cd_mode,
+                "is not \"DA\" (audio)",
+            ));
+        }
+        let image_name = audio.file_name.clone();
+        let image_sectors = audio
+            .length
+            .ok_or_else(|| DdpError::field("DDPMS", "DSL", "", "of the D0 packet is blank"))?;
+        let is_pq = |p: &&MapPacket| {
+            p.stream_type == "S0"
+                && (p.subcode.starts_with("PQ") || p.file_name.eq_ignore_ascii_case("PQDESCR"))
+        };
+        let pq_packet = map.iter().find(is_pq).ok_or(DdpError::MissingPacket {
+            what: "PQ descriptor (S0 \"PQ DESCR\")",
+        })?;
+        let pq_file = pq_packet.file_name.clone();
+        let pq = parse_pq(&pq_file, &read(&dir, &pq_file, "DDPMS")?)?;
+        let (tracks, lead_out) = tracks_from_pq(&pq_file, &pq)?;
+        let mut set = DdpFileset {
+            dir,
+            id,
+            pq,
+            pq_file,
+            tracks,
+            lead_out,
+            cdtext: None,
+            cdtext_file: None,
+            cdtext_error: None,
+            image_name,
+            image_sectors,
+            checksums: Vec::new(),
+            map: Vec::new(),
+        };
+        if let Some(p) = map
+            .iter()
+            .find(|p| p.stream_type == "S0" && p.subcode == "CDTEXT")
+        {
+            let bytes = read(&set.dir, &p.file_name, "DDPMS")?;
+            set.cdtext_file = Some(p.file_name.clone());
+            match cdtext::decode(&bytes) {
+                Ok(t) => set.cdtext = Some(t),
+                Err(e) => set.cdtext_error = Some(e),
+            }
+        }
+        set.map = map;
+        set.checksums = read_checksum_lists(&set.dir)?;
+        Ok(set)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+    pub fn tracks(&self) -> &[DdpTrack] {
+        &self.tracks
+    }
+    /// UPC/EAN from DDPID, else from the PQ descriptor.
+    pub fn upc(&self) -> Option<&str> {
+        self.id
+            .upc
+            .as_deref()
+            .or_else(|| self.pq.iter().find_map(|e| e.upc.as_deref()))
+    }
+    /// The CD-Text, when the fileset has one that decodes.
+    pub fn cdtext(&self) -> Option<&CdText> {
+        self.cdtext.as_ref()
+    }
+    /// Why the fileset's CD-Text file did not decode.
+    pub fn cdtext_error(&self) -> Option<&CdTextError> {
+        self.cdtext_error.as_ref()
+    }
+    pub fn cdtext_file(&self) -> Option<&str> {
+        self.cdtext_file.as_deref()
+    }
+    pub fn pq_file(&self) -> &str {
+        &self.pq_file
+    }
+    /// Where the image should be (it may be missing).
+    pub fn image_path(&self) -> PathBuf {
+        find_file(&self.dir, &self.image_name).unwrap_or_else(|| self.dir.join(&self.image_name))
+    }
+    /// Sectors of the image, as the map states them (DSL of the D0 packet).
+    pub fn image_sectors(&self) -> u64 {
+        self.image_sectors
+    }
+    /// Frame of the lead-out from the PQ descriptor.
+    pub fn lead_out(&self) -> u32 {
+        self.lead_out
+    }
+    /// Entries of every checksum list found beside the fileset.
+    pub fn checksums(&self) -> &[ChecksumEntry] {
+        &self.checksums
+    }
+    pub fn verify(&self) -> Result<VerifyReport, DdpError> {
+        verify::verify(self)
+    }
+    /// Writes `album.wav` and `album.cue` into `out_dir`.
+    pub fn extract(&self, out_dir: impl AsRef<Path>) -> Result<Extracted, DdpError> {
+        extract::extract(self, out_dir.as_ref())
+    }
+}
+
+fn read_checksum_lists(dir: &Path) -> Result<Vec<ChecksumEntry>, DdpError> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| DdpError::io(dir, e))?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter(|n| checksum::is_checksum_list(n))
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for n in names {
+        let path = dir.join(&n);
+        let bytes = std::fs::read(&path).map_err(|e| DdpError::io(&path, e))?;
+        let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+        out.extend(checksum::parse_list(&n, &text)?);
+    }
+    Ok(out)
+}
+
+/// Tracks and the lead-out frame from the PQ entries.
+fn tracks_from_pq(file: &str, pq: &[PqEntry]) -> Result<(Vec<DdpTrack>, u32), DdpError> {
+    let err = |message: String| DdpError::Pq {
+        file: file.to_string(),
+        message,
+    };
+    let mut tracks: Vec<DdpTrack> = Vec::new();
+    let mut lead_out = None;
+    for e in pq {
+        match e.track {
+            PqTrack::LeadIn => {}
+            PqTrack::LeadOut => {
+                lead_out.get_or_insert(e.frame);
+            }
+            PqTrack::Track(n) => {
+                if lead_out.is_some() {
+                    return Err(err(format!("track {n} entry after the lead-out")));
+                }
+                match tracks.last_mut() {
+                    Some(t) if t.number == n => {
+                        if t.indexes.last().is_some_and(|i| i.number >= e.index) {
+                            return Err(err(format!(
+                                "track {n}: index {:02} out of order",
+                                e.index
+                            )));
+                        }
+                        t.indexes.push(Index {
+                            number: e.index,
+                            frame: e.frame,
+                        });
+                        if t.isrc.is_none() {
+                            t.isrc = e.isrc.clone();
+                        }
+                        if e.index == 1 {
+                            t.control = e.control;
+                        }
+                    }
+                    last => {
+                        if let Some(l) = last {
+                            if n != l.number + 1 {
+                                return Err(err(format!("track {n} follows track {}", l.number)));
+                            }
+                        }
+                        tracks.push(DdpTrack {
+                            number: n,
+                            indexes: vec![Index {
+                                number: e.index,
+                                frame: e.frame,
+                            }],
+                            isrc: e.isrc.clone(),
+                            control: e.control,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    if tracks.is_empty() {
+        return Err(err("no track entries".into()));
+    }
+    for t in &tracks {
+        if t.start().is_none() {
+            return Err(err(format!("track {} has no index 01", t.number)));
+        }
+    }
+    let lead_out = lead_out.ok_or_else(|| err("no lead-out (AA) entry".into()))?;
+    Ok((tracks, lead_out))
+}
