@@ -138,6 +138,26 @@ fn ddpinfo_pq(text: &str) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
+/// CD TEXT INFORMATION rows of a ddpinfo dump, rebuilt as 18-byte packs.
+fn ddpinfo_cdtext(text: &str) -> Vec<Vec<u8>> {
+    let start = text.find("CD TEXT INFORMATION").map_or(text.len(), |i| i);
+    text[start..]
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<&str>>())
+        .filter(|t| t.len() >= 21 && t[0].len() == 2 && u8::from_str_radix(t[0], 16).is_ok())
+        .map(|t| {
+            let hex = |s: &str| u8::from_str_radix(s, 16).unwrap();
+            let dec = |s: &str| s.parse::<u8>().unwrap();
+            let cp = dec(t[6]) | (dec(t[5]) << 4) | (dec(t[4]) << 7);
+            let mut p = vec![hex(t[0]), dec(t[2]), hex(t[3]), cp];
+            p.extend(t[7..19].iter().map(|s| hex(s)));
+            let crc = u16::from_str_radix(t[t.len() - 1], 16).unwrap();
+            p.extend(crc.to_be_bytes());
+            p
+        })
+        .collect()
+}
+
 #[test]
 fn cue2ddp_filesets_read_verify_and_extract() {
     let names = experiments();
@@ -224,6 +244,16 @@ fn cue2ddp_filesets_read_verify_and_extract() {
                     (&tk, &format!("{:02}", e.index), e.frame, &c1),
                     "{name}"
                 );
+            }
+            // ddpinfo's CD TEXT INFORMATION rows: type, T# (decimal), S#
+            // (hex), Cp (decimal), 12 bytes, CRC, against the file.
+            let rows = ddpinfo_cdtext(&info);
+            if let Some(file) = set.cdtext_file() {
+                let bytes = std::fs::read(dir.join(file)).unwrap();
+                assert_eq!(rows.len() * 18, bytes.len(), "{name}");
+                for (row, pack) in rows.iter().zip(bytes.chunks(18)) {
+                    assert_eq!(&row[..], &pack[..], "{name}");
+                }
             }
             let dsl = info.lines().find(|l| l.starts_with("DSL:")).unwrap();
             let first_dsl: u64 = dsl.split('\'').nth(1).unwrap().trim().parse().unwrap();
@@ -766,4 +796,75 @@ fn orig_bytes<'a>(f: &str, ddpid: &'a [u8], ddpms: &'a [u8], sd: &'a [u8]) -> &'
         "DDPMS" => ddpms,
         _ => sd,
     }
+}
+
+/// The HOFA/Sonoris dialect: zero-padded numbers, `PQDESCR` as the file
+/// name, SCR "0", hours written as "00" and the UPC on every PQ entry.
+#[test]
+fn zero_padded_dialect_reads_the_same() {
+    let Some((_, dir)) = prepared("025-embed-cue-full", "zeros") else {
+        return;
+    };
+    let plain = DdpFileset::open(&dir).unwrap();
+    let mut ms = std::fs::read(dir.join("DDPMS")).unwrap();
+    for rec in ms.chunks_mut(128) {
+        for (at, len) in [(14, 8), (46, 4), (71, 3)] {
+            let field = &mut rec[at..at + len];
+            if field.iter().any(|b| b.is_ascii_digit()) {
+                field
+                    .iter_mut()
+                    .filter(|b| **b == b' ')
+                    .for_each(|b| *b = b'0');
+            }
+        }
+        if &rec[74..76] == b"SD" {
+            rec[74..81].copy_from_slice(b"PQDESCR");
+        }
+        if rec[41] == b'1' {
+            rec[41] = b'0';
+        }
+    }
+    let mut pq = std::fs::read(dir.join("SD")).unwrap();
+    for e in pq.chunks_mut(64) {
+        e[8..10].copy_from_slice(b"00");
+        e[32..45].copy_from_slice(b"0123456789012");
+    }
+    std::fs::remove_file(dir.join("SD")).unwrap();
+    std::fs::write(dir.join("PQDESCR"), &pq).unwrap();
+    std::fs::write(dir.join("DDPMS"), &ms).unwrap();
+    for f in ["CHECKSUM.MD5", "CHECKSUM.TXT"] {
+        std::fs::remove_file(dir.join(f)).unwrap();
+    }
+    let z = DdpFileset::open(&dir).unwrap();
+    assert_eq!(z.pq_file(), "PQDESCR");
+    assert_eq!(z.map[2].length, Some(1650));
+    assert_eq!(z.map[2].pre2, Some(150));
+    assert_eq!(z.tracks(), plain.tracks());
+    assert_eq!((z.upc(), z.lead_out()), (plain.upc(), plain.lead_out()));
+    assert_eq!(z.cdtext(), plain.cdtext());
+    assert!(z.verify().unwrap().ok());
+}
+
+/// A CD-Text pack with a bad CRC: the text still reads, verify fails.
+#[test]
+fn bad_cdtext_crc_fails_verify_but_reads() {
+    let Some((_, dir)) = prepared("011-cdtext-cue", "badcrc") else {
+        return;
+    };
+    let path = dir.join("CDTEXT.BIN");
+    let mut b = std::fs::read(&path).unwrap();
+    b[18 + 17] ^= 0xFF;
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, &b).unwrap();
+    let set = DdpFileset::open(&dir).unwrap();
+    assert_eq!(set.cdtext_report().unwrap().bad_crc, vec![1]);
+    let b = &set.cdtext().unwrap().blocks[0];
+    assert_eq!(
+        b.track(1).unwrap().text(TextField::Title),
+        Some("Track One")
+    );
+    let r = set.verify().unwrap();
+    let fails: Vec<_> = r.failures().collect();
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert!(fails[0].what == "CD-Text" && fails[0].detail.contains("bad CRC in packs [1]"));
 }

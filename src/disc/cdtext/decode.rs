@@ -187,6 +187,19 @@ fn decode_block(
             ),
         });
     }
+    for p in packs {
+        let text_type = matches!(p[0], 0x80..=0x87 | 0x8D | 0x8E);
+        if text_type && p[1] != 0 && !(first..=last).contains(&p[1]) {
+            ctx.fault(CdTextError::BadBlock {
+                block: b,
+                message: format!(
+                    "a {} pack names track {}, outside tracks {first}..{last} of the size information",
+                    pack_type_name(p[0]),
+                    p[1]
+                ),
+            })?;
+        }
+    }
     let mut counts = [0u32; 16];
     for p in packs {
         counts[usize::from(p[0] - 0x80)] += 1;

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::disc::cdtext::{self, CdText, CdTextError};
+use crate::disc::cdtext::{self, CdText, CdTextError, DecodeReport};
 
 pub use checksum::{crc32, hash_file, ChecksumEntry, Crc32, Expected, FileHashes};
 pub use extract::{cue_sheet, wav_header, Extracted};
@@ -158,6 +158,7 @@ pub struct DdpFileset {
     cdtext: Option<CdText>,
     cdtext_file: Option<String>,
     cdtext_error: Option<CdTextError>,
+    cdtext_report: Option<DecodeReport>,
     image_name: String,
     image_sectors: u64,
     checksums: Vec<ChecksumEntry>,
@@ -236,6 +237,7 @@ impl DdpFileset {
             cdtext: None,
             cdtext_file: None,
             cdtext_error: None,
+            cdtext_report: None,
             image_name,
             image_sectors,
             checksums: Vec::new(),
@@ -247,8 +249,13 @@ impl DdpFileset {
         {
             let bytes = read(&set.dir, &p.file_name, "DDPMS")?;
             set.cdtext_file = Some(p.file_name.clone());
-            match cdtext::decode(&bytes) {
-                Ok(t) => set.cdtext = Some(t),
+            // Lenient: a bad pack CRC still leaves the text readable;
+            // verify() reports it.
+            match cdtext::decode_with_report(&bytes) {
+                Ok(d) => {
+                    set.cdtext = Some(d.cdtext);
+                    set.cdtext_report = Some(d.report);
+                }
                 Err(e) => set.cdtext_error = Some(e),
             }
         }
@@ -273,6 +280,11 @@ impl DdpFileset {
     /// The CD-Text, when the fileset has one that decodes.
     pub fn cdtext(&self) -> Option<&CdText> {
         self.cdtext.as_ref()
+    }
+    /// What the CD-Text decoder let pass (bad CRCs, size-information
+    /// disagreements), when the file decoded.
+    pub fn cdtext_report(&self) -> Option<&DecodeReport> {
+        self.cdtext_report.as_ref()
     }
     /// Why the fileset's CD-Text file did not decode.
     pub fn cdtext_error(&self) -> Option<&CdTextError> {

@@ -190,11 +190,22 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
     if let Some(file) = set.cdtext_file() {
         match set.cdtext_error() {
             Some(e) => r.push("CD-Text", false, format!("{file}: {e}")),
-            None => r.push(
-                "CD-Text",
-                true,
-                format!("{file}: CRCs and size information agree"),
-            ),
+            None => {
+                let rep = set.cdtext_report().cloned().unwrap_or_default();
+                let mut faults = rep.warnings.clone();
+                if !rep.bad_crc.is_empty() {
+                    faults.insert(0, format!("bad CRC in packs {:?}", rep.bad_crc));
+                }
+                if faults.is_empty() {
+                    r.push(
+                        "CD-Text",
+                        true,
+                        format!("{file}: CRCs and size information agree"),
+                    );
+                } else {
+                    r.push("CD-Text", false, format!("{file}: {}", faults.join("; ")));
+                }
+            }
         }
     }
     if let (Some(a), Some(b)) = (
