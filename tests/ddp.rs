@@ -252,7 +252,7 @@ fn cue2ddp_filesets_read_verify_and_extract() {
                 let bytes = std::fs::read(dir.join(file)).unwrap();
                 assert_eq!(rows.len() * 18, bytes.len(), "{name}");
                 for (row, pack) in rows.iter().zip(bytes.chunks(18)) {
-                    assert_eq!(&row[..], &pack[..], "{name}");
+                    assert_eq!(&row[..], pack, "{name}");
                 }
             }
             let dsl = info.lines().find(|l| l.starts_with("DSL:")).unwrap();
