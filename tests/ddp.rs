@@ -868,3 +868,69 @@ fn bad_cdtext_crc_fails_verify_but_reads() {
     assert_eq!(fails.len(), 1, "{fails:?}");
     assert!(fails[0].what == "CD-Text" && fails[0].detail.contains("bad CRC in packs [1]"));
 }
+
+/// Compares `got` with the golden file, or rewrites it with
+/// GLASSMASTER_BLESS=1.
+fn golden(rel: &str, got: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel);
+    if std::env::var_os("GLASSMASTER_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{}: no golden file (run with GLASSMASTER_BLESS=1)",
+            path.display()
+        )
+    });
+    assert_eq!(got, want, "{}", path.display());
+}
+
+/// The extracted CUE sheets of cue2ddp's fullest sets, as golden files.
+#[test]
+fn extracted_cue_sheets_match_golden() {
+    for name in [
+        "025-embed-cue-full",
+        "014-three-tracks",
+        "011-cdtext-cue",
+        "010-flag-scms",
+    ] {
+        let Some((_, dir)) = prepared(name, "golden") else {
+            return;
+        };
+        let set = DdpFileset::open(&dir).unwrap();
+        let x = set.extract(dir.join("out")).unwrap();
+        let cue = std::fs::read_to_string(&x.cue).unwrap();
+        assert_eq!(cue, glassmaster::disc::ddp::cue_sheet(&set));
+        golden(&format!("ddp/{name}.album.cue"), &cue);
+    }
+}
+
+/// A checksum list that does not parse: the fileset opens, verify fails
+/// and names the list and line.
+#[test]
+fn unreadable_checksum_list_fails_verify() {
+    let Some((_, dir)) = prepared("021-cdtext-missing-field", "badlist") else {
+        return;
+    };
+    std::fs::write(dir.join("EXTRA.md5"), "not a checksum line\n").unwrap();
+    let set = DdpFileset::open(&dir).unwrap();
+    assert_eq!(set.checksum_errors().len(), 1);
+    let r = set.verify().unwrap();
+    let fails: Vec<_> = r.failures().collect();
+    assert_eq!(fails.len(), 1, "{fails:?}");
+    assert!(
+        fails[0].detail.contains("EXTRA.md5 line 1"),
+        "{}",
+        fails[0].detail
+    );
+    // A listed file that is missing fails too.
+    std::fs::write(dir.join("EXTRA.md5"), format!("{:032x}  GONE.BIN\n", 0)).unwrap();
+    let r = DdpFileset::open(&dir).unwrap().verify().unwrap();
+    assert!(r
+        .failures()
+        .any(|c| c.detail.contains("GONE.BIN, which is missing")));
+}

@@ -146,7 +146,7 @@ impl DdpTrack {
 }
 
 /// A DDP 2.00 fileset, read.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DdpFileset {
     dir: PathBuf,
     pub id: DdpId,
@@ -162,6 +162,7 @@ pub struct DdpFileset {
     image_name: String,
     image_sectors: u64,
     checksums: Vec<ChecksumEntry>,
+    checksum_errors: Vec<DdpError>,
 }
 
 /// The file `name` in `dir`, matched without regard to case when the exact
@@ -241,6 +242,7 @@ impl DdpFileset {
             image_name,
             image_sectors,
             checksums: Vec::new(),
+            checksum_errors: Vec::new(),
             map: Vec::new(),
         };
         if let Some(p) = map
@@ -260,7 +262,7 @@ impl DdpFileset {
             }
         }
         set.map = map;
-        set.checksums = read_checksum_lists(&set.dir)?;
+        (set.checksums, set.checksum_errors) = read_checksum_lists(&set.dir)?;
         Ok(set)
     }
 
@@ -312,6 +314,10 @@ impl DdpFileset {
     pub fn checksums(&self) -> &[ChecksumEntry] {
         &self.checksums
     }
+    /// Checksum lists that could not be read (verify reports them).
+    pub fn checksum_errors(&self) -> &[DdpError] {
+        &self.checksum_errors
+    }
     pub fn verify(&self) -> Result<VerifyReport, DdpError> {
         verify::verify(self)
     }
@@ -321,7 +327,9 @@ impl DdpFileset {
     }
 }
 
-fn read_checksum_lists(dir: &Path) -> Result<Vec<ChecksumEntry>, DdpError> {
+/// Every checksum list in `dir`; a list that does not parse is kept as an
+/// error for verify rather than stopping the fileset from opening.
+fn read_checksum_lists(dir: &Path) -> Result<(Vec<ChecksumEntry>, Vec<DdpError>), DdpError> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| DdpError::io(dir, e))?
         .flatten()
@@ -329,14 +337,17 @@ fn read_checksum_lists(dir: &Path) -> Result<Vec<ChecksumEntry>, DdpError> {
         .filter(|n| checksum::is_checksum_list(n))
         .collect();
     names.sort();
-    let mut out = Vec::new();
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
     for n in names {
         let path = dir.join(&n);
         let bytes = std::fs::read(&path).map_err(|e| DdpError::io(&path, e))?;
         let text: String = bytes.iter().map(|&b| char::from(b)).collect();
-        out.extend(checksum::parse_list(&n, &text)?);
+        match checksum::parse_list(&n, &text) {
+            Ok(entries) => out.extend(entries),
+            Err(e) => errors.push(e),
+        }
     }
-    Ok(out)
+    Ok((out, errors))
 }
 
 /// Tracks and the lead-out frame from the PQ entries.

@@ -92,7 +92,10 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
         };
         r.push("checksum", ok, detail);
     }
-    if set.checksums.is_empty() {
+    for e in set.checksum_errors() {
+        r.push("checksum", false, e.to_string());
+    }
+    if set.checksums.is_empty() && set.checksum_errors().is_empty() {
         r.push(
             "checksum",
             true,
