@@ -808,3 +808,60 @@ fn decoder_survives_fuzzing() {
     // Single-byte changes in text often still decode leniently.
     assert!(ok > 0);
 }
+
+/// An MS-JIS block: double-byte packs (DBCC bit set), TAB TAB repeats,
+/// ISRCs single-byte, and back.
+#[test]
+fn msjis_block_round_trips() {
+    let mut en = CdTextBlock::new(1, 3);
+    en.disc.title = Some("Heathen".into());
+    let mut ja = CdTextBlock::new(1, 3);
+    ja.language = 0x69;
+    ja.charset = Charset::MsJis;
+    ja.disc.title = Some("ヒーゼン".into());
+    for (i, t) in ja.tracks.iter_mut().enumerate() {
+        t.title = Some(["サンデー", "カクタス", "カクタス"][i].into());
+        t.performer = Some("デヴィッド・ボウイ".into());
+        t.code = Some(format!("USRF30200{:03}", i + 1));
+    }
+    let text = CdText {
+        blocks: vec![en, ja],
+    };
+    for use_tab in [false, true] {
+        let bytes = text.encode_with(&EncodeOptions { use_tab }).unwrap();
+        let packs: Vec<&[u8]> = bytes.chunks(18).collect();
+        let ja_title = packs
+            .iter()
+            .find(|p| p[0] == 0x80 && p[3] & 0x70 == 0x10)
+            .unwrap();
+        assert_eq!(ja_title[3] & 0x80, 0x80, "DBCC bit on double-byte packs");
+        assert_eq!(&ja_title[4..8], &[0x83, 0x71, 0x81, 0x5B]); // ヒー
+        let isrc = packs
+            .iter()
+            .find(|p| p[0] == 0x8E && p[3] & 0x70 == 0x10)
+            .unwrap();
+        assert_eq!(isrc[3] & 0x80, 0, "ISRC packs are single-byte");
+        assert_eq!(
+            packs
+                .iter()
+                .any(|p| p[3] & 0x70 == 0x10 && p[4..16].windows(4).any(|w| w == [9, 9, 0, 0])),
+            use_tab
+        );
+        assert_eq!(decode(&bytes).unwrap(), text.filled(), "use_tab {use_tab}");
+    }
+    // A character MS-JIS cannot hold here is a typed error.
+    let mut bad = text.clone();
+    bad.blocks[1].tracks[0].title = Some("Sunday".into());
+    let err = bad.encode().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CdTextError::Unencodable {
+                ch: 'S',
+                charset: "MS-JIS",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
