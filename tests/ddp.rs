@@ -1008,3 +1008,44 @@ fn extracted_files_pass_independent_readers() {
         );
     }
 }
+
+/// A writer that leaves track 1's 150-sector pregap out of the image (DSL
+/// = sectors in the file, PRE2 150, lead-out 150 past the image's end):
+/// verify accepts it and extract puts the silence back.
+#[test]
+fn pregap_outside_the_image() {
+    let Some((_, dir)) = prepared("005-isrc-upc", "outside") else {
+        return;
+    };
+    let full = std::fs::read(dir.join("IMAGE.DAT")).unwrap();
+    std::fs::write(dir.join("IMAGE.DAT"), &full[150 * 2352..]).unwrap();
+    let mut ms = std::fs::read(dir.join("DDPMS")).unwrap();
+    assert_eq!(&ms[128 + 14..128 + 22], b"     900");
+    ms[128 + 14..128 + 22].copy_from_slice(b"     750");
+    std::fs::write(dir.join("DDPMS"), &ms).unwrap();
+    for f in ["CHECKSUM.MD5", "CHECKSUM.TXT"] {
+        std::fs::remove_file(dir.join(f)).unwrap();
+    }
+    let set = DdpFileset::open(&dir).unwrap();
+    assert_eq!(
+        (set.image_sectors(), set.image_start_frame(), set.lead_out()),
+        (750, 150, 900)
+    );
+    let r = set.verify().unwrap();
+    assert!(r.ok(), "{:?}", r.failures().collect::<Vec<_>>());
+    let x = set.extract(dir.join("out")).unwrap();
+    assert_eq!(x.data_bytes, full.len() as u64);
+    assert_eq!(&std::fs::read(&x.wav).unwrap()[44..], &full[..]);
+    // Without the PRE2 the same image is 150 frames short.
+    ms[128 + 46..128 + 50].copy_from_slice(b"    ");
+    std::fs::write(dir.join("DDPMS"), &ms).unwrap();
+    let set = DdpFileset::open(&dir).unwrap();
+    assert_eq!(set.image_start_frame(), 0);
+    let fails: Vec<_> = set
+        .verify()
+        .unwrap()
+        .failures()
+        .map(|c| c.what.clone())
+        .collect();
+    assert_eq!(fails, ["lead-out"]);
+}

@@ -8,11 +8,11 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::verify::msf;
-use super::{DdpError, DdpFileset};
+use super::{DdpError, DdpFileset, SECTOR_BYTES};
 use crate::disc::cdtext::{Fields, TextField};
 
 /// What `extract` wrote.
@@ -20,7 +20,8 @@ use crate::disc::cdtext::{Fields, TextField};
 pub struct Extracted {
     pub wav: PathBuf,
     pub cue: PathBuf,
-    /// Bytes in the WAV data chunk (the image's size).
+    /// Bytes in the WAV data chunk (the image's size, plus any pregap the
+    /// image leaves out).
     pub data_bytes: u64,
 }
 
@@ -56,7 +57,11 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
     let len = std::fs::metadata(&image)
         .map_err(|e| DdpError::io(&image, e))?
         .len();
-    if !len.is_multiple_of(4) || len > u64::from(u32::MAX - 36) {
+    // Silence for a pregap the image leaves out, so that the WAV starts at
+    // 00:00:00 like the CUE's indexes.
+    let lead = u64::from(set.image_start_frame()) * SECTOR_BYTES;
+    let data = len + lead;
+    if !len.is_multiple_of(4) || data > u64::from(u32::MAX - 36) {
         return Err(DdpError::Length {
             file: image.display().to_string(),
             len,
@@ -68,7 +73,9 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
         let mut src = File::open(&image).map_err(|e| DdpError::io(&image, e))?;
         let f = File::create(&part).map_err(|e| DdpError::io(&part, e))?;
         let mut w = BufWriter::with_capacity(1 << 16, f);
-        w.write_all(&wav_header(len as u32))
+        w.write_all(&wav_header(data as u32))
+            .map_err(|e| DdpError::io(&part, e))?;
+        std::io::copy(&mut std::io::repeat(0).take(lead), &mut w)
             .map_err(|e| DdpError::io(&part, e))?;
         let copied = std::io::copy(&mut src, &mut w).map_err(|e| DdpError::io(&image, e))?;
         if copied != len {
@@ -97,7 +104,7 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
     Ok(Extracted {
         wav,
         cue,
-        data_bytes: len,
+        data_bytes: data,
     })
 }
 

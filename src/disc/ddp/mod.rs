@@ -68,6 +68,8 @@ pub enum DdpError {
     CdText { file: String, source: CdTextError },
     #[error("{file}: {message}")]
     Pq { file: String, message: String },
+    #[error("{0}")]
+    Unsupported(String),
     #[error("disc layout: {0}")]
     Layout(String),
     #[error("{} already exists; extract writes into a new or empty folder", path.display())]
@@ -161,6 +163,7 @@ pub struct DdpFileset {
     cdtext_report: Option<DecodeReport>,
     image_name: String,
     image_sectors: u64,
+    image_start: u32,
     checksums: Vec<ChecksumEntry>,
     checksum_errors: Vec<DdpError>,
 }
@@ -214,6 +217,12 @@ impl DdpFileset {
                 "is not \"DA\" (audio)",
             ));
         }
+        let d0 = map.iter().filter(|p| p.stream_type == "D0").count();
+        if d0 > 1 {
+            return Err(DdpError::Unsupported(format!(
+                "DDPMS splits the audio over {d0} main-data (D0) packets; only one image file is read"
+            )));
+        }
         let image_name = audio.file_name.clone();
         let image_sectors = audio
             .length
@@ -228,6 +237,16 @@ impl DdpFileset {
         let pq_file = pq_packet.file_name.clone();
         let pq = parse_pq(&pq_file, &read(&dir, &pq_file, "DDPMS")?)?;
         let (tracks, lead_out) = tracks_from_pq(&pq_file, &pq)?;
+        // The image normally starts at 00:00:00 (cue2ddp, and every writer
+        // that puts track 1's pregap in the image). A writer that leaves
+        // the pregap out states it in PRE1/PRE2: then the PQ lead-out is
+        // that many frames past the image's end.
+        let pregap = u64::from(audio.pre1.unwrap_or(0)) + u64::from(audio.pre2.unwrap_or(0));
+        let image_start = if pregap > 0 && u64::from(lead_out) == image_sectors + pregap {
+            pregap as u32
+        } else {
+            0
+        };
         let mut set = DdpFileset {
             dir,
             id,
@@ -241,6 +260,7 @@ impl DdpFileset {
             cdtext_report: None,
             image_name,
             image_sectors,
+            image_start,
             checksums: Vec::new(),
             checksum_errors: Vec::new(),
             map: Vec::new(),
@@ -305,6 +325,12 @@ impl DdpFileset {
     /// Sectors of the image, as the map states them (DSL of the D0 packet).
     pub fn image_sectors(&self) -> u64 {
         self.image_sectors
+    }
+    /// Disc frame of the image's first sector: 0, or the pregap the map
+    /// says the image leaves out (PRE1 + PRE2) when the PQ lead-out is that
+    /// far past the image's end.
+    pub fn image_start_frame(&self) -> u32 {
+        self.image_start
     }
     /// Frame of the lead-out from the PQ descriptor.
     pub fn lead_out(&self) -> u32 {

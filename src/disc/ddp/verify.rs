@@ -120,13 +120,15 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
             );
         }
     }
+    let start = set.image_start_frame();
     r.push(
         "lead-out",
-        u64::from(set.lead_out()) == stated,
+        u64::from(set.lead_out()) == u64::from(start) + stated,
         format!(
-            "PQ lead-out at frame {} ({}), image {stated} sectors (the image starts at 00:00:00)",
+            "PQ lead-out at frame {} ({}), image of {stated} sectors starting at {}",
             set.lead_out(),
-            msf(set.lead_out())
+            msf(set.lead_out()),
+            msf(start)
         ),
     );
     let lead_outs: Vec<u32> = set
