@@ -504,6 +504,21 @@ fn crc32_matches_the_usual_check_value() {
     assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
 }
 
+#[test]
+fn code_rules() {
+    use glassmaster::disc::ddp::{isrc_valid, upc_valid};
+    assert!(isrc_valid("USABC1234567") && isrc_valid("QM7281905204"));
+    assert!(
+        !isrc_valid("US-RF3-02-00001")
+            && !isrc_valid("usabc1234567")
+            && !isrc_valid("US1BC123456X")
+    );
+    assert!(upc_valid("0123456789012") && upc_valid("5012345678900") && upc_valid("1234567890128"));
+    assert!(
+        !upc_valid("1234567890123") && !upc_valid("012345678901") && !upc_valid("01234567890a2")
+    );
+}
+
 fn synthetic_layout() -> DiscLayout {
     let mut text = cdtext::CdTextBlock::new(1, 2);
     text.disc.title = Some("Écoute".into());
@@ -712,6 +727,18 @@ fn writer_refuses_bad_layouts() {
             "no index 01",
         ),
         (Box::new(|l| l.cdtext = Some(vec![0x80; 18])), "CD-Text"),
+        (
+            Box::new(|l| l.upc = Some("5012345678901".into())),
+            "GS1 check digit",
+        ),
+        (
+            Box::new(|l| {
+                let mut b = cdtext::CdTextBlock::new(1, 3);
+                b.disc.title = Some("Three".into());
+                l.cdtext = Some(cdtext::CdText { blocks: vec![b] }.encode().unwrap());
+            }),
+            "covers tracks 1..3, the disc has 1..2",
+        ),
     ];
     for (edit, needle) in cases {
         let mut l = good.clone();

@@ -213,6 +213,36 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
             }
         }
     }
+    if let Some(u) = set.upc() {
+        r.push(
+            "UPC",
+            super::upc_valid(u),
+            format!("UPC/EAN {u}: 13 digits with a GS1 check digit"),
+        );
+    }
+    for t in set.tracks() {
+        if let Some(isrc) = &t.isrc {
+            r.push(
+                "ISRC",
+                super::isrc_valid(isrc),
+                format!("track {} ISRC {isrc}: 12 characters CCXXXYYNNNNN", t.number),
+            );
+        }
+    }
+    if let Some(text) = set.cdtext() {
+        let first = set.tracks().first().map_or(0, |t| t.number);
+        let last = set.tracks().last().map_or(0, |t| t.number);
+        for (i, b) in text.blocks.iter().enumerate() {
+            r.push(
+                "CD-Text tracks",
+                (b.first_track, b.last_track) == (first, last),
+                format!(
+                    "CD-Text block {i} covers tracks {}..{}, the PQ descriptor {first}..{last}",
+                    b.first_track, b.last_track
+                ),
+            );
+        }
+    }
     if let (Some(a), Some(b)) = (
         set.id.upc.as_deref(),
         set.pq.iter().find_map(|e| e.upc.as_deref()),

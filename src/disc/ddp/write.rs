@@ -19,7 +19,7 @@ use std::path::Path;
 use super::checksum::hash_file;
 use super::fields::{format_ddpid, format_packet, DdpId, MapPacket};
 use super::pq::{format_entry, PqEntry, PqTrack};
-use super::{Control, DdpError, Index, SECTOR_BYTES};
+use super::{isrc_valid, upc_valid, Control, DdpError, Index, SECTOR_BYTES};
 use crate::disc::cdtext;
 
 /// A track of the disc to write.
@@ -246,8 +246,10 @@ fn check(layout: &DiscLayout) -> Result<(), DdpError> {
         ));
     }
     if let Some(u) = &layout.upc {
-        if u.len() != 13 || !u.bytes().all(|b| b.is_ascii_digit()) {
-            return bad(format!("UPC/EAN {u:?} is not 13 digits"));
+        if !upc_valid(u) {
+            return bad(format!(
+                "UPC/EAN {u:?} is not 13 digits with a right GS1 check digit"
+            ));
         }
     }
     if layout.master_id.len() > 48 || !layout.master_id.is_ascii() {
@@ -265,13 +267,9 @@ fn check(layout: &DiscLayout) -> Result<(), DdpError> {
             ));
         }
         if let Some(isrc) = &t.isrc {
-            if isrc.len() != 12
-                || !isrc
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            {
+            if !isrc_valid(isrc) {
                 return bad(format!(
-                    "track {n}: ISRC {isrc:?} is not 12 letters and digits without dashes"
+                    "track {n}: ISRC {isrc:?} is not CC-XXX-YY-NNNNN written without dashes (12 characters)"
                 ));
             }
         }
@@ -323,8 +321,21 @@ fn check(layout: &DiscLayout) -> Result<(), DdpError> {
         ));
     }
     if let Some(packs) = &layout.cdtext {
-        if let Err(e) = cdtext::decode(packs) {
-            return bad(format!("CD-Text packs do not decode: {e}"));
+        let text = match cdtext::decode(packs) {
+            Ok(t) => t,
+            Err(e) => return bad(format!("CD-Text packs do not decode: {e}")),
+        };
+        let (first, last) = (
+            layout.tracks[0].number,
+            layout.tracks[layout.tracks.len() - 1].number,
+        );
+        for (i, b) in text.blocks.iter().enumerate() {
+            if (b.first_track, b.last_track) != (first, last) {
+                return bad(format!(
+                    "CD-Text block {i} covers tracks {}..{}, the disc has {first}..{last}",
+                    b.first_track, b.last_track
+                ));
+            }
         }
     }
     Ok(())
