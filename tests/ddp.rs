@@ -856,6 +856,10 @@ fn zero_padded_dialect_reads_the_same() {
         e[8..10].copy_from_slice(b"00");
         e[32..45].copy_from_slice(b"0123456789012");
     }
+    // The lead-out once only, as some writers do.
+    pq.truncate(pq.len() - 64);
+    assert_eq!(&ms[128 + 14..128 + 22], b"00000512");
+    ms[128 + 14..128 + 22].copy_from_slice(b"00000448");
     std::fs::remove_file(dir.join("SD")).unwrap();
     std::fs::write(dir.join("PQDESCR"), &pq).unwrap();
     std::fs::write(dir.join("DDPMS"), &ms).unwrap();
@@ -864,6 +868,11 @@ fn zero_padded_dialect_reads_the_same() {
     }
     let z = DdpFileset::open(&dir).unwrap();
     assert_eq!(z.pq_file(), "PQDESCR");
+    assert_eq!(z.pq.len(), 7);
+    assert!(z
+        .pq
+        .iter()
+        .all(|e| e.upc.as_deref() == Some("0123456789012")));
     assert_eq!(z.map[2].length, Some(1650));
     assert_eq!(z.map[2].pre2, Some(150));
     assert_eq!(z.tracks(), plain.tracks());

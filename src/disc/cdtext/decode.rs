@@ -200,6 +200,22 @@ fn decode_block(
             })?;
         }
     }
+    let dbcs_block = info[0] == Charset::MsJis.code();
+    if let Some(p) = packs
+        .iter()
+        .find(|p| matches!(p[0], 0x80..=0x85) && (p[3] & 0x80 != 0) != dbcs_block)
+    {
+        ctx.fault(CdTextError::BadBlock {
+            block: b,
+            message: format!(
+                "a {} pack (sequence {:#04x}) has the double-byte flag {}, but the charset is {:#04x}",
+                pack_type_name(p[0]),
+                p[2],
+                if dbcs_block { "clear" } else { "set" },
+                info[0]
+            ),
+        })?;
+    }
     let mut counts = [0u32; 16];
     for p in packs {
         counts[usize::from(p[0] - 0x80)] += 1;
