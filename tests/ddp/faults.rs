@@ -42,6 +42,11 @@ fn reader_faults_are_typed_errors() {
     let mut b = ddpid.clone();
     b[..8].copy_from_slice(b"XYZ 2.00");
     assert!(with("DDPID", &b).unwrap_err().to_string().contains("level"));
+    // A map that names a file outside the folder is refused.
+    let mut b = ddpms.clone();
+    b[128 + 74..128 + 91].copy_from_slice(b"../ddp-x/SD      ");
+    let e = with("DDPMS", &b).unwrap_err().to_string();
+    assert!(e.contains("not a plain file name"), "{e}");
     std::fs::remove_file(dir.join("SD")).unwrap();
     assert!(matches!(
         DdpFileset::open(&dir),

@@ -213,7 +213,21 @@ pub(crate) fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
         })
 }
 
+/// True for a plain file name (no folder part), the only kind a fileset
+/// may name: DDPMS and checksum lists never reach outside the folder.
+pub(crate) fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0'])
+}
+
 fn read(dir: &Path, name: &str, by: &'static str) -> Result<Vec<u8>, DdpError> {
+    if !plain_name(name) {
+        return Err(DdpError::field(
+            by,
+            "file name",
+            name,
+            "is not a plain file name in the fileset's folder",
+        ));
+    }
     let path = find_file(dir, name).ok_or_else(|| DdpError::MissingFile {
         name: name.to_string(),
         by,
@@ -250,6 +264,14 @@ impl DdpFileset {
             )));
         }
         let image_name = audio.file_name.clone();
+        if !plain_name(&image_name) {
+            return Err(DdpError::field(
+                "DDPMS",
+                "DSI",
+                &image_name,
+                "is not a plain file name in the fileset's folder",
+            ));
+        }
         let image_sectors = audio
             .length
             .ok_or_else(|| DdpError::field("DDPMS", "DSL", "", "of the D0 packet is blank"))?;

@@ -59,6 +59,17 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
         format!("DDPID level {:?}, expected \"DDP 2.00\"", set.id.level),
     );
     for e in &set.checksums {
+        if !super::plain_name(&e.name) {
+            r.push(
+                "checksum",
+                false,
+                format!(
+                    "{} lists {:?}, which is not a file of the fileset's folder",
+                    e.list, e.name
+                ),
+            );
+            continue;
+        }
         let Some(path) = find_file(set.dir(), &e.name) else {
             r.push(
                 "checksum",
@@ -180,7 +191,10 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
         if p.stream_type != "S0" {
             continue;
         }
-        let Some(path) = find_file(set.dir(), &p.file_name) else {
+        let Some(path) = super::plain_name(&p.file_name)
+            .then(|| find_file(set.dir(), &p.file_name))
+            .flatten()
+        else {
             continue;
         };
         let len = std::fs::metadata(&path)
