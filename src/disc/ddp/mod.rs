@@ -5,7 +5,7 @@
 //! every checksum list beside them. It does not need the image itself:
 //! [`DdpFileset::verify`] checks it (size against the map and the PQ
 //! lead-out, MD5/CRC-32 against the lists) and [`DdpFileset::extract`]
-//! copies it into a WAV file with a CUE sheet. [`write`] produces the
+//! copies it into a WAV file with a CUE sheet. [`mod@write`] produces the
 //! fileset around an `IMAGE.DAT` the caller has streamed.
 //!
 //! Every fault is a [`DdpError`] naming the file and the field.
