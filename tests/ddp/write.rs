@@ -189,6 +189,26 @@ fn writer_matches_cue2ddp_bytes() {
                 |s: &str| -> Vec<String> { s.lines().map(|l| l.replace(" *", "  ")).collect() };
             assert_eq!(norm(&ours), norm(&list), "{name}");
         }
+        // With the default name the DDPMS differs from cue2ddp's in the PQ
+        // packet's DSI field only.
+        let dir = scratch(&format!("ddp-rewrite-default-{name}"));
+        std::fs::copy(theirs.image_path(), dir.join("IMAGE.DAT")).unwrap();
+        write_fileset(&dir, &layout, &WriteOptions::default()).unwrap();
+        let ours = std::fs::read(dir.join("DDPMS")).unwrap();
+        let cue2ddp = std::fs::read(src.join("DDPMS")).unwrap();
+        let differ: Vec<usize> = (0..ours.len()).filter(|&i| ours[i] != cue2ddp[i]).collect();
+        let pq_packet = if layout.cdtext.is_some() { 128 } else { 0 };
+        assert!(
+            differ
+                .iter()
+                .all(|i| (pq_packet + 74..pq_packet + 91).contains(i)),
+            "{name}: {differ:?}"
+        );
+        assert_eq!(&ours[pq_packet + 74..pq_packet + 81], b"PQDESCR");
+        assert_eq!(
+            std::fs::read(dir.join("PQDESCR")).unwrap(),
+            std::fs::read(src.join("SD")).unwrap()
+        );
     }
 }
 
