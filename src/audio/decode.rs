@@ -140,12 +140,18 @@ impl Decoder {
             if avail > 0 {
                 let n = avail.min(BLOCK_FRAMES - out.len());
                 let range = self.pending_pos..self.pending_pos + n;
-                out.left.extend_from_slice(&self.pending.left[range.clone()]);
+                out.left
+                    .extend_from_slice(&self.pending.left[range.clone()]);
                 out.right.extend_from_slice(&self.pending.right[range]);
                 self.pending_pos += n;
                 continue;
             }
-            if self.done || !self.decode_packet()? {
+            if self.done {
+                break;
+            }
+            if let Some(cut) = self.decode_packet()? {
+                self.done = true;
+                self.check_length(self.frames_out + out.len() as u64, cut)?;
                 break;
             }
         }
@@ -153,19 +159,20 @@ impl Decoder {
         Ok(out.len())
     }
 
-    /// Decodes the next packet of our track into `pending`. Returns false
-    /// at the end of the stream (after checking the length).
-    fn decode_packet(&mut self) -> Result<bool, AudioError> {
+    /// Decodes the next packet of our track into `pending`. Returns
+    /// `Some(cut)` at the end of the stream, where `cut` says why it ended
+    /// early if the container was cut mid-packet.
+    fn decode_packet(&mut self) -> Result<Option<Option<&'static str>>, AudioError> {
         loop {
             let next = guard(|| self.format.next_packet());
             let packet = match next {
                 None => return Err(self.fail("the container reader failed (malformed data)")),
                 Some(Ok(Some(p))) => p,
-                Some(Ok(None)) => return self.end_of_stream(None),
+                Some(Ok(None)) => return Ok(Some(None)),
                 Some(Err(SymError::IoError(e)))
                     if e.kind() == std::io::ErrorKind::UnexpectedEof =>
                 {
-                    return self.end_of_stream(Some("the file ends in the middle of a packet"));
+                    return Ok(Some(Some("the file ends in the middle of a packet")));
                 }
                 Some(Err(SymError::ResetRequired)) => {
                     self.done = true;
@@ -209,37 +216,36 @@ impl Decoder {
                 }
             }
             if !self.pending.is_empty() {
-                return Ok(true);
+                return Ok(None);
             }
         }
     }
 
-    fn end_of_stream(&mut self, cut: Option<&str>) -> Result<bool, AudioError> {
-        self.done = true;
-        let got = self.frames_out + (self.pending.len() - self.pending_pos) as u64;
+    /// At the end of the stream, `got` frames in all: a file without any
+    /// is empty, a lossless file shorter than its header said is corrupt.
+    fn check_length(&self, got: u64, cut: Option<&str>) -> Result<(), AudioError> {
         if got == 0 {
             return Err(AudioError::Empty {
                 path: self.path.clone(),
             });
         }
-        if self.exact_length {
-            if let Some(promised) = self.info.frames {
-                if got < promised {
-                    return Err(corrupt(
-                        &self.path,
-                        &format!(
-                            "truncated: the header promises {promised} frames, only {got} could be read"
-                        ),
-                    ));
-                }
+        if !self.exact_length {
+            return Ok(());
+        }
+        if let Some(promised) = self.info.frames {
+            if got < promised {
+                return Err(corrupt(
+                    &self.path,
+                    &format!(
+                        "truncated: the header promises {promised} frames, only {got} could be read"
+                    ),
+                ));
             }
         }
-        if let Some(reason) = cut {
-            if self.exact_length {
-                return Err(corrupt(&self.path, reason));
-            }
+        match cut {
+            Some(reason) => Err(corrupt(&self.path, reason)),
+            None => Ok(()),
         }
-        Ok(false)
     }
 
     fn fail(&mut self, reason: &str) -> AudioError {

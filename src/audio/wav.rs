@@ -249,7 +249,11 @@ impl WavWriter {
     fn header(&self) -> [u8; HEADER_LEN as usize] {
         let bytes = self.format.bytes() as u16;
         let block_align = bytes * self.channels;
-        let tag: u16 = if self.format == WavFormat::Float32 { 3 } else { 1 };
+        let tag: u16 = if self.format == WavFormat::Float32 {
+            3
+        } else {
+            1
+        };
         let data = self.data_bytes.min(u64::from(u32::MAX)) as u32;
         let pad = data % 2;
         let riff = (HEADER_LEN as u32 - 8)

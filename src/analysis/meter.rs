@@ -1,0 +1,386 @@
+//! The streaming meter: feed it stereo [`Block`]s, get a [`Measurement`].
+//!
+//! Loudness (BS.1770-4 / EBU R128), true peak and sample peak come from the
+//! `ebur128` crate in histogram mode, so memory does not grow with the
+//! programme's length. The meter adds, in the same pass and without any
+//! allocation after [`Meter::new`]:
+//! - momentary and short-term maxima, taken every 100 ms from the energy of
+//!   the last 100 ms (asked of ebur128 once per 100 ms, so the 400 ms and
+//!   3 s windows are never summed again);
+//! - DC offset, stereo correlation, head and tail silence and clipping.
+//!
+//! It knows nothing about files: the mastering stage meters processed
+//! blocks with the same type.
+
+use ebur128::{EbuR128, Mode};
+
+use super::{db, AnalysisError, LoudnessState, Measurement};
+use crate::audio::{AudioInfo, Block};
+
+/// Level above which a sample is "sound" for head and tail silence:
+/// -60 dBFS.
+pub const SILENCE_THRESHOLD_DBFS: f64 = -60.0;
+
+/// Consecutive full-scale samples on one channel that make a clip.
+pub const CLIP_RUN: u32 = 3;
+
+/// 100 ms sub-blocks kept for the short-term window (3 s).
+const SHORT_TERM_HOPS: usize = 30;
+const MOMENTARY_HOPS: usize = 4;
+
+/// A streaming loudness and peak meter for stereo blocks at one rate.
+pub struct Meter {
+    ebu: EbuR128,
+    sample_rate: u32,
+    /// Channels and bit depth of the source, reported as is.
+    channels: u16,
+    bit_depth: Option<u16>,
+    /// Frames per 100 ms hop (as ebur128 rounds it).
+    hop: usize,
+    /// Frames fed since the last hop boundary.
+    into_hop: usize,
+    /// Whether ebur128's 100 ms window is exactly one hop (rates that are
+    /// a multiple of 10 Hz); otherwise the 400 ms and 3 s windows are
+    /// asked for directly (slower, same figures).
+    exact_hop_window: bool,
+    /// Mean-square energies of the last 30 hops, a ring.
+    hop_energy: [f64; SHORT_TERM_HOPS],
+    hop_index: usize,
+    momentary_max: f64,
+    short_term_max: f64,
+    frames: u64,
+    sum_l: f64,
+    sum_r: f64,
+    sum_ll: f64,
+    sum_rr: f64,
+    sum_lr: f64,
+    silence_level: f64,
+    first_sound: Option<u64>,
+    last_sound: Option<u64>,
+    clip_level: f64,
+    run_l: u32,
+    run_r: u32,
+    clipped: u64,
+}
+
+impl std::fmt::Debug for Meter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Meter")
+            .field("sample_rate", &self.sample_rate)
+            .field("frames", &self.frames)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Meter {
+    /// A meter for stereo blocks at `sample_rate`. Samples at or beyond
+    /// ±(1 - 1e-9) count as full scale for clipping.
+    pub fn new(sample_rate: u32) -> Result<Meter, AnalysisError> {
+        let mode = Mode::I
+            | Mode::LRA
+            | Mode::M
+            | Mode::S
+            | Mode::TRUE_PEAK
+            | Mode::SAMPLE_PEAK
+            | Mode::HISTOGRAM;
+        let ebu = EbuR128::new(2, sample_rate, mode).map_err(|e| AnalysisError::SampleRate {
+            rate: sample_rate,
+            reason: e.to_string(),
+        })?;
+        // ebur128's own 100 ms, so that hops end on its block boundaries.
+        // (ebur128 takes rates from 16 Hz, so a hop is at least 2 frames.)
+        let hop = (sample_rate as usize + 5) / 10;
+        Ok(Meter {
+            ebu,
+            sample_rate,
+            channels: 2,
+            bit_depth: None,
+            hop,
+            into_hop: 0,
+            exact_hop_window: sample_rate.is_multiple_of(10),
+            hop_energy: [0.0; SHORT_TERM_HOPS],
+            hop_index: 0,
+            momentary_max: 0.0,
+            short_term_max: 0.0,
+            frames: 0,
+            sum_l: 0.0,
+            sum_r: 0.0,
+            sum_ll: 0.0,
+            sum_rr: 0.0,
+            sum_lr: 0.0,
+            silence_level: 10f64.powf(SILENCE_THRESHOLD_DBFS / 20.0),
+            first_sound: None,
+            last_sound: None,
+            clip_level: 1.0 - 1e-9,
+            run_l: 0,
+            run_r: 0,
+            clipped: 0,
+        })
+    }
+
+    /// A meter for a decoded source: reports its channels and bit depth,
+    /// and for integer PCM counts the largest positive code (e.g.
+    /// 32767/32768 for 16-bit) as full scale.
+    pub fn for_source(info: &AudioInfo) -> Result<Meter, AnalysisError> {
+        let mut m = Meter::new(info.sample_rate)?;
+        m.channels = info.channels;
+        m.bit_depth = info.bit_depth;
+        if let (Some(bits), false) = (info.bit_depth, info.float) {
+            if (2..=32).contains(&bits) {
+                let full = 2f64.powi(i32::from(bits) - 1);
+                m.clip_level = m.clip_level.min((full - 1.0) / full);
+            }
+        }
+        Ok(m)
+    }
+
+    /// Sample rate the meter was made for.
+    pub fn sample_rate(&self) -> u32 {
+        self.sample_rate
+    }
+
+    /// Frames metered so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// Meters one block.
+    pub fn add(&mut self, block: &Block) {
+        let n = block.left.len().min(block.right.len());
+        if n == 0 {
+            return;
+        }
+        let (l, r) = (&block.left[..n], &block.right[..n]);
+        self.add_stats(l, r);
+        let mut pos = 0;
+        while pos < n {
+            let take = (self.hop - self.into_hop).min(n - pos);
+            // Cannot fail: two planes of equal length for a two-channel meter.
+            let _ = self
+                .ebu
+                .add_frames_planar_f64(&[&l[pos..pos + take], &r[pos..pos + take]]);
+            pos += take;
+            self.into_hop += take;
+            if self.into_hop == self.hop {
+                self.into_hop = 0;
+                self.end_hop();
+            }
+        }
+        self.frames += n as u64;
+    }
+
+    /// After each 100 ms: update the momentary and short-term maxima.
+    fn end_hop(&mut self) {
+        if self.exact_hop_window {
+            let e = loudness_to_energy(self.ebu.loudness_window(100).unwrap_or(f64::NEG_INFINITY));
+            self.hop_energy[self.hop_index] = e;
+            self.hop_index = (self.hop_index + 1) % SHORT_TERM_HOPS;
+            let mut momentary = 0.0;
+            for k in 1..=MOMENTARY_HOPS {
+                momentary +=
+                    self.hop_energy[(self.hop_index + SHORT_TERM_HOPS - k) % SHORT_TERM_HOPS];
+            }
+            let momentary = momentary / MOMENTARY_HOPS as f64;
+            let short_term = self.hop_energy.iter().sum::<f64>() / SHORT_TERM_HOPS as f64;
+            self.momentary_max = self.momentary_max.max(momentary);
+            self.short_term_max = self.short_term_max.max(short_term);
+        } else {
+            let m = loudness_to_energy(self.ebu.loudness_momentary().unwrap_or(f64::NEG_INFINITY));
+            let s = loudness_to_energy(self.ebu.loudness_shortterm().unwrap_or(f64::NEG_INFINITY));
+            self.momentary_max = self.momentary_max.max(m);
+            self.short_term_max = self.short_term_max.max(s);
+        }
+    }
+
+    /// DC, correlation, silence and clipping for one block.
+    fn add_stats(&mut self, l: &[f64], r: &[f64]) {
+        // Sums in four lanes so the compiler can vectorise; per-block
+        // partial sums also keep the long totals accurate.
+        let mut acc = [[0.0f64; 4]; 5];
+        let mut peak = [0.0f64; 4];
+        let lc = l.chunks_exact(4);
+        let rc = r.chunks_exact(4);
+        let (lt, rt) = (lc.remainder(), rc.remainder());
+        for (a, b) in lc.zip(rc) {
+            for k in 0..4 {
+                acc[0][k] += a[k];
+                acc[1][k] += b[k];
+                acc[2][k] += a[k] * a[k];
+                acc[3][k] += b[k] * b[k];
+                acc[4][k] += a[k] * b[k];
+                peak[k] = peak[k].max(a[k].abs()).max(b[k].abs());
+            }
+        }
+        for (&a, &b) in lt.iter().zip(rt) {
+            acc[0][0] += a;
+            acc[1][0] += b;
+            acc[2][0] += a * a;
+            acc[3][0] += b * b;
+            acc[4][0] += a * b;
+            peak[0] = peak[0].max(a.abs()).max(b.abs());
+        }
+        let sum = |v: &[f64; 4]| (v[0] + v[1]) + (v[2] + v[3]);
+        self.sum_l += sum(&acc[0]);
+        self.sum_r += sum(&acc[1]);
+        self.sum_ll += sum(&acc[2]);
+        self.sum_rr += sum(&acc[3]);
+        self.sum_lr += sum(&acc[4]);
+        let peak = peak[0].max(peak[1]).max(peak[2]).max(peak[3]);
+
+        // Silence: only blocks with something above the threshold matter.
+        if peak > self.silence_level {
+            let level = self.silence_level;
+            let loud = |i: &usize| l[*i].abs() > level || r[*i].abs() > level;
+            if self.first_sound.is_none() {
+                if let Some(i) = (0..l.len()).find(loud) {
+                    self.first_sound = Some(self.frames + i as u64);
+                }
+            }
+            if let Some(i) = (0..l.len()).rev().find(loud) {
+                self.last_sound = Some(self.frames + i as u64);
+            }
+        }
+
+        // Clipping: runs of CLIP_RUN or more full-scale samples.
+        if peak >= self.clip_level {
+            self.run_l = count_clips(l, self.clip_level, self.run_l, &mut self.clipped);
+            self.run_r = count_clips(r, self.clip_level, self.run_r, &mut self.clipped);
+        } else {
+            self.run_l = 0;
+            self.run_r = 0;
+        }
+    }
+
+    /// The figures so far, and the state an album measurement needs.
+    pub fn finish(self) -> (Measurement, LoudnessState) {
+        let m = self.measurement();
+        let state = LoudnessState {
+            integrated_lufs: m.integrated_lufs,
+            true_peak_dbtp: m.true_peak_dbtp,
+            frames: self.frames,
+            sample_rate: self.sample_rate,
+            ebu: self.ebu,
+        };
+        (m, state)
+    }
+
+    /// The figures of everything metered so far (the meter goes on).
+    pub fn measurement(&self) -> Measurement {
+        let rate = f64::from(self.sample_rate);
+        let frames = self.frames;
+        let peak_of = |f: &dyn Fn(u32) -> Result<f64, ebur128::Error>| {
+            let a = f(0).unwrap_or(0.0);
+            let b = f(1).unwrap_or(0.0);
+            db(a.max(b))
+        };
+        let n = frames.max(1) as f64;
+        let dc = [db((self.sum_l / n).abs()), db((self.sum_r / n).abs())];
+        let correlation = correlation(self.sum_ll, self.sum_rr, self.sum_lr);
+        let (head, tail) = match (self.first_sound, self.last_sound) {
+            (Some(first), Some(last)) => (first, frames - 1 - last),
+            _ => (frames, frames),
+        };
+        Measurement {
+            sample_rate: self.sample_rate,
+            bit_depth: self.bit_depth,
+            channels: self.channels,
+            duration_s: frames as f64 / rate,
+            integrated_lufs: finite(self.ebu.loudness_global().unwrap_or(f64::NEG_INFINITY)),
+            loudness_range_lu: finite(self.ebu.loudness_range().unwrap_or(f64::NAN)),
+            short_term_max_lufs: finite(energy_to_loudness(self.short_term_max)),
+            momentary_max_lufs: finite(energy_to_loudness(self.momentary_max)),
+            true_peak_dbtp: peak_of(&|c| self.ebu.true_peak(c)),
+            sample_peak_dbfs: peak_of(&|c| self.ebu.sample_peak(c)),
+            dc_offset_dbfs: dc,
+            correlation,
+            head_silence_s: head as f64 / rate,
+            tail_silence_s: tail as f64 / rate,
+            clipped_samples: self.clipped,
+        }
+    }
+}
+
+/// Counts samples in runs of at least [`CLIP_RUN`] at or beyond `level`;
+/// `run` is the run carried over from the previous block. Returns the run
+/// at the end of `x`.
+fn count_clips(x: &[f64], level: f64, mut run: u32, clipped: &mut u64) -> u32 {
+    for &s in x {
+        if s.abs() >= level {
+            run += 1;
+            if run == CLIP_RUN {
+                *clipped += u64::from(CLIP_RUN);
+            } else if run > CLIP_RUN {
+                *clipped += 1;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    run
+}
+
+/// Σ(LR)/√(ΣL²ΣR²): 1 for identical channels (mono), -1 for inverted, 0
+/// for unrelated. Both channels silent count as identical (1); one silent
+/// channel as unrelated (0).
+fn correlation(ll: f64, rr: f64, lr: f64) -> f64 {
+    if ll == 0.0 && rr == 0.0 {
+        1.0
+    } else if ll == 0.0 || rr == 0.0 {
+        0.0
+    } else {
+        (lr / (ll * rr).sqrt()).clamp(-1.0, 1.0)
+    }
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+/// BS.1770: L = -0.691 + 10 log10(energy).
+fn energy_to_loudness(e: f64) -> f64 {
+    if e > 0.0 {
+        -0.691 + 10.0 * e.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+fn loudness_to_energy(l: f64) -> f64 {
+    if l.is_finite() {
+        10f64.powf((l + 0.691) / 10.0)
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_runs_count_only_three_or_more() {
+        let mut clipped = 0;
+        let x = [1.0, 1.0, 0.5, -1.0, -1.0, -1.0, 1.0, 0.0, 1.0, 1.0];
+        let run = count_clips(&x, 1.0 - 1e-9, 0, &mut clipped);
+        assert_eq!(clipped, 4);
+        assert_eq!(run, 2);
+        // The run carries into the next block.
+        let run = count_clips(&[1.0, 0.0], 1.0 - 1e-9, run, &mut clipped);
+        assert_eq!(clipped, 7);
+        assert_eq!(run, 0);
+    }
+
+    #[test]
+    fn correlation_edges() {
+        assert_eq!(correlation(0.0, 0.0, 0.0), 1.0);
+        assert_eq!(correlation(1.0, 0.0, 0.0), 0.0);
+        assert_eq!(correlation(4.0, 4.0, -4.0), -1.0);
+    }
+
+    #[test]
+    fn loudness_energy_round_trip() {
+        let e = 0.0123;
+        assert!((loudness_to_energy(energy_to_loudness(e)) - e).abs() < 1e-15);
+        assert_eq!(loudness_to_energy(f64::NEG_INFINITY), 0.0);
+    }
+}
