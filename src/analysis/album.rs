@@ -1,7 +1,7 @@
 //! Album figures: all tracks' 400 ms and 3 s blocks gated together as one
-//! programme (`EbuR128::loudness_global_multiple` and
-//! `loudness_range_multiple` over the tracks' kept histograms), so an
-//! album needs no second decode.
+//! programme (`EbuR128::loudness_global_multiple` over the tracks' kept
+//! ebur128 histograms, and the tracks' loudness range histograms added
+//! up), so an album needs no second decode.
 
 use ebur128::EbuR128;
 use serde::Serialize;
@@ -33,9 +33,11 @@ pub fn album_loudness<'a>(tracks: impl IntoIterator<Item = &'a LoudnessState>) -
     let integrated = EbuR128::loudness_global_multiple(tracks.iter().map(|t| &t.ebu))
         .ok()
         .and_then(finite);
-    let range = EbuR128::loudness_range_multiple(tracks.iter().map(|t| &t.ebu))
-        .ok()
-        .and_then(finite);
+    let mut lra = super::lra::LraHistogram::default();
+    for t in &tracks {
+        lra.merge(&t.lra);
+    }
+    let range = lra.range();
     let loudness: Vec<f64> = tracks.iter().filter_map(|t| t.integrated_lufs).collect();
     let spread = if loudness.is_empty() {
         None

@@ -1,19 +1,23 @@
 //! The streaming meter: feed it stereo [`Block`]s, get a [`Measurement`].
 //!
-//! Loudness (BS.1770-4 / EBU R128), true peak and sample peak come from the
-//! `ebur128` crate in histogram mode, so memory does not grow with the
-//! programme's length. The meter adds, in the same pass and without any
-//! allocation after [`Meter::new`]:
-//! - momentary and short-term maxima, taken every 100 ms from the energy of
-//!   the last 100 ms (asked of ebur128 once per 100 ms, so the 400 ms and
-//!   3 s windows are never summed again);
-//! - DC offset, stereo correlation, head and tail silence and clipping.
+//! Integrated loudness, true peak and sample peak come from the `ebur128`
+//! crate in histogram mode, so memory does not grow with the programme's
+//! length. Every 100 ms the meter asks ebur128 for the energy of the last
+//! 100 ms and keeps the last 30 of them, from which it takes, without
+//! summing any window again:
+//! - momentary (400 ms) and short-term (3 s) maxima;
+//! - the loudness range from short-term values every 100 ms (see
+//!   [`super::lra`]).
+//!
+//! In the same pass, with no allocation after [`Meter::new`]: DC offset,
+//! stereo correlation, head and tail silence and clipping.
 //!
 //! It knows nothing about files: the mastering stage meters processed
 //! blocks with the same type.
 
 use ebur128::{EbuR128, Mode};
 
+use super::lra::LraHistogram;
 use super::{db, AnalysisError, LoudnessState, Measurement};
 use crate::audio::{AudioInfo, Block};
 
@@ -39,15 +43,14 @@ pub struct Meter {
     hop: usize,
     /// Frames fed since the last hop boundary.
     into_hop: usize,
-    /// Whether ebur128's 100 ms window is exactly one hop (rates that are
-    /// a multiple of 10 Hz); otherwise the 400 ms and 3 s windows are
-    /// asked for directly (slower, same figures).
-    exact_hop_window: bool,
+    /// Hops completed.
+    hops: u64,
     /// Mean-square energies of the last 30 hops, a ring.
     hop_energy: [f64; SHORT_TERM_HOPS],
     hop_index: usize,
     momentary_max: f64,
     short_term_max: f64,
+    lra: LraHistogram,
     frames: u64,
     sum_l: f64,
     sum_r: f64,
@@ -76,13 +79,9 @@ impl Meter {
     /// A meter for stereo blocks at `sample_rate`. Samples at or beyond
     /// ±(1 - 1e-9) count as full scale for clipping.
     pub fn new(sample_rate: u32) -> Result<Meter, AnalysisError> {
-        let mode = Mode::I
-            | Mode::LRA
-            | Mode::M
-            | Mode::S
-            | Mode::TRUE_PEAK
-            | Mode::SAMPLE_PEAK
-            | Mode::HISTOGRAM;
+        // No S or LRA: the meter makes both from its 100 ms energies, and
+        // ebur128 then keeps only a 400 ms window of filtered audio.
+        let mode = Mode::I | Mode::M | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK | Mode::HISTOGRAM;
         let ebu = EbuR128::new(2, sample_rate, mode).map_err(|e| AnalysisError::SampleRate {
             rate: sample_rate,
             reason: e.to_string(),
@@ -97,11 +96,12 @@ impl Meter {
             bit_depth: None,
             hop,
             into_hop: 0,
-            exact_hop_window: sample_rate.is_multiple_of(10),
+            hops: 0,
             hop_energy: [0.0; SHORT_TERM_HOPS],
             hop_index: 0,
             momentary_max: 0.0,
             short_term_max: 0.0,
+            lra: LraHistogram::default(),
             frames: 0,
             sum_l: 0.0,
             sum_r: 0.0,
@@ -169,26 +169,25 @@ impl Meter {
         self.frames += n as u64;
     }
 
-    /// After each 100 ms: update the momentary and short-term maxima.
+    /// After each 100 ms: update the maxima and the loudness range.
     fn end_hop(&mut self) {
-        if self.exact_hop_window {
-            let e = loudness_to_energy(self.ebu.loudness_window(100).unwrap_or(f64::NEG_INFINITY));
-            self.hop_energy[self.hop_index] = e;
-            self.hop_index = (self.hop_index + 1) % SHORT_TERM_HOPS;
-            let mut momentary = 0.0;
-            for k in 1..=MOMENTARY_HOPS {
-                momentary +=
-                    self.hop_energy[(self.hop_index + SHORT_TERM_HOPS - k) % SHORT_TERM_HOPS];
-            }
-            let momentary = momentary / MOMENTARY_HOPS as f64;
-            let short_term = self.hop_energy.iter().sum::<f64>() / SHORT_TERM_HOPS as f64;
-            self.momentary_max = self.momentary_max.max(momentary);
-            self.short_term_max = self.short_term_max.max(short_term);
-        } else {
-            let m = loudness_to_energy(self.ebu.loudness_momentary().unwrap_or(f64::NEG_INFINITY));
-            let s = loudness_to_energy(self.ebu.loudness_shortterm().unwrap_or(f64::NEG_INFINITY));
-            self.momentary_max = self.momentary_max.max(m);
-            self.short_term_max = self.short_term_max.max(s);
+        // The last 100 ms (rate/10 frames, which is one hop but for rates
+        // that are not a multiple of 10 Hz, where it is a frame shorter).
+        let e = loudness_to_energy(self.ebu.loudness_window(100).unwrap_or(f64::NEG_INFINITY));
+        self.hop_energy[self.hop_index] = e;
+        self.hop_index = (self.hop_index + 1) % SHORT_TERM_HOPS;
+        self.hops += 1;
+        let mut momentary = 0.0;
+        for k in 1..=MOMENTARY_HOPS {
+            momentary += self.hop_energy[(self.hop_index + SHORT_TERM_HOPS - k) % SHORT_TERM_HOPS];
+        }
+        let momentary = momentary / MOMENTARY_HOPS as f64;
+        let short_term = self.hop_energy.iter().sum::<f64>() / SHORT_TERM_HOPS as f64;
+        self.momentary_max = self.momentary_max.max(momentary);
+        self.short_term_max = self.short_term_max.max(short_term);
+        // The loudness range takes full 3 s windows only.
+        if self.hops >= SHORT_TERM_HOPS as u64 {
+            self.lra.add(short_term);
         }
     }
 
@@ -260,6 +259,7 @@ impl Meter {
             frames: self.frames,
             sample_rate: self.sample_rate,
             ebu: self.ebu,
+            lra: self.lra,
         };
         (m, state)
     }
@@ -286,7 +286,7 @@ impl Meter {
             channels: self.channels,
             duration_s: frames as f64 / rate,
             integrated_lufs: finite(self.ebu.loudness_global().unwrap_or(f64::NEG_INFINITY)),
-            loudness_range_lu: finite(self.ebu.loudness_range().unwrap_or(f64::NAN)),
+            loudness_range_lu: self.lra.range(),
             short_term_max_lufs: finite(energy_to_loudness(self.short_term_max)),
             momentary_max_lufs: finite(energy_to_loudness(self.momentary_max)),
             true_peak_dbtp: peak_of(&|c| self.ebu.true_peak(c)),
@@ -337,7 +337,7 @@ fn finite(x: f64) -> Option<f64> {
 }
 
 /// BS.1770: L = -0.691 + 10 log10(energy).
-fn energy_to_loudness(e: f64) -> f64 {
+pub(crate) fn energy_to_loudness(e: f64) -> f64 {
     if e > 0.0 {
         -0.691 + 10.0 * e.log10()
     } else {

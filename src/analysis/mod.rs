@@ -18,6 +18,7 @@
 //! measurement (ffmpeg's `ebur128=dualmono=true` agrees with us).
 
 mod album;
+mod lra;
 mod meter;
 
 use std::path::{Path, PathBuf};
@@ -56,7 +57,8 @@ pub struct Measurement {
     /// -70 LUFS gate (silence, or shorter than 400 ms).
     #[serde(serialize_with = "round2_opt")]
     pub integrated_lufs: Option<f64>,
-    /// EBU Tech 3342 loudness range, LU.
+    /// EBU Tech 3342 (2016) loudness range, LU, from short-term values
+    /// every 100 ms; `None` without any 3 s window above the gates.
     #[serde(serialize_with = "round2_opt")]
     pub loudness_range_lu: Option<f64>,
     /// Highest 3 s loudness, taken every 100 ms.
@@ -89,14 +91,15 @@ pub struct Measurement {
 }
 
 /// What album gating needs of a metered programme: kept after
-/// [`Meter::finish`]. Holds the meter's histograms (a few MB with the
-/// meter's 3 s window buffer, whatever the length).
+/// [`Meter::finish`]. Holds the meter's histograms (about 120 KB with
+/// ebur128's 400 ms buffer, whatever the length).
 pub struct LoudnessState {
     pub integrated_lufs: Option<f64>,
     pub true_peak_dbtp: Option<f64>,
     pub frames: u64,
     pub sample_rate: u32,
     ebu: EbuR128,
+    lra: lra::LraHistogram,
 }
 
 impl std::fmt::Debug for LoudnessState {

@@ -101,6 +101,11 @@ impl Decoder {
             Some(Err(e)) => return Err(map_error(path, e, "cannot start the decoder")),
             None => return Err(corrupt(path, "the decoder failed on the stream header")),
         };
+        let mut info = info;
+        if info.bit_depth.is_none() && matches!(info.codec.as_str(), "flac" | "alac") {
+            // Some containers (MP4) leave the width to the codec's own header.
+            info.bit_depth = decoder.codec_params().bits_per_sample.map(|b| b as u16);
+        }
         let exact_length = matches!(info.codec.as_str(), "pcm" | "flac" | "alac");
         Ok(Decoder {
             path: path.to_path_buf(),
