@@ -101,11 +101,6 @@ impl Decoder {
             Some(Err(e)) => return Err(map_error(path, e, "cannot start the decoder")),
             None => return Err(corrupt(path, "the decoder failed on the stream header")),
         };
-        let mut info = info;
-        if info.bit_depth.is_none() && matches!(info.codec.as_str(), "flac" | "alac") {
-            // Some containers (MP4) leave the width to the codec's own header.
-            info.bit_depth = decoder.codec_params().bits_per_sample.map(|b| b as u16);
-        }
         let exact_length = matches!(info.codec.as_str(), "pcm" | "flac" | "alac");
         Ok(Decoder {
             path: path.to_path_buf(),
@@ -365,7 +360,12 @@ fn open_format(path: &Path) -> Result<(Box<dyn FormatReader>, u32, AudioInfo), A
     } else if float {
         Some(if is_f64(params.codec) { 64 } else { 32 })
     } else {
-        params.bits_per_sample.map(|b| b as u16)
+        params.bits_per_sample.map(|b| b as u16).or_else(|| {
+            // MP4 leaves ALAC's width to the codec's own header.
+            (params.codec == CODEC_ID_ALAC)
+                .then(|| params.extra_data.as_deref().and_then(alac_bit_depth))
+                .flatten()
+        })
     };
     let frames = track.num_frames;
     let info = AudioInfo {
@@ -383,6 +383,19 @@ fn open_format(path: &Path) -> Result<(Box<dyn FormatReader>, u32, AudioInfo), A
         });
     }
     Ok((format, track_id, info))
+}
+
+/// The bit depth in an ALAC magic cookie (ALACSpecificConfig: frame
+/// length u32, compatible version u8, bit depth u8, ...), which may follow
+/// `frma` and `alac` atom headers.
+fn alac_bit_depth(mut cookie: &[u8]) -> Option<u16> {
+    for atom in [b"frma", b"alac"] {
+        if cookie.len() >= 12 && &cookie[4..8] == atom {
+            cookie = &cookie[12..];
+        }
+    }
+    let depth = *cookie.get(5)?;
+    (cookie.len() >= 24 && (1..=32).contains(&depth)).then_some(u16::from(depth))
 }
 
 fn is_f64(c: AudioCodecId) -> bool {
