@@ -1,9 +1,8 @@
 //! Album figures: all tracks' 400 ms and 3 s blocks gated together as one
-//! programme (`EbuR128::loudness_global_multiple` over the tracks' kept
-//! ebur128 histograms, and the tracks' loudness range histograms added
-//! up), so an album needs no second decode.
+//! programme, by adding up the gating histograms each track's meter kept
+//! (what `EbuR128::loudness_global_multiple` does with ebur128's own), so
+//! an album needs no second decode.
 
-use ebur128::EbuR128;
 use serde::Serialize;
 
 use super::{round2_opt, LoudnessState};
@@ -29,15 +28,14 @@ pub struct AlbumFigures {
 /// Gates the given tracks together. Tracks may differ in sample rate.
 pub fn album_loudness<'a>(tracks: impl IntoIterator<Item = &'a LoudnessState>) -> AlbumFigures {
     let tracks: Vec<&LoudnessState> = tracks.into_iter().collect();
-    let finite = |x: f64| x.is_finite().then_some(x);
-    let integrated = EbuR128::loudness_global_multiple(tracks.iter().map(|t| &t.ebu))
-        .ok()
-        .and_then(finite);
-    let mut lra = super::lra::LraHistogram::default();
+    let mut blocks = super::gating::GateHistogram::default();
+    let mut short_term = super::gating::GateHistogram::default();
     for t in &tracks {
-        lra.merge(&t.lra);
+        blocks.merge(&t.blocks);
+        short_term.merge(&t.short_term);
     }
-    let range = lra.range();
+    let integrated = blocks.integrated();
+    let range = short_term.range();
     let loudness: Vec<f64> = tracks.iter().filter_map(|t| t.integrated_lufs).collect();
     let spread = if loudness.is_empty() {
         None

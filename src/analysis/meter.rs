@@ -1,13 +1,11 @@
 //! The streaming meter: feed it stereo [`Block`]s, get a [`Measurement`].
 //!
-//! Integrated loudness, true peak and sample peak come from the `ebur128`
-//! crate in histogram mode, so memory does not grow with the programme's
-//! length. Every 100 ms the meter asks ebur128 for the energy of the last
+//! The `ebur128` crate does the K-weighting, the 4x true peak and the
+//! sample peak. Every 100 ms the meter asks it for the energy of the last
 //! 100 ms and keeps the last 30 of them, from which it takes, without
-//! summing any window again:
-//! - momentary (400 ms) and short-term (3 s) maxima;
-//! - the loudness range from short-term values every 100 ms (see
-//!   [`super::lra`]).
+//! summing any window again, the 400 ms and 3 s block energies: their
+//! maxima, and the histograms that gate integrated loudness and loudness
+//! range exactly in bounded memory (see [`super::gating`]).
 //!
 //! In the same pass, with no allocation after [`Meter::new`]: DC offset,
 //! stereo correlation, head and tail silence and clipping.
@@ -17,7 +15,7 @@
 
 use ebur128::{EbuR128, Mode};
 
-use super::lra::LraHistogram;
+use super::gating::{energy_to_loudness, loudness_to_energy, GateHistogram};
 use super::{db, AnalysisError, LoudnessState, Measurement};
 use crate::audio::{AudioInfo, Block};
 
@@ -50,7 +48,9 @@ pub struct Meter {
     hop_index: usize,
     momentary_max: f64,
     short_term_max: f64,
-    lra: LraHistogram,
+    /// 400 ms blocks for integrated loudness, 3 s blocks for the range.
+    blocks: GateHistogram,
+    short_term: GateHistogram,
     frames: u64,
     sum_l: f64,
     sum_r: f64,
@@ -79,9 +79,9 @@ impl Meter {
     /// A meter for stereo blocks at `sample_rate`. Samples at or beyond
     /// ±(1 - 1e-9) count as full scale for clipping.
     pub fn new(sample_rate: u32) -> Result<Meter, AnalysisError> {
-        // No S or LRA: the meter makes both from its 100 ms energies, and
-        // ebur128 then keeps only a 400 ms window of filtered audio.
-        let mode = Mode::I | Mode::M | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK | Mode::HISTOGRAM;
+        // M only for the 100 ms energies: ebur128 keeps a 400 ms window
+        // of filtered audio and no history; the gating is ours.
+        let mode = Mode::M | Mode::TRUE_PEAK | Mode::SAMPLE_PEAK;
         let ebu = EbuR128::new(2, sample_rate, mode).map_err(|e| AnalysisError::SampleRate {
             rate: sample_rate,
             reason: e.to_string(),
@@ -101,7 +101,8 @@ impl Meter {
             hop_index: 0,
             momentary_max: 0.0,
             short_term_max: 0.0,
-            lra: LraHistogram::default(),
+            blocks: GateHistogram::default(),
+            short_term: GateHistogram::default(),
             frames: 0,
             sum_l: 0.0,
             sum_r: 0.0,
@@ -185,9 +186,13 @@ impl Meter {
         let short_term = self.hop_energy.iter().sum::<f64>() / SHORT_TERM_HOPS as f64;
         self.momentary_max = self.momentary_max.max(momentary);
         self.short_term_max = self.short_term_max.max(short_term);
-        // The loudness range takes full 3 s windows only.
+        // Gating takes full windows only: the first 400 ms block ends at
+        // 400 ms (as in ebur128), the first 3 s block at 3 s.
+        if self.hops >= MOMENTARY_HOPS as u64 {
+            self.blocks.add(momentary);
+        }
         if self.hops >= SHORT_TERM_HOPS as u64 {
-            self.lra.add(short_term);
+            self.short_term.add(short_term);
         }
     }
 
@@ -258,8 +263,8 @@ impl Meter {
             true_peak_dbtp: m.true_peak_dbtp,
             frames: self.frames,
             sample_rate: self.sample_rate,
-            ebu: self.ebu,
-            lra: self.lra,
+            blocks: self.blocks,
+            short_term: self.short_term,
         };
         (m, state)
     }
@@ -285,8 +290,8 @@ impl Meter {
             bit_depth: self.bit_depth,
             channels: self.channels,
             duration_s: frames as f64 / rate,
-            integrated_lufs: finite(self.ebu.loudness_global().unwrap_or(f64::NEG_INFINITY)),
-            loudness_range_lu: self.lra.range(),
+            integrated_lufs: self.blocks.integrated(),
+            loudness_range_lu: self.short_term.range(),
             short_term_max_lufs: finite(energy_to_loudness(self.short_term_max)),
             momentary_max_lufs: finite(energy_to_loudness(self.momentary_max)),
             true_peak_dbtp: peak_of(&|c| self.ebu.true_peak(c)),
@@ -336,23 +341,6 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// BS.1770: L = -0.691 + 10 log10(energy).
-pub(crate) fn energy_to_loudness(e: f64) -> f64 {
-    if e > 0.0 {
-        -0.691 + 10.0 * e.log10()
-    } else {
-        f64::NEG_INFINITY
-    }
-}
-
-fn loudness_to_energy(l: f64) -> f64 {
-    if l.is_finite() {
-        10f64.powf((l + 0.691) / 10.0)
-    } else {
-        0.0
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,12 +363,5 @@ mod tests {
         assert_eq!(correlation(0.0, 0.0, 0.0), 1.0);
         assert_eq!(correlation(1.0, 0.0, 0.0), 0.0);
         assert_eq!(correlation(4.0, 4.0, -4.0), -1.0);
-    }
-
-    #[test]
-    fn loudness_energy_round_trip() {
-        let e = 0.0123;
-        assert!((loudness_to_energy(energy_to_loudness(e)) - e).abs() < 1e-15);
-        assert_eq!(loudness_to_energy(f64::NEG_INFINITY), 0.0);
     }
 }

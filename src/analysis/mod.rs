@@ -18,13 +18,12 @@
 //! measurement (ffmpeg's `ebur128=dualmono=true` agrees with us).
 
 mod album;
-mod lra;
+mod gating;
 mod meter;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ebur128::EbuR128;
 use serde::Serialize;
 
 use crate::audio::{AudioError, AudioInfo, Block, Decoder, BLOCK_FRAMES};
@@ -53,8 +52,8 @@ pub struct Measurement {
     pub channels: u16,
     #[serde(serialize_with = "round2")]
     pub duration_s: f64,
-    /// Gated integrated loudness, LUFS; `None` when nothing passes the
-    /// -70 LUFS gate (silence, or shorter than 400 ms).
+    /// Gated integrated loudness (BS.1770-4), LUFS; `None` when nothing
+    /// passes the -70 LUFS gate (silence, or shorter than 400 ms).
     #[serde(serialize_with = "round2_opt")]
     pub integrated_lufs: Option<f64>,
     /// EBU Tech 3342 (2016) loudness range, LU, from short-term values
@@ -91,15 +90,15 @@ pub struct Measurement {
 }
 
 /// What album gating needs of a metered programme: kept after
-/// [`Meter::finish`]. Holds the meter's histograms (about 120 KB with
-/// ebur128's 400 ms buffer, whatever the length).
+/// [`Meter::finish`]: the gating histograms of its 400 ms and 3 s blocks
+/// (about 200 KB, whatever the length).
 pub struct LoudnessState {
     pub integrated_lufs: Option<f64>,
     pub true_peak_dbtp: Option<f64>,
     pub frames: u64,
     pub sample_rate: u32,
-    ebu: EbuR128,
-    lra: lra::LraHistogram,
+    blocks: gating::GateHistogram,
+    short_term: gating::GateHistogram,
 }
 
 impl std::fmt::Debug for LoudnessState {
