@@ -619,6 +619,14 @@ fn other_formats_via_ffmpeg() {
                 got.left == want.left && got.right == want.right,
                 "{ext}: samples differ"
             );
+            if *ext == "flac" {
+                // Cut short: fewer frames than STREAMINFO promises.
+                let bytes = std::fs::read(&out).unwrap();
+                let cut = dir.join("cut.flac");
+                std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+                let err = analyze_file(&cut).expect_err("a truncated FLAC must fail");
+                assert!(matches!(err, AudioError::Corrupt { .. }), "{err}");
+            }
         } else {
             assert_eq!(info.bit_depth, None);
             let diff = got.len() as i64 - want.len() as i64;
@@ -707,10 +715,14 @@ fn broken_audio_gives_the_right_error() {
 
 /// ffmpeg's summary: (integrated LUFS, LRA LU, true peak dBTP).
 fn ffmpeg_ebur128(path: &Path) -> Option<(f64, f64, f64)> {
+    ffmpeg_ebur128_with(path, "ebur128=peak=true")
+}
+
+fn ffmpeg_ebur128_with(path: &Path, filter: &str) -> Option<(f64, f64, f64)> {
     let out = Command::new("ffmpeg")
         .args(["-nostats", "-i"])
         .arg(path)
-        .args(["-af", "ebur128=peak=true", "-f", "null", "-"])
+        .args(["-af", filter, "-f", "null", "-"])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stderr);
@@ -798,4 +810,36 @@ fn real_music_odd_files_never_panic() {
             Err(e) => eprintln!("{e}"),
         }
     }
+}
+
+#[test]
+fn mono_reads_as_dual_mono_like_ffmpeg() {
+    if !util::have_tool("ffmpeg", "mono_reads_as_dual_mono_like_ffmpeg") {
+        return;
+    }
+    let dir = util::scratch("mono-ffmpeg");
+    let path = dir.join("mono.wav");
+    // 12 s of a 440 Hz sine swelling from quiet to loud, over noise.
+    let mut noise = Noise(3);
+    let mut w = WavWriter::create(&path, RATE, 1, WavFormat::Int24).unwrap();
+    let mut block = Block::default();
+    let frames = RATE as usize * 12;
+    for n in 0..frames {
+        let t = n as f64 / f64::from(RATE);
+        let x = (0.02 + 0.3 * t / 12.0) * (2.0 * PI * 440.0 * t).sin() + 0.01 * noise.next();
+        block.left.push(x);
+        block.right.push(x);
+    }
+    w.write_block(&block).unwrap();
+    w.finalize().unwrap();
+    let m = analyze_file(&path).unwrap().measurement;
+    assert_eq!(m.channels, 1);
+    let (i, lra, tp) = ffmpeg_ebur128_with(&path, "ebur128=peak=true:dualmono=true").unwrap();
+    eprintln!(
+        "mono: I {:?} vs {i}, LRA {:?} vs {lra}, TP {:?} vs {tp}",
+        m.integrated_lufs, m.loudness_range_lu, m.true_peak_dbtp
+    );
+    assert_near("integrated", m.integrated_lufs.unwrap(), i, 0.15);
+    assert_near("range", m.loudness_range_lu.unwrap(), lra, 0.65);
+    assert_near("true peak", m.true_peak_dbtp.unwrap(), tp, 0.25);
 }

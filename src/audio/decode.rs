@@ -377,7 +377,9 @@ fn open_format(path: &Path) -> Result<(Box<dyn FormatReader>, u32, AudioInfo), A
         frames,
         codec: codec.to_string(),
     };
-    if frames == Some(0) {
+    // Only PCM headers state their length for sure; a lossless stream's
+    // 0 may mean "unknown", and the end of the stream tells anyway.
+    if frames == Some(0) && codec == "pcm" {
         return Err(AudioError::Empty {
             path: path.to_path_buf(),
         });
