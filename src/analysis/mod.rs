@@ -116,6 +116,7 @@ impl std::fmt::Debug for LoudnessState {
 /// `path` then the [`Measurement`] fields.
 #[derive(Debug, Serialize)]
 pub struct FileAnalysis {
+    #[serde(serialize_with = "path_lossy")]
     pub path: PathBuf,
     #[serde(skip)]
     pub info: AudioInfo,
@@ -215,6 +216,11 @@ pub fn analyze_files(
 pub(crate) fn db(amplitude: f64) -> Option<f64> {
     let v = 20.0 * amplitude.log10();
     v.is_finite().then_some(v)
+}
+
+/// Paths as text even when they are not UTF-8 (serde refuses those).
+fn path_lossy<S: serde::Serializer>(p: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
 }
 
 /// The one rounding rule of the JSON: 2 decimals.
