@@ -17,7 +17,10 @@ MUSIC=target/real-music
 ALBUM=target/bench-album
 
 cargo build --release --quiet --bin glassmaster --example analyze_bench
-bash /work/shared/testdata/real-music.sh "$MUSIC" >/dev/null
+# shared/ lies beside the repository.
+SCRIPT=../shared/testdata/real-music.sh
+[ -f "$SCRIPT" ] || SCRIPT=/work/shared/testdata/real-music.sh
+bash "$SCRIPT" "$MUSIC" >/dev/null
 
 if [ ! -f "$ALBUM/.ready" ]; then
   rm -rf "$ALBUM"
