@@ -121,7 +121,8 @@ impl Meter {
 
     /// A meter for a decoded source: reports its channels and bit depth,
     /// and for integer PCM counts the largest positive code (e.g.
-    /// 32767/32768 for 16-bit) as full scale.
+    /// 32767/32768 for 16-bit) as full scale: |x| at or above it clips,
+    /// which takes in both extreme codes (and -32767, one code in).
     pub fn for_source(info: &AudioInfo) -> Result<Meter, AnalysisError> {
         let mut m = Meter::new(info.sample_rate)?;
         m.channels = info.channels;

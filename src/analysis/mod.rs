@@ -8,6 +8,12 @@
 //! keeping each file's [`LoudnessState`] so that [`album_loudness`] gates
 //! the whole album without a second decode.
 //!
+//! Integrated loudness and loudness range are gated here, not by
+//! ebur128 (which does the K-weighting and the peaks): exact to 0.01 LU in
+//! bounded memory, the range from short-term values every 100 ms as EBU
+//! Tech 3342 (2016) asks. On real music they agree with ffmpeg's
+//! `ebur128` filter to within its printed precision.
+//!
 //! Figures that are minus infinity (the loudness or peak of digital
 //! silence, the DC offset of a signal without any) are `None`, `null` in
 //! JSON. JSON rounds every figure to 2 decimals (see [`round2`]); the
