@@ -641,6 +641,49 @@ fn other_formats_via_ffmpeg() {
     }
 }
 
+#[test]
+fn lossless_24_bit_formats_via_ffmpeg_are_exact() {
+    if !util::have_tool("ffmpeg", "lossless_24_bit_formats_via_ffmpeg_are_exact") {
+        return;
+    }
+    let dir = util::scratch("formats24");
+    let src = dir.join("src.wav");
+    write_fn(&src, RATE as usize * 3, WavFormat::Int24, |n| {
+        (0.7 * noise_at(24, 2 * n), 0.7 * noise_at(24, 2 * n + 1))
+    });
+    let (_, want) = audio::read_all(&src).unwrap();
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("flac", &["-c:a", "flac", "-sample_fmt", "s32"], "flac"),
+        ("m4a", &["-c:a", "alac", "-sample_fmt", "s32p"], "alac"),
+        ("aiff", &["-c:a", "pcm_s24be"], "pcm"),
+    ];
+    for (ext, codec_args, codec) in cases {
+        let out = dir.join(format!("out.{ext}"));
+        let mut args = vec!["-i", src.to_str().unwrap()];
+        args.extend_from_slice(codec_args);
+        args.push(out.to_str().unwrap());
+        if !ffmpeg(&args) {
+            eprintln!("SKIP {ext}: ffmpeg cannot write it here");
+            continue;
+        }
+        let (info, got) = audio::read_all(&out).unwrap_or_else(|e| panic!("{ext}: {e}"));
+        assert_eq!(info.codec, *codec, "{ext}");
+        assert_eq!(info.bit_depth, Some(24), "{ext}");
+        assert_eq!(info.sample_rate, RATE);
+        assert!(
+            got.left == want.left && got.right == want.right,
+            "{ext}: 24-bit samples differ"
+        );
+    }
+}
+
+/// Seeded noise in [-1, 1) as a function of the sample index.
+fn noise_at(seed: u64, i: usize) -> f64 {
+    let mut n = Noise(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i as u64 + 1));
+    n.next();
+    n.next()
+}
+
 fn expect_err(path: &Path, check: impl Fn(&AudioError) -> bool) {
     let err = analyze_file(path).expect_err("must fail");
     assert!(check(&err), "{path:?}: wrong error {err:?}");
