@@ -3,12 +3,15 @@
 //! MP3) with symphonia and hands it out as planar stereo `f64` blocks, a few
 //! thousand frames at a time, so that no stage ever holds a whole track.
 //! Mono sources play on both channels; more than two channels is an error.
+//! [`wav`] writes plain PCM WAV files (never `WAVE_FORMAT_EXTENSIBLE`).
 
 pub mod decode;
+pub mod wav;
 
 use std::path::PathBuf;
 
-pub use decode::Decoder;
+pub use decode::{probe, read_all, Decoder};
+pub use wav::{WavFormat, WavWriter};
 
 /// Frames per block handed out by the decoder and passed along the chain.
 pub const BLOCK_FRAMES: usize = 4096;
