@@ -63,7 +63,7 @@ fn intro(rate: f64, secs: f64) -> Vec<[f64; 2]> {
                 .enumerate()
                 .map(|(k, m)| tone(midi(*m) * (1.0 + 0.0015 * k as f64), t))
                 .sum::<f64>()
-                * 0.06
+                * 0.12
                 * swell;
             [v, v]
         })
@@ -114,8 +114,8 @@ fn outro(rate: f64, secs: f64) -> Vec<[f64; 2]> {
             let ts = t - k as f64 * step;
             let f = midi(seq[k % seq.len()]);
             let fade = (1.0 - t / secs).max(0.0);
-            let v = tone(f, t) * env(ts, 0.003, 0.3) * 0.25 * fade;
-            let pan = if k % 2 == 0 { 0.35 } else { 0.65 };
+            let v = tone(f, t) * env(ts, 0.003, 0.3) * 0.6 * fade;
+            let pan = if k.is_multiple_of(2) { 0.35 } else { 0.65 };
             [v * (1.0 - pan) * 1.4, v * pan * 1.4]
         })
         .collect()
@@ -157,7 +157,11 @@ fn write_flac(path: &Path, frames: &[[f64; 2]], rate: u32, bits: u32) {
         .expect("flac encode");
     let mut sink = flacenc::bitsink::ByteSink::new();
     stream.write(&mut sink).expect("flac write");
-    std::fs::write(path, sink.as_slice()).expect("write flac");
+    let mut bytes = sink.as_slice().to_vec();
+    // STREAMINFO's minimum block size excludes the last block (FLAC
+    // format, 8.2); flacenc counts it, which symphonia refuses.
+    bytes[8..10].copy_from_slice(&(config.block_size as u16).to_be_bytes());
+    std::fs::write(path, bytes).expect("write flac");
 }
 
 #[allow(dead_code)] // the tests include this file for `write_demo` only

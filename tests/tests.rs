@@ -3,6 +3,7 @@
 
 mod analysis;
 mod cdtext;
+mod cli;
 mod ddp;
 mod init;
 mod manifest;

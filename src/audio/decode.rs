@@ -330,6 +330,12 @@ fn open_format(path: &Path) -> Result<(Box<dyn FormatReader>, u32, AudioInfo), A
         Some(Err(SymError::IoError(e))) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             return Err(corrupt(path, "the file ends inside its header"))
         }
+        Some(Err(SymError::Unsupported(_))) => {
+            return Err(unsupported(
+                path,
+                "no known audio format: WAV, AIFF, FLAC, ALAC, Ogg Vorbis or MP3",
+            ))
+        }
         Some(Err(e)) => return Err(map_error(path, e, "no known audio format")),
     };
     let track = format

@@ -3,9 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use serde_json::json;
 
-use super::{Context, Outcome};
+use super::{jobs, progress, Context, Outcome};
+use crate::analysis::{analyze_files, AlbumFigures, BatchAnalysis, FileAnalysis};
 use crate::manifest::{self, Diagnostic, Loaded};
+use crate::report::checks::{self, Check, Stage, TrackFigures};
 
 /// Prints a manifest's diagnostics to stderr, each with its line and caret.
 pub fn print_diagnostics(loaded: &Loaded) {
@@ -16,7 +19,19 @@ pub fn print_diagnostics(loaded: &Loaded) {
 
 /// Loads a manifest with the audio stage's probe.
 pub fn load(path: &Path) -> Loaded {
-    manifest::load(path, &crate::audio::decode::probe)
+    manifest::load(path, &crate::audio::probe)
+}
+
+/// Decodes and measures `paths` in parallel with a progress bar.
+fn measure(ctx: &Context, paths: &[PathBuf], jobs: usize) -> BatchAnalysis {
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| crate::audio::probe(p).ok()?.frames)
+        .sum();
+    let bar = progress::bar(ctx, total.max(1), "measuring");
+    let batch = analyze_files(paths, jobs, |done| bar.set_position(done));
+    bar.finish_and_clear();
+    batch
 }
 
 pub fn run(
@@ -24,23 +39,76 @@ pub fn run(
     path: &Path,
     strict: bool,
     json: bool,
-    jobs: Option<usize>,
+    jobs_arg: Option<usize>,
 ) -> Result<Outcome> {
-    let _ = (ctx, jobs);
     let loaded = load(path);
-    let failed =
+    let mut failed =
         loaded.has_errors() || (strict && loaded.diagnostics.iter().any(|d| !d.is_error()));
+    let mut tracks_json = Vec::new();
+    let mut checks: Vec<Check> = Vec::new();
+    let mut audio_errors = Vec::new();
+    if let (Some(m), false) = (&loaded.manifest, loaded.has_errors()) {
+        let paths: Vec<PathBuf> = m.tracks.iter().map(|t| t.path.clone()).collect();
+        let batch = measure(ctx, &paths, jobs(jobs_arg));
+        let mut figures = Vec::new();
+        for (t, r) in m.tracks.iter().zip(&batch.files) {
+            match r {
+                Ok(a) => {
+                    let mut v = serde_json::to_value(a)?;
+                    v["path"] = json!(t.file.display().to_string());
+                    let obj = v.as_object_mut().expect("a file analysis is an object");
+                    obj.insert("number".into(), json!(t.number));
+                    obj.insert("title".into(), json!(t.title));
+                    tracks_json.push(v);
+                    figures.push(TrackFigures {
+                        number: t.number,
+                        title: &t.title,
+                        m: &a.measurement,
+                    });
+                }
+                Err(e) => audio_errors.push(Diagnostic::error(path, None, e.to_string())),
+            }
+        }
+        checks = checks::run(
+            &m.report,
+            m.mastering.loudness_mode,
+            Stage::Sources,
+            &figures,
+        );
+        if strict {
+            checks::strict(&mut checks);
+        }
+        failed |= !audio_errors.is_empty() || (strict && !checks.is_empty());
+        if !json {
+            print_diagnostics(&loaded);
+            for d in &audio_errors {
+                eprint!("{}", d.render(None));
+            }
+            print_track_table(
+                batch.files.iter().filter_map(|r| r.as_ref().ok()),
+                batch.album.as_ref(),
+            );
+            print_checks(&checks);
+        }
+    } else if !json {
+        print_diagnostics(&loaded);
+    }
     if json {
-        let diags: Vec<_> = loaded.diagnostics.iter().map(Diagnostic::to_json).collect();
-        let doc = serde_json::json!({
+        let diags: Vec<_> = loaded
+            .diagnostics
+            .iter()
+            .chain(&audio_errors)
+            .map(Diagnostic::to_json)
+            .collect();
+        let doc = json!({
             "ok": !failed,
             "diagnostics": diags,
-            "tracks": [],
-            "checks": [],
+            "tracks": tracks_json,
+            "checks": checks,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
-    } else {
-        print_diagnostics(&loaded);
+    } else if !ctx.quiet && !failed {
+        eprintln!("{}: ok", path.display());
     }
     Ok(if failed {
         Outcome::Failed
@@ -49,12 +117,119 @@ pub fn run(
     })
 }
 
+fn print_checks(checks: &[Check]) {
+    for c in checks {
+        let sev = match c.severity {
+            checks::CheckSeverity::Warning => "warning",
+            checks::CheckSeverity::Error => "error",
+        };
+        eprintln!("{sev}: [{}] {}", c.id, c.message);
+    }
+}
+
 pub fn analyze(
     ctx: &Context,
     files: &[PathBuf],
     json: bool,
-    jobs: Option<usize>,
+    jobs_arg: Option<usize>,
 ) -> Result<Outcome> {
-    let _ = (ctx, files, json, jobs);
-    anyhow::bail!("analyze is being written")
+    let batch = measure(ctx, files, jobs(jobs_arg));
+    let mut failed = false;
+    for r in &batch.files {
+        if let Err(e) = r {
+            eprintln!("error: {e}");
+            failed = true;
+        }
+    }
+    let ok: Vec<&FileAnalysis> = batch.files.iter().filter_map(|r| r.as_ref().ok()).collect();
+    if json {
+        let doc = json!({ "files": ok, "album": batch.album });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+    } else {
+        print_track_table(ok.iter().copied(), batch.album.as_ref());
+    }
+    Ok(if failed {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    })
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or_else(|| "-inf".to_owned(), |x| format!("{x:.1}"))
+}
+
+/// One line per file and one for the album, on stdout.
+fn print_track_table<'a>(
+    files: impl Iterator<Item = &'a FileAnalysis>,
+    album: Option<&AlbumFigures>,
+) {
+    println!(
+        "{:<32} {:>14} {:>7} {:>7} {:>5} {:>6} {:>6} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5} {:>5}",
+        "file",
+        "format",
+        "length",
+        "LUFS",
+        "LRA",
+        "dBTP",
+        "dBFS",
+        "ST max",
+        "M max",
+        "DC",
+        "corr",
+        "head",
+        "tail",
+        "clips"
+    );
+    for f in files {
+        let m = &f.measurement;
+        let name = f.path.file_name().map_or_else(
+            || f.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let name: String = if name.chars().count() > 32 {
+            name.chars().take(31).chain(['…']).collect()
+        } else {
+            name
+        };
+        let format = format!(
+            "{}k/{}/{}",
+            m.sample_rate as f64 / 1000.0,
+            m.bit_depth
+                .map_or_else(|| "lossy".to_owned(), |b| b.to_string()),
+            if m.channels == 1 { "mono" } else { "st" }
+        );
+        let dc = m
+            .dc_offset_dbfs
+            .iter()
+            .flatten()
+            .fold(f64::NEG_INFINITY, |a, b| a.max(*b));
+        let secs = m.duration_s;
+        println!(
+            "{:<32} {:>14} {:>7} {:>7} {:>5} {:>6} {:>6} {:>6} {:>6} {:>6} {:>5.2} {:>5.1} {:>5.1} {:>5}",
+            name,
+            format,
+            format!("{}:{:04.1}", (secs / 60.0) as u64, secs % 60.0),
+            fmt_opt(m.integrated_lufs),
+            fmt_opt(m.loudness_range_lu),
+            fmt_opt(m.true_peak_dbtp),
+            fmt_opt(m.sample_peak_dbfs),
+            fmt_opt(m.short_term_max_lufs),
+            fmt_opt(m.momentary_max_lufs),
+            if dc.is_finite() { format!("{dc:.0}") } else { "-inf".into() },
+            m.correlation,
+            m.head_silence_s,
+            m.tail_silence_s,
+            m.clipped_samples
+        );
+    }
+    if let Some(a) = album {
+        println!(
+            "album: {} LUFS integrated, {} LU range, {} dBTP, spread {} LU",
+            fmt_opt(a.integrated_lufs),
+            fmt_opt(a.loudness_range_lu),
+            fmt_opt(a.true_peak_dbtp),
+            fmt_opt(a.loudness_spread_lu)
+        );
+    }
 }

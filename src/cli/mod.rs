@@ -125,7 +125,7 @@ pub struct Context {
 }
 
 /// Threads for parallel work: `-j N`, or one per core.
-fn jobs(j: Option<usize>) -> usize {
+pub(crate) fn jobs(j: Option<usize>) -> usize {
     j.filter(|n| *n > 0).unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())

@@ -1466,9 +1466,8 @@ pub fn check_naming(t: &str) -> Result<(), String> {
                 NAMING_FIELDS.join(", ")
             ));
         }
-        if !fmt.is_empty()
-            && !(fmt.len() == 2 && fmt.starts_with('0') && fmt.as_bytes()[1].is_ascii_digit())
-        {
+        let zero_pad = fmt.len() == 2 && fmt.starts_with('0') && fmt.as_bytes()[1].is_ascii_digit();
+        if !fmt.is_empty() && !zero_pad {
             return Err(format!(
                 "naming template \"{t}\": `{{{inner}}}` has an unknown format; use `{{{field}:02}}` to pad with zeros"
             ));

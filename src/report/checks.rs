@@ -1,0 +1,239 @@
+//! The album consistency checks, with the thresholds of the manifest's
+//! `report:` section: loudness spread, true-peak overs, PLR outliers, DC
+//! offset, phase/mono compatibility, head and tail silence, clipping and a
+//! mix of sample rates or bit depths.
+//!
+//! A failed check is a warning in `build` and `check`, and an error with
+//! `check --strict`. The same rules run on sources (`check`) and on masters
+//! (`build`); on sources the rules that the build itself takes care of
+//! (true-peak overs, which the final limiter removes; the loudness spread
+//! in `track` mode, which matching removes) are left out.
+
+use serde::Serialize;
+
+use crate::analysis::Measurement;
+use crate::manifest::model::{LoudnessMode, ReportThresholds};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckSeverity {
+    Warning,
+    Error,
+}
+
+/// One failed check, as report.json lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Check {
+    /// `album.loudness_spread`, `track.true_peak`, ...
+    pub id: &'static str,
+    pub severity: CheckSeverity,
+    /// The track's number, `null` for album checks.
+    pub track: Option<u32>,
+    pub message: String,
+}
+
+/// What is being checked: the sources before mastering, or the masters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Sources,
+    Masters,
+}
+
+/// One track's figures for the checks.
+pub struct TrackFigures<'a> {
+    pub number: u32,
+    pub title: &'a str,
+    pub m: &'a Measurement,
+}
+
+/// Runs every rule; returns the failed checks, album checks first.
+pub fn run(
+    t: &ReportThresholds,
+    mode: LoudnessMode,
+    stage: Stage,
+    tracks: &[TrackFigures<'_>],
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let warn = |id, track: Option<u32>, message: String| Check {
+        id,
+        severity: CheckSeverity::Warning,
+        track,
+        message,
+    };
+    let name = |f: &TrackFigures<'_>| format!("track {} (\"{}\")", f.number, f.title);
+
+    // Album: loudness spread.
+    let loud: Vec<(f64, &TrackFigures<'_>)> = tracks
+        .iter()
+        .filter_map(|f| f.m.integrated_lufs.map(|l| (l, f)))
+        .collect();
+    let spread_matters = !(stage == Stage::Sources && mode == LoudnessMode::Track);
+    if spread_matters && loud.len() > 1 {
+        let (lo, lo_f) = loud
+            .iter()
+            .fold(loud[0], |a, b| if b.0 < a.0 { *b } else { a });
+        let (hi, hi_f) = loud
+            .iter()
+            .fold(loud[0], |a, b| if b.0 > a.0 { *b } else { a });
+        if hi - lo > t.max_loudness_spread_lu {
+            out.push(warn(
+                "album.loudness_spread",
+                None,
+                format!(
+                    "the tracks span {:.1} LU, from {:.1} LUFS ({}) to {:.1} LUFS ({}); the limit is {:.1} LU",
+                    hi - lo,
+                    lo,
+                    name(lo_f),
+                    hi,
+                    name(hi_f),
+                    t.max_loudness_spread_lu
+                ),
+            ));
+        }
+    }
+    // Album: a mix of sample rates or bit depths among the sources.
+    if stage == Stage::Sources && tracks.len() > 1 {
+        let mut formats: Vec<(u32, Option<u16>)> = tracks
+            .iter()
+            .map(|f| (f.m.sample_rate, f.m.bit_depth))
+            .collect();
+        formats.sort();
+        formats.dedup();
+        if formats.len() > 1 {
+            let list: Vec<String> = formats
+                .iter()
+                .map(|(r, b)| match b {
+                    Some(b) => format!("{} kHz/{b}-bit", *r as f64 / 1000.0),
+                    None => format!("{} kHz/lossy", *r as f64 / 1000.0),
+                })
+                .collect();
+            out.push(warn(
+                "album.format_mix",
+                None,
+                format!(
+                    "the sources mix formats ({}); every output is resampled and dithered to its own format",
+                    list.join(", ")
+                ),
+            ));
+        }
+    }
+    // PLR outliers against the album's median.
+    let plrs: Vec<(f64, &TrackFigures<'_>)> = tracks
+        .iter()
+        .filter_map(|f| Some((f.m.true_peak_dbtp? - f.m.integrated_lufs?, f)))
+        .collect();
+    let median = {
+        let mut v: Vec<f64> = plrs.iter().map(|p| p.0).collect();
+        v.sort_by(f64::total_cmp);
+        match v.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(v[n / 2]),
+            n => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+        }
+    };
+
+    for f in tracks {
+        let m = f.m;
+        if stage == Stage::Masters {
+            if let Some(tp) = m.true_peak_dbtp.filter(|tp| *tp > t.max_true_peak_dbtp) {
+                out.push(warn(
+                    "track.true_peak",
+                    Some(f.number),
+                    format!(
+                        "{} peaks at {tp:.2} dBTP, over the {:.1} dBTP limit",
+                        name(f),
+                        t.max_true_peak_dbtp
+                    ),
+                ));
+            }
+        }
+        if let (Some(med), Some(tp), Some(l)) = (median, m.true_peak_dbtp, m.integrated_lufs) {
+            let plr = tp - l;
+            if tracks.len() > 2 && (plr - med).abs() > t.max_plr_deviation_db {
+                out.push(warn(
+                    "track.plr",
+                    Some(f.number),
+                    format!(
+                        "{} has a PLR of {plr:.1} dB, {:.1} dB from the album's median {med:.1} dB (limit {:.1} dB): it is {} than the rest",
+                        name(f),
+                        (plr - med).abs(),
+                        t.max_plr_deviation_db,
+                        if plr < med { "far more compressed" } else { "far more dynamic" }
+                    ),
+                ));
+            }
+        }
+        let dc = m
+            .dc_offset_dbfs
+            .iter()
+            .flatten()
+            .fold(f64::NEG_INFINITY, |a, b| a.max(*b));
+        if dc > t.max_dc_offset_dbfs {
+            out.push(warn(
+                "track.dc_offset",
+                Some(f.number),
+                format!(
+                    "{} has a DC offset of {dc:.1} dBFS, over the {:.0} dBFS limit (a highpass removes it)",
+                    name(f),
+                    t.max_dc_offset_dbfs
+                ),
+            ));
+        }
+        if m.channels == 2 && m.correlation < t.min_correlation {
+            out.push(warn(
+                "track.correlation",
+                Some(f.number),
+                format!(
+                    "{} has a stereo correlation of {:.2}, below {:.2}: it will lose level or cancel in mono",
+                    name(f),
+                    m.correlation,
+                    t.min_correlation
+                ),
+            ));
+        }
+        if m.head_silence_s > t.max_head_silence_s {
+            out.push(warn(
+                "track.head_silence",
+                Some(f.number),
+                format!(
+                    "{} starts with {:.1} s of silence (limit {:.1} s)",
+                    name(f),
+                    m.head_silence_s,
+                    t.max_head_silence_s
+                ),
+            ));
+        }
+        if m.tail_silence_s > t.max_tail_silence_s {
+            out.push(warn(
+                "track.tail_silence",
+                Some(f.number),
+                format!(
+                    "{} ends with {:.1} s of silence (limit {:.1} s)",
+                    name(f),
+                    m.tail_silence_s,
+                    t.max_tail_silence_s
+                ),
+            ));
+        }
+        if m.clipped_samples > t.max_clipped_samples {
+            out.push(warn(
+                "track.clipping",
+                Some(f.number),
+                format!(
+                    "{} has {} clipped samples (runs of 3 or more at full scale; limit {})",
+                    name(f),
+                    m.clipped_samples,
+                    t.max_clipped_samples
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// The checks as errors (`check --strict`).
+pub fn strict(checks: &mut [Check]) {
+    for c in checks {
+        c.severity = CheckSeverity::Error;
+    }
+}

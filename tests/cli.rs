@@ -1,0 +1,99 @@
+//! The commands as a user runs them: exit codes, JSON shapes and the
+//! messages for broken audio.
+
+use std::process::Command;
+
+use crate::util::{bin, scratch, write_wav_i16};
+
+fn run(args: &[&str], dir: &std::path::Path) -> (i32, String, String) {
+    let out = Command::new(bin())
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn analyze_names_each_broken_file_and_exits_1() {
+    let dir = scratch("cli-broken-audio");
+    write_wav_i16(&dir.join("good.wav"), 44_100, 2, 2.0, 440.0);
+    let good = std::fs::read(dir.join("good.wav")).unwrap();
+    std::fs::write(dir.join("truncated.wav"), &good[..good.len() / 2]).unwrap();
+    std::fs::write(dir.join("text.wav"), "not audio at all\n").unwrap();
+    std::fs::write(dir.join("empty.wav"), b"").unwrap();
+    write_wav_i16(&dir.join("six.wav"), 48_000, 6, 0.5, 440.0);
+    for (name, why) in [
+        ("truncated.wav", "truncated"),
+        ("text.wav", "not an audio file"),
+        ("empty.wav", "empty"),
+        ("six.wav", "6 channels"),
+    ] {
+        let (code, stdout, stderr) = run(&["analyze", "--json", "good.wav", name], &dir);
+        assert_eq!(code, 1, "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(
+            stderr.contains(name) && stderr.contains(why),
+            "{name}: {stderr}"
+        );
+        // The good file is still measured.
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(doc["files"].as_array().unwrap().len(), 1, "{stdout}");
+    }
+    let (code, _, stderr) = run(&["analyze", "nowhere.wav"], &dir);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("nowhere.wav"), "{stderr}");
+    let (code, _, _) = run(&["analyze"], &dir);
+    assert_eq!(code, 2, "no files is a usage error");
+    let (code, _, _) = run(&["frobnicate"], &dir);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn check_json_of_the_demo_album() {
+    let demo = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo"));
+    let (code, stdout, stderr) = run(&["check", "--json", "album.yaml"], demo);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["ok"], true);
+    let tracks = doc["tracks"].as_array().unwrap();
+    assert_eq!(tracks.len(), 3);
+    assert_eq!(tracks[1]["number"], 2);
+    assert_eq!(tracks[1]["title"], "Night Drive");
+    assert_eq!(tracks[1]["path"], "mixes/02 Night Drive.flac");
+    assert_eq!(tracks[1]["sample_rate"], 48_000);
+    assert_eq!(tracks[1]["bit_depth"], 24);
+    assert_eq!(tracks[0]["channels"], 1);
+    for key in [
+        "integrated_lufs",
+        "loudness_range_lu",
+        "true_peak_dbtp",
+        "sample_peak_dbfs",
+        "short_term_max_lufs",
+        "momentary_max_lufs",
+        "dc_offset_dbfs",
+        "correlation",
+        "head_silence_s",
+        "tail_silence_s",
+        "clipped_samples",
+        "duration_s",
+    ] {
+        assert!(!tracks[0][key].is_null(), "{key} missing: {}", tracks[0]);
+    }
+    // The demo mixes two source formats: a warning, not a failure...
+    let checks = doc["checks"].as_array().unwrap();
+    assert!(
+        checks.iter().any(|c| c["id"] == "album.format_mix"),
+        "{checks:?}"
+    );
+    // ...until --strict.
+    let (code, stdout, _) = run(&["check", "--json", "--strict", "album.yaml"], demo);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["checks"][0]["severity"], "error");
+}
