@@ -1,0 +1,227 @@
+//! Feed-forward compressor with a soft knee.
+//!
+//! Signal path per frame:
+//! 1. level detector: a peak envelope per channel, instant attack and an
+//!    exponential decay with time constant `release_ms`, so a steady sine
+//!    reads its peak amplitude (within a few hundredths of a dB);
+//! 2. stereo link: each channel's detector input is
+//!    `(1 - link) * own + link * max(left, right)`; link 1 drives both
+//!    channels from the louder one and keeps the image still;
+//! 3. gain computer: the static curve [`static_curve_db`], the standard
+//!    quadratic soft knee of width `knee_db` centred on `threshold_db`
+//!    (Giannoulis, Massberg & Reiss, JAES 2012);
+//! 4. gain smoothing in dB: a one-pole filter with time constant
+//!    `attack_ms` while the gain falls and `release_ms` while it recovers;
+//! 5. `makeup_db` added, the linear gain applied.
+//!
+//! Level and gain are computed once per frame when the channels are fully
+//! linked (one log and one exp), per channel otherwise.
+
+use super::{check_param, check_rate, db_to_lin, one_pole_coef, DspError};
+use crate::audio::Block;
+
+/// Compressor settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CompressorParams {
+    pub threshold_db: f64,
+    pub ratio: f64,
+    pub attack_ms: f64,
+    pub release_ms: f64,
+    pub knee_db: f64,
+    pub makeup_db: f64,
+    /// 0 = channels independent, 1 = the louder channel drives both.
+    pub stereo_link: f64,
+}
+
+impl Default for CompressorParams {
+    fn default() -> Self {
+        CompressorParams {
+            threshold_db: -18.0,
+            ratio: 2.0,
+            attack_ms: 10.0,
+            release_ms: 150.0,
+            knee_db: 6.0,
+            makeup_db: 0.0,
+            stereo_link: 1.0,
+        }
+    }
+}
+
+/// Output level in dB for an input level `x_db` on the static curve
+/// (threshold `t`, ratio `r`, knee width `w`, all in dB; no makeup).
+#[inline]
+pub fn static_curve_db(x_db: f64, t: f64, r: f64, w: f64) -> f64 {
+    let over = x_db - t;
+    if 2.0 * over < -w {
+        x_db
+    } else if 2.0 * over <= w && w > 0.0 {
+        let k = over + 0.5 * w;
+        x_db + (1.0 / r - 1.0) * k * k / (2.0 * w)
+    } else {
+        t + over / r
+    }
+}
+
+/// Feed-forward soft-knee compressor.
+#[derive(Debug, Clone)]
+pub struct Compressor {
+    p: CompressorParams,
+    attack: f64,
+    release: f64,
+    /// Lowest linear level at which the knee starts: below it the computed
+    /// gain is 0 dB and the log can be skipped.
+    knee_floor: f64,
+    makeup: f64,
+    env: [f64; 2],
+    gain_db: [f64; 2],
+}
+
+impl Compressor {
+    /// Builds the compressor for `sample_rate`.
+    pub fn new(sample_rate: u32, p: CompressorParams) -> Result<Self, DspError> {
+        let fs = check_rate(sample_rate)?;
+        check_param("threshold_db", p.threshold_db, -80.0, 0.0, "-80 to 0 dBFS")?;
+        check_param("ratio", p.ratio, 1.0, 100.0, "1 to 100")?;
+        check_param("attack_ms", p.attack_ms, 0.0, 1000.0, "0 to 1000 ms")?;
+        check_param("release_ms", p.release_ms, 1.0, 5000.0, "1 to 5000 ms")?;
+        check_param("knee_db", p.knee_db, 0.0, 24.0, "0 to 24 dB")?;
+        check_param("makeup_db", p.makeup_db, -24.0, 24.0, "-24 to +24 dB")?;
+        check_param("stereo_link", p.stereo_link, 0.0, 1.0, "0 to 1")?;
+        Ok(Compressor {
+            attack: one_pole_coef(p.attack_ms, fs),
+            release: one_pole_coef(p.release_ms, fs),
+            knee_floor: db_to_lin(p.threshold_db - 0.5 * p.knee_db),
+            makeup: db_to_lin(p.makeup_db),
+            env: [0.0; 2],
+            gain_db: [0.0; 2],
+            p,
+        })
+    }
+
+    /// The settings this compressor runs with.
+    pub fn params(&self) -> &CompressorParams {
+        &self.p
+    }
+
+    /// Current smoothed gain reduction in dB per channel (without makeup).
+    pub fn gain_reduction_db(&self) -> [f64; 2] {
+        self.gain_db
+    }
+
+    /// Clears the detector and gain state.
+    pub fn reset(&mut self) {
+        self.env = [0.0; 2];
+        self.gain_db = [0.0; 2];
+    }
+
+    /// Target gain in dB (no makeup) for a linear detector level.
+    #[inline]
+    fn target_db(&self, level: f64) -> f64 {
+        if level <= self.knee_floor {
+            return 0.0;
+        }
+        let x_db = 20.0 * level.log10();
+        static_curve_db(x_db, self.p.threshold_db, self.p.ratio, self.p.knee_db) - x_db
+    }
+
+    /// One-pole smoothing of the gain in dB, attack while it falls.
+    #[inline]
+    fn smooth(&self, state: f64, target: f64) -> f64 {
+        let c = if target < state {
+            self.attack
+        } else {
+            self.release
+        };
+        let g = target + c * (state - target);
+        // Snap home so a long recovery never reaches denormals.
+        if target == 0.0 && g > -1e-9 {
+            0.0
+        } else {
+            g
+        }
+    }
+
+    /// Compresses the block in place.
+    pub fn process(&mut self, block: &mut Block) {
+        let rel = self.release;
+        let link = self.p.stereo_link;
+        let makeup_db = self.p.makeup_db;
+        let [mut el, mut er] = self.env;
+        let [mut gl, mut gr] = self.gain_db;
+        for (l, r) in block.left.iter_mut().zip(block.right.iter_mut()) {
+            el = l.abs().max(rel * el);
+            er = r.abs().max(rel * er);
+            if link >= 1.0 {
+                let target = self.target_db(el.max(er));
+                gl = self.smooth(gl, target);
+                let g = if gl == 0.0 {
+                    self.makeup
+                } else {
+                    db_to_lin(gl + makeup_db)
+                };
+                *l *= g;
+                *r *= g;
+            } else {
+                let m = el.max(er);
+                let tl = self.target_db((1.0 - link) * el + link * m);
+                let tr = self.target_db((1.0 - link) * er + link * m);
+                gl = self.smooth(gl, tl);
+                gr = self.smooth(gr, tr);
+                *l *= if gl == 0.0 {
+                    self.makeup
+                } else {
+                    db_to_lin(gl + makeup_db)
+                };
+                *r *= if gr == 0.0 {
+                    self.makeup
+                } else {
+                    db_to_lin(gr + makeup_db)
+                };
+            }
+        }
+        if link >= 1.0 {
+            gr = gl;
+        }
+        // Silence: let the envelopes reach zero rather than denormals.
+        if el < 1e-30 {
+            el = 0.0;
+        }
+        if er < 1e-30 {
+            er = 0.0;
+        }
+        self.env = [el, er];
+        self.gain_db = [gl, gr];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn static_curve_shape() {
+        let (t, r, w) = (-18.0, 4.0, 6.0);
+        assert_eq!(static_curve_db(-30.0, t, r, w), -30.0);
+        assert!((static_curve_db(-6.0, t, r, w) - (-18.0 + 12.0 / 4.0)).abs() < 1e-12);
+        // At the threshold the knee takes (1/r - 1) * w / 8 off.
+        let at_t = static_curve_db(-18.0, t, r, w);
+        assert!((at_t - (-18.0 + (0.25 - 1.0) * 6.0 / 8.0)).abs() < 1e-12);
+        // Continuous at both knee edges.
+        for x in [-21.0, -15.0] {
+            let a = static_curve_db(x - 1e-9, t, r, w);
+            let b = static_curve_db(x + 1e-9, t, r, w);
+            assert!((a - b).abs() < 1e-6);
+        }
+        // Hard knee.
+        assert_eq!(static_curve_db(-10.0, t, r, 0.0), -18.0 + 2.0);
+    }
+
+    #[test]
+    fn rejects_bad_settings() {
+        let p = CompressorParams {
+            ratio: 0.5,
+            ..Default::default()
+        };
+        assert!(Compressor::new(48_000, p).is_err());
+    }
+}
