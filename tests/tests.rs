@@ -1,4 +1,5 @@
 //! The one integration test binary. Each stage has a module; shared helpers
 //! (signal generators, the binary's path, tool detection) are in `util`.
 
+mod dsp;
 mod util;

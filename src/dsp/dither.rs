@@ -155,7 +155,11 @@ impl Dither {
     /// layout WAV and DDP images use). `out` must hold 2 × frames values.
     pub fn process_interleaved(&mut self, block: &Block, out: &mut [i32]) {
         let n = block.len();
-        assert!(out.len() >= 2 * n, "dither output holds {} < 2 × {n}", out.len());
+        assert!(
+            out.len() >= 2 * n,
+            "dither output holds {} < 2 × {n}",
+            out.len()
+        );
         self.channel(0, &block.left, &mut out[..2 * n], 2);
         self.channel(1, &block.right, &mut out[1..2 * n], 2);
     }
@@ -163,7 +167,10 @@ impl Dither {
     /// Quantises a block into two planar buffers of at least `frames` each.
     pub fn process_planar(&mut self, block: &Block, left: &mut [i32], right: &mut [i32]) {
         let n = block.len();
-        assert!(left.len() >= n && right.len() >= n, "dither output too short");
+        assert!(
+            left.len() >= n && right.len() >= n,
+            "dither output too short"
+        );
         self.channel(0, &block.left, &mut left[..n], 1);
         self.channel(1, &block.right, &mut right[..n], 1);
     }
@@ -182,7 +189,10 @@ mod tests {
         };
         let mut out = [0i32; 10];
         d.process_interleaved(&b, &mut out);
-        assert_eq!(out, [0, 32767, 32767, -32768, -32768, 8192, 16384, -16384, 2, -2]);
+        assert_eq!(
+            out,
+            [0, 32767, 32767, -32768, -32768, 8192, 16384, -16384, 2, -2]
+        );
         assert!(Dither::new(DitherKind::Tpdf, 20, 0).is_err());
     }
 

@@ -133,7 +133,12 @@ impl Fade {
         if start >= self.in_frames as i64 && start + n <= out_start {
             return;
         }
-        for (i, (l, r)) in block.left.iter_mut().zip(block.right.iter_mut()).enumerate() {
+        for (i, (l, r)) in block
+            .left
+            .iter_mut()
+            .zip(block.right.iter_mut())
+            .enumerate()
+        {
             let p = start + i as i64;
             let g = if p < 0 { 0.0 } else { self.gain_at(p as u64) };
             *l *= g;
@@ -224,8 +229,14 @@ mod tests {
 
     #[test]
     fn trim_rounds_to_frames() {
-        assert_eq!(trim_range(48_000, 480_000, Some(0.12), None).unwrap(), 5760..480_000);
-        assert_eq!(trim_range(48_000, 480_000, None, Some(5.0)).unwrap(), 0..240_000);
+        assert_eq!(
+            trim_range(48_000, 480_000, Some(0.12), None).unwrap(),
+            5760..480_000
+        );
+        assert_eq!(
+            trim_range(48_000, 480_000, None, Some(5.0)).unwrap(),
+            0..240_000
+        );
         assert!(trim_range(48_000, 480_000, Some(11.0), None).is_err());
         assert!(trim_range(48_000, 480_000, Some(2.0), Some(1.0)).is_err());
     }

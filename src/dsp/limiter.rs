@@ -236,7 +236,9 @@ struct MovingAverage {
     ring: Vec<f64>,
     pos: usize,
     sum: f64,
-    inv: f64,
+    /// Length as f64; dividing (not multiplying by 1/len) keeps an
+    /// all-ones window at exactly 1.0, so an idle limiter is bit-transparent.
+    len: f64,
 }
 
 impl MovingAverage {
@@ -245,7 +247,7 @@ impl MovingAverage {
             ring: vec![1.0; len],
             pos: 0,
             sum: len as f64,
-            inv: 1.0 / len as f64,
+            len: len as f64,
         }
     }
 
@@ -258,7 +260,7 @@ impl MovingAverage {
             self.pos = 0;
             self.sum = self.ring.iter().sum();
         }
-        self.sum * self.inv
+        self.sum / self.len
     }
 }
 
@@ -292,7 +294,13 @@ impl Limiter {
         let fs = check_rate(sample_rate)?;
         check_param("ceiling", params.ceiling_dbtp, -20.0, 0.0, "-20 to 0 dBTP")?;
         check_param("release_ms", params.release_ms, 1.0, 2000.0, "1 to 2000 ms")?;
-        check_param("lookahead_ms", params.lookahead_ms, 0.1, 50.0, "0.1 to 50 ms")?;
+        check_param(
+            "lookahead_ms",
+            params.lookahead_ms,
+            0.1,
+            50.0,
+            "0.1 to 50 ms",
+        )?;
         let lookahead = ((params.lookahead_ms * 1e-3 * fs).round() as usize).max(1);
         let l1 = lookahead.div_ceil(2).max(1);
         let l2 = lookahead + 1 - l1;

@@ -213,8 +213,12 @@ impl Resampler {
             // Frames pushed by `finish` are counted there.
             self.frames_out += (produced - drop) as u64;
         }
-        output.left.extend_from_slice(&self.out_buf[0][drop..produced]);
-        output.right.extend_from_slice(&self.out_buf[1][drop..produced]);
+        output
+            .left
+            .extend_from_slice(&self.out_buf[0][drop..produced]);
+        output
+            .right
+            .extend_from_slice(&self.out_buf[1][drop..produced]);
         self.in_fill = 0;
         Ok(())
     }
