@@ -59,10 +59,11 @@ fn solve3(mut m: [[f64; 3]; 3], mut v: [f64; 3]) -> [f64; 3] {
             .unwrap();
         m.swap(k, p);
         v.swap(k, p);
+        let pivot = m[k];
         for r in k + 1..3 {
-            let f = m[r][k] / m[k][k];
-            for c in k..3 {
-                m[r][c] -= f * m[k][c];
+            let f = m[r][k] / pivot[k];
+            for (a, b) in m[r].iter_mut().zip(pivot).skip(k) {
+                *a -= f * b;
             }
             v[r] -= f * v[k];
         }
@@ -306,7 +307,7 @@ fn compressor_static_curve_on_steady_sines() {
 // ---------------------------------------------------------------- limiter
 
 fn limiter_chain(ceiling: f64) -> Chain {
-    Chain::new(vec![Stage::Limiter(
+    Chain::new(vec![Stage::from(
         Limiter::new(
             48_000,
             LimiterParams {
@@ -444,10 +445,7 @@ fn chains_below_the_ceiling_are_transparent_at_24_bits() {
         ),
         ("gain 0 dB + limiter", {
             let lim = Limiter::new(FS, LimiterParams::default()).unwrap();
-            Chain::new(vec![
-                Stage::Gain(Gain::new(0.0).unwrap()),
-                Stage::Limiter(lim),
-            ])
+            Chain::new(vec![Stage::Gain(Gain::new(0.0).unwrap()), Stage::from(lim)])
         }),
     ];
     for (name, mut chain) in chains {
@@ -493,9 +491,9 @@ fn chain_output_does_not_depend_on_block_size() {
         Chain::new(vec![
             Stage::Eq(eq),
             Stage::Compressor(Compressor::new(FS, CompressorParams::default()).unwrap()),
-            Stage::Limiter(Limiter::new(FS, LimiterParams::default()).unwrap()),
+            Stage::from(Limiter::new(FS, LimiterParams::default()).unwrap()),
             Stage::Gain(Gain::new(-3.0).unwrap()),
-            Stage::Limiter(Limiter::new(FS, LimiterParams::default()).unwrap()),
+            Stage::from(Limiter::new(FS, LimiterParams::default()).unwrap()),
             Stage::Fade(Fade::new(FS, fade, src.len() as u64).unwrap()),
         ])
     };
@@ -721,5 +719,25 @@ fn dither_is_reproducible() {
         let c = dither_error(kind, &x, 43);
         assert_eq!(a, b, "{kind:?} with one seed differs between runs");
         assert_ne!(a, c, "{kind:?} ignores the seed");
+    }
+}
+
+#[test]
+fn limiter_holds_the_ceiling_at_extreme_settings() {
+    const FS: u32 = 48_000;
+    let src = music_like(20.0, FS as f64, 21);
+    for (lookahead_ms, release_ms) in [(0.1, 1.0), (0.5, 5.0), (1.0, 10.0), (20.0, 500.0)] {
+        let p = LimiterParams {
+            ceiling_dbtp: -1.0,
+            release_ms,
+            lookahead_ms,
+        };
+        let mut chain = Chain::new(vec![Stage::from(Limiter::new(FS, p).unwrap())]);
+        let out = run_chain(&mut chain, &src, BLOCK_FRAMES);
+        let tp = true_peak_db(&out, FS);
+        println!(
+            "limiter lookahead {lookahead_ms} ms, release {release_ms} ms: output {tp:.4} dBTP"
+        );
+        assert!(tp <= -1.0, "lookahead {lookahead_ms} ms: {tp} dBTP");
     }
 }

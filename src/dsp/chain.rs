@@ -23,10 +23,17 @@ use crate::audio::{Block, BLOCK_FRAMES};
 pub enum Stage {
     Eq(Eq),
     Compressor(Compressor),
-    Limiter(Limiter),
+    /// Boxed: the limiter's state is several times larger than the others'.
+    Limiter(Box<Limiter>),
     Gain(Gain),
     Stereo(StereoWidth),
     Fade(Fade),
+}
+
+impl From<Limiter> for Stage {
+    fn from(l: Limiter) -> Self {
+        Stage::Limiter(Box::new(l))
+    }
 }
 
 impl Stage {

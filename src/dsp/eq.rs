@@ -144,24 +144,25 @@ struct Biquad {
 }
 
 impl Biquad {
-    fn run(&mut self, ch: usize, data: &mut [f64]) {
+    /// Runs both channels in one loop: two independent recursions side by
+    /// side hide each other's latency.
+    fn run(&mut self, left: &mut [f64], right: &mut [f64]) {
         let Coefs { b0, b1, b2, a1, a2 } = self.c;
-        let [mut z1, mut z2] = self.z[ch];
-        for s in data.iter_mut() {
-            let x = *s;
-            let y = b0 * x + z1;
-            z1 = b1 * x - a1 * y + z2;
-            z2 = b2 * x - a2 * y;
-            *s = y;
+        let [[mut l1, mut l2], [mut r1, mut r2]] = self.z;
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let (xl, xr) = (*l, *r);
+            let yl = b0 * xl + l1;
+            let yr = b0 * xr + r1;
+            l1 = b1 * xl - a1 * yl + l2;
+            r1 = b1 * xr - a1 * yr + r2;
+            l2 = b2 * xl - a2 * yl;
+            r2 = b2 * xr - a2 * yr;
+            *l = yl;
+            *r = yr;
         }
         const TINY: f64 = 1e-30;
-        if z1.abs() < TINY {
-            z1 = 0.0;
-        }
-        if z2.abs() < TINY {
-            z2 = 0.0;
-        }
-        self.z[ch] = [z1, z2];
+        let flush = |z: f64| if z.abs() < TINY { 0.0 } else { z };
+        self.z = [[flush(l1), flush(l2)], [flush(r1), flush(r2)]];
     }
 }
 
@@ -226,8 +227,7 @@ impl Eq {
     /// Filters the block in place, band after band.
     pub fn process(&mut self, block: &mut Block) {
         for f in &mut self.filters {
-            f.run(0, &mut block.left);
-            f.run(1, &mut block.right);
+            f.run(&mut block.left, &mut block.right);
         }
     }
 }

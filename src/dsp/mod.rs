@@ -82,13 +82,13 @@ pub(crate) fn check_param(
 /// Decibels to a linear amplitude factor.
 #[inline]
 pub fn db_to_lin(db: f64) -> f64 {
-    10f64.powf(db / 20.0)
+    (db * (std::f64::consts::LN_10 / 20.0)).exp()
 }
 
 /// A linear amplitude to decibels (-inf for 0).
 #[inline]
 pub fn lin_to_db(lin: f64) -> f64 {
-    20.0 * lin.log10()
+    lin.ln() * (20.0 / std::f64::consts::LN_10)
 }
 
 /// One-pole smoothing coefficient for a time constant in ms: the state moves
