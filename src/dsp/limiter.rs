@@ -312,22 +312,22 @@ impl MovingAverage {
         }
     }
 
-    #[inline]
-    fn push(&mut self, v: f64) -> f64 {
-        self.sum += v - self.ring[self.pos];
-        self.ring[self.pos] = v;
-        self.pos += 1;
-        if self.pos == self.ring.len() {
-            self.pos = 0;
-            self.sum = self.ring.iter().sum();
+    /// Replaces each value of `v` by the average of the window after
+    /// pushing it.
+    fn run(&mut self, v: &mut [f64]) {
+        let (mut sum, mut pos) = (self.sum, self.pos);
+        let len = self.ring.len();
+        for x in v.iter_mut() {
+            sum += *x - self.ring[pos];
+            self.ring[pos] = *x;
+            pos += 1;
+            if pos == len {
+                pos = 0;
+                sum = self.ring.iter().sum();
+            }
+            *x = if sum == self.len { 1.0 } else { sum * self.inv };
         }
-        // An all-ones window gives exactly 1.0, so an idle limiter is
-        // bit-transparent (len * (1/len) need not round to 1).
-        if self.sum == self.len {
-            1.0
-        } else {
-            self.sum * self.inv
-        }
+        (self.sum, self.pos) = (sum, pos);
     }
 
     /// True when the window holds only ones.
@@ -474,23 +474,23 @@ impl Limiter {
             // Gain for each frame of the stretch (serial: hold, release,
             // smoothing), then the delayed samples times the gain.
             let mut gains = [0.0f64; SKIP_STRETCH];
+            let (thr, rc) = (self.threshold, self.release);
+            let (mut prev, mut rel, mut t) = (self.prev_iv, self.rel_state, self.t);
             for (j, g) in gains[..n].iter_mut().enumerate() {
                 let c = HIST + s + j - DET_DELAY;
                 let x = bl[c].abs().max(br[c].abs());
                 let ivj = self.iv[j];
-                let peak = x.max(self.prev_iv).max(ivj) as f64;
-                self.prev_iv = ivj;
-                let need = if peak > self.threshold {
-                    self.threshold / peak
-                } else {
-                    1.0
-                };
-                let held = self.hold.push(self.t, need);
-                self.t += 1;
-                let recovered = 1.0 - (1.0 - self.rel_state) * self.release;
-                self.rel_state = held.min(recovered);
-                *g = self.avg2.push(self.avg1.push(self.rel_state));
+                let peak = x.max(prev).max(ivj) as f64;
+                prev = ivj;
+                let need = if peak > thr { thr / peak } else { 1.0 };
+                let held = self.hold.push(t, need);
+                t += 1;
+                rel = held.min(1.0 - (1.0 - rel) * rc);
+                *g = rel;
             }
+            (self.prev_iv, self.rel_state, self.t) = (prev, rel, t);
+            self.avg1.run(&mut gains[..n]);
+            self.avg2.run(&mut gains[..n]);
             for g in &gains[..n] {
                 self.min_gain = self.min_gain.min(*g);
             }
@@ -607,8 +607,14 @@ mod tests {
             .collect();
         assert_eq!(got, [5.0, 3.0, 3.0, 3.0, 4.0, 6.0]);
         let mut a = MovingAverage::new(2);
-        assert_eq!(a.push(0.0), 0.5);
-        assert_eq!(a.push(0.0), 0.0);
+        let mut v = [0.0, 0.0, 1.0, 0.5];
+        a.run(&mut v);
+        assert_eq!(v, [0.5, 0.0, 0.5, 0.75]);
+        assert!(!a.idle());
+        let mut ones = [1.0; 3];
+        a.run(&mut ones);
+        assert_eq!(ones, [0.75, 1.0, 1.0]);
+        assert!(a.idle());
     }
 
     #[test]
