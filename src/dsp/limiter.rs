@@ -122,8 +122,9 @@ fn kaiser_kernel(u: f64, half: f64, beta: f64) -> f64 {
     sinc(u) * bessel_i0(beta * (1.0 - r * r).sqrt()) / bessel_i0(beta)
 }
 
-/// Polyphase coefficients: for each kernel and phase p = 1..3, 2·DET_DELAY
-/// taps aligned so that tap `k` multiplies the sample `k - DET_DELAY + 1`
+/// Polyphase coefficients: for each point between two samples (3 of the
+/// meter kernel at 4x, 7 of the precise kernel at 8x), 2·DET_DELAY taps
+/// aligned so that tap `k` multiplies the sample `k - DET_DELAY + 1`
 /// frames from the interval's left sample. Detection runs in f32, as the
 /// meter does: its rounding (about 1e-6 dB) is far inside the margin, and
 /// it doubles the SIMD width.

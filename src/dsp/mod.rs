@@ -25,7 +25,7 @@ pub use chain::{Chain, Stage};
 pub use compressor::{Compressor, CompressorParams};
 pub use dither::{Dither, DitherKind};
 pub use eq::{Eq, EqBand, EqKind};
-pub use fade::{Fade, FadeCurve, FadeParams};
+pub use fade::{trim_range, Fade, FadeCurve, FadeParams};
 pub use gain::Gain;
 pub use limiter::{Limiter, LimiterParams};
 pub use resample::Resampler;
