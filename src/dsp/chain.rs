@@ -118,6 +118,13 @@ impl Chain {
         self.run(output);
     }
 
+    /// Like [`Chain::process`] on the caller's block itself, saving a copy:
+    /// the block is processed and loses its first frames while the latency
+    /// fills, so it may come back shorter (never longer).
+    pub fn process_in_place(&mut self, block: &mut Block) {
+        self.run(block);
+    }
+
     /// Ends the track: `output` is cleared and receives the last frames,
     /// so the chain's total output is exactly as long as its total input.
     /// Calling it again yields nothing.

@@ -220,74 +220,74 @@ unsafe fn stretch_peaks_avx2(phases: &[Phase], x: &[f32], out: &mut [f32]) {
     stretch_peaks_body(phases, x, out)
 }
 
-/// Sliding-window minimum over the last `len` values (monotonic deque on
-/// a fixed ring).
+/// Sliding-window minimum over the last `len` values of gains (<= 1), by
+/// van Herk / Gil-Werman: the stream is cut into blocks of `len`; the
+/// window's minimum is the running minimum of the current block's head
+/// and the suffix minimum of the previous block's tail, computed once per
+/// block. Constant work per value and no data-dependent branches.
 #[derive(Debug, Clone)]
 struct MinWindow {
-    vals: Vec<f64>,
-    times: Vec<u64>,
-    head: usize,
-    count: usize,
-    len: u64,
+    /// Values of the current block so far.
+    cur: Vec<f64>,
+    /// suffix[i] = min of the previous block from position i on.
+    suffix: Vec<f64>,
+    /// Values in the current block.
+    k: usize,
+    /// Minimum of the current block so far.
+    prefix: f64,
+    /// Every value in the window is 1 and `cur`/`suffix` hold only ones.
+    clean: bool,
 }
 
 impl MinWindow {
     fn new(len: usize) -> Self {
         MinWindow {
-            vals: vec![0.0; len + 1],
-            times: vec![0; len + 1],
-            head: 0,
-            count: 0,
-            len: len as u64,
+            cur: vec![1.0; len],
+            suffix: vec![1.0; len + 1],
+            k: 0,
+            prefix: 1.0,
+            clean: true,
         }
     }
 
+    /// Pushes `v` and returns the minimum of the last `len` values
+    /// (values before the first push count as 1).
     #[inline]
-    fn wrap(&self, i: usize) -> usize {
-        if i >= self.vals.len() {
-            i - self.vals.len()
-        } else {
-            i
-        }
-    }
-
-    #[inline]
-    fn push(&mut self, t: u64, v: f64) -> f64 {
-        while self.count > 0 {
-            let back = self.wrap(self.head + self.count - 1);
-            if self.vals[back] >= v {
-                self.count -= 1;
-            } else {
-                break;
+    fn push(&mut self, v: f64) -> f64 {
+        let len = self.cur.len();
+        self.cur[self.k] = v;
+        self.prefix = self.prefix.min(v);
+        self.clean &= v == 1.0;
+        // suffix[len] is a constant 1: the whole previous block has left.
+        let out = self.prefix.min(self.suffix[self.k + 1]);
+        self.k += 1;
+        if self.k == len {
+            let mut m = 1.0f64;
+            for i in (0..len).rev() {
+                m = m.min(self.cur[i]);
+                self.suffix[i] = m;
             }
+            self.k = 0;
+            self.prefix = 1.0;
         }
-        let slot = self.wrap(self.head + self.count);
-        self.vals[slot] = v;
-        self.times[slot] = t;
-        self.count += 1;
-        while self.times[self.head] + self.len <= t {
-            self.head = self.wrap(self.head + 1);
-            self.count -= 1;
-        }
-        self.vals[self.head]
+        out
     }
 
-    /// The window's minimum.
+    /// The minimum of the window as it stands.
     fn min(&self) -> f64 {
-        if self.count == 0 {
-            1.0
-        } else {
-            self.vals[self.head]
-        }
+        self.prefix.min(self.suffix[self.k])
     }
 
-    /// Same state as pushing 1.0 at every time up to `t` when the window
-    /// holds nothing below 1.0.
-    fn idle_until(&mut self, t: u64) {
-        self.head = 0;
-        self.count = 1;
-        self.vals[0] = 1.0;
-        self.times[0] = t;
+    /// Same outputs from here on as pushing `n` ones, when the window holds
+    /// only ones (`min() == 1`).
+    fn skip_ones(&mut self, n: usize) {
+        if !self.clean {
+            self.cur.fill(1.0);
+            self.suffix.fill(1.0);
+            self.clean = true;
+        }
+        self.k = (self.k + n) % self.cur.len();
+        self.prefix = 1.0;
     }
 }
 
@@ -361,7 +361,6 @@ pub struct Limiter {
     rel_state: f64,
     delay: [Vec<f64>; 2],
     delay_pos: usize,
-    t: u64,
     min_gain: f64,
 }
 
@@ -398,7 +397,6 @@ impl Limiter {
             rel_state: 1.0,
             delay: [vec![0.0; latency.max(1)], vec![0.0; latency.max(1)]],
             delay_pos: 0,
-            t: 0,
             min_gain: 1.0,
         })
     }
@@ -458,8 +456,7 @@ impl Limiter {
             if quiet && self.idle() {
                 // Nothing to limit and no gain to recover: delay only.
                 self.prev_iv = 0.0;
-                self.hold.idle_until(self.t + n as u64 - 1);
-                self.t += n as u64;
+                self.hold.skip_ones(n);
                 self.avg1.skip_ones(n);
                 self.avg2.skip_ones(n);
                 self.delay_only(block, start + s, n);
@@ -476,7 +473,7 @@ impl Limiter {
             // smoothing), then the delayed samples times the gain.
             let mut gains = [0.0f64; SKIP_STRETCH];
             let (thr, rc) = (self.threshold, self.release);
-            let (mut prev, mut rel, mut t) = (self.prev_iv, self.rel_state, self.t);
+            let (mut prev, mut rel) = (self.prev_iv, self.rel_state);
             for (j, g) in gains[..n].iter_mut().enumerate() {
                 let c = HIST + s + j - DET_DELAY;
                 let x = bl[c].abs().max(br[c].abs());
@@ -484,12 +481,11 @@ impl Limiter {
                 let peak = x.max(prev).max(ivj) as f64;
                 prev = ivj;
                 let need = if peak > thr { thr / peak } else { 1.0 };
-                let held = self.hold.push(t, need);
-                t += 1;
+                let held = self.hold.push(need);
                 rel = held.min(1.0 - (1.0 - rel) * rc);
                 *g = rel;
             }
-            (self.prev_iv, self.rel_state, self.t) = (prev, rel, t);
+            (self.prev_iv, self.rel_state) = (prev, rel);
             self.avg1.run(&mut gains[..n]);
             self.avg2.run(&mut gains[..n]);
             for g in &gains[..n] {
@@ -601,12 +597,35 @@ mod tests {
     #[test]
     fn min_window_and_average() {
         let mut w = MinWindow::new(3);
-        let got: Vec<f64> = [5.0, 3.0, 4.0, 6.0, 7.0, 8.0]
+        let got: Vec<f64> = [0.5, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0, 1.0]
             .iter()
-            .enumerate()
-            .map(|(t, &v)| w.push(t as u64, v))
+            .map(|&v| w.push(v))
             .collect();
-        assert_eq!(got, [5.0, 3.0, 3.0, 3.0, 4.0, 6.0]);
+        assert_eq!(got, [0.5, 0.3, 0.3, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]);
+        // Against brute force on random runs, with runs of ones skipped.
+        let mut rng = crate::dsp::dither::Rng::new(5);
+        for len in [1, 2, 7, 240] {
+            let mut w = MinWindow::new(len);
+            let mut hist: Vec<f64> = Vec::new();
+            for step in 0..5000 {
+                if step % 500 == 499 && w.min() == 1.0 {
+                    let n = 1 + (rng.next_u64() % 700) as usize;
+                    w.skip_ones(n);
+                    hist.extend(std::iter::repeat_n(1.0, n));
+                    continue;
+                }
+                let v = if rng.uniform() < 0.0 {
+                    1.0
+                } else {
+                    rng.uniform() + 0.5
+                };
+                hist.push(v);
+                let from = hist.len().saturating_sub(len);
+                let want = hist[from..].iter().fold(1.0f64, |m, &x| m.min(x));
+                assert_eq!(w.push(v), want, "len {len} step {step}");
+                assert_eq!(w.min(), want);
+            }
+        }
         let mut a = MovingAverage::new(2);
         let mut v = [0.0, 0.0, 1.0, 0.5];
         a.run(&mut v);
