@@ -28,7 +28,9 @@
 //! is under the threshold `T`), where the peak is the larger of the sample
 //! itself and the interpolated points on either side of it. `T` is the
 //! ceiling less [`MARGIN_DB`], which covers the meter's f32 arithmetic and
-//! the small effect of the gain moving within the meter's kernel span.
+//! the small effect of the gain moving within the meter's kernel span (at
+//! the shortest lookahead, 0.1 ms, the output reads 0.04 dB above `T`; at
+//! 1 ms and more, under 0.001 dB).
 //! The gain path is a sliding-window minimum over the lookahead window of
 //! `L` frames, an exponential release towards 1 (`release_ms`), then two
 //! cascaded moving averages whose lengths add up to `L + 1`. The smoothed
