@@ -692,6 +692,11 @@ fn resampler_lengths_and_alignment_for_common_pairs() {
                 let t0 = fo as usize / 10;
                 let body = &out.left[t0..out.len() - t0];
                 let (amp, ph, thdn) = fit_sine(body, fo as f64, 441.0, t0);
+                println!(
+                    "resample {fi}->{fo}, 441 Hz: THD+N {thdn:.1} dB, gain {:.6} dB, phase error {:.1e} rad",
+                    20.0 * (amp / 0.5).log10(),
+                    ph - 0.2
+                );
                 assert!((ph - 0.2).abs() < 1e-4, "{fi}->{fo}: phase {ph}");
                 assert!(
                     (amp - 0.5).abs() < 1e-4 && thdn < -120.0,
