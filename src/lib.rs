@@ -11,10 +11,12 @@
 //! that prints.
 
 pub mod analysis;
+pub mod build;
 pub mod audio;
 pub mod cli;
 pub mod deliver;
 pub mod disc;
 pub mod dsp;
 pub mod manifest;
+pub mod master;
 pub mod report;

@@ -6,6 +6,7 @@
 //! errors, unreadable audio, a failed `--strict` check); 2 the command
 //! line itself is wrong.
 
+mod build;
 mod check;
 #[cfg(feature = "libcue")]
 mod cue_import;
@@ -32,6 +33,23 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Everything the manifest asks for: masters, CD, streaming bundles, report.
+    Build {
+        /// The release manifest (album.yaml).
+        manifest: PathBuf,
+        /// The output folder (default: build/ beside the manifest).
+        #[arg(short = 'o', long = "out")]
+        out: Option<PathBuf>,
+        /// Only these parts (report.json is always written): cd, streaming, masters, report.
+        #[arg(long, value_parser = build::parse_only)]
+        only: Option<crate::build::Parts>,
+        /// Tracks processed at once (default: one per core).
+        #[arg(short = 'j', long = "jobs")]
+        jobs: Option<usize>,
+        /// Replace an existing output folder.
+        #[arg(long)]
+        force: bool,
+    },
     /// Validate a manifest, measure every source and run the consistency checks; writes nothing.
     Check {
         /// The release manifest (album.yaml).
@@ -93,6 +111,13 @@ pub fn main() -> ExitCode {
         progress: !cli.quiet && std::io::stderr().is_terminal(),
     };
     let result = match cli.command {
+        Command::Build {
+            manifest,
+            out,
+            only,
+            jobs,
+            force,
+        } => build::run(&ctx, &manifest, out, only, jobs, force),
         Command::Check {
             manifest,
             strict,

@@ -1,0 +1,128 @@
+//! The output folder as a transaction: everything is written into a
+//! staging folder beside the target and moved into place only when the
+//! whole build succeeded, so that a failed build leaves the output folder
+//! as it was.
+
+use std::path::{Path, PathBuf};
+
+use super::BuildError;
+
+/// A staging folder; removed on drop unless committed.
+pub struct Staging {
+    target: PathBuf,
+    dir: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Prepares a staging folder for `target`. An existing target is an
+    /// error unless `force` (checked now, before any work is done).
+    pub fn new(target: &Path, force: bool) -> Result<Staging, BuildError> {
+        if target.exists() && !force {
+            return Err(BuildError::Exists(target.to_owned()));
+        }
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "build".into());
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
+        let dir = parent.join(format!(".{name}.glassmaster-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| BuildError::io(&dir, e))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| BuildError::io(&dir, e))?;
+        Ok(Staging {
+            target: target.to_owned(),
+            dir,
+            committed: false,
+        })
+    }
+
+    /// The folder to write into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Moves the staged outputs into place, replacing an existing target.
+    pub fn commit(mut self) -> Result<(), BuildError> {
+        let old = self.dir.with_extension("old");
+        if self.target.exists() {
+            std::fs::rename(&self.target, &old).map_err(|e| BuildError::io(&self.target, e))?;
+        }
+        if let Err(e) = std::fs::rename(&self.dir, &self.target) {
+            // Put the old folder back before reporting.
+            if old.exists() {
+                let _ = std::fs::rename(&old, &self.target);
+            }
+            return Err(BuildError::io(&self.target, e));
+        }
+        self.committed = true;
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| BuildError::io(&old, e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A file name made from a title: no path separators, control or
+/// reserved characters, no trailing dots or spaces, at most 120 bytes.
+pub fn safe_file_name(title: &str) -> String {
+    let mut s: String = title
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    while s.len() > 120 {
+        s.pop();
+    }
+    let s = s.trim_end_matches(['.', ' ']).trim_start().to_owned();
+    if s.is_empty() {
+        "untitled".to_owned()
+    } else {
+        s
+    }
+}
+
+/// MD5 of a file, read in chunks.
+pub fn md5_file(path: &Path) -> Result<String, BuildError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| BuildError::io(path, e))?;
+    let mut ctx = md5::Context::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| BuildError::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        ctx.consume(&buf[..n]);
+    }
+    Ok(format!("{:x}", ctx.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn safe_names() {
+        assert_eq!(safe_file_name("AC/DC: Live?"), "AC_DC_ Live_");
+        assert_eq!(safe_file_name("Trailing... "), "Trailing");
+        assert_eq!(safe_file_name("..."), "untitled");
+        assert_eq!(safe_file_name("Café"), "Café");
+    }
+}

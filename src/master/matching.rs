@@ -1,0 +1,236 @@
+//! Album and track loudness matching under the true-peak ceiling.
+//!
+//! The chain before the loudness gain does not depend on that gain, so
+//! one measuring pass of every track after its chain gives what the gains
+//! are computed from:
+//! - `album`: one gain G brings the album, gated over all tracks' blocks
+//!   together, to the target; each track is then *wanted* at its own
+//!   loudness + G, which keeps the distances between tracks.
+//! - `track`: each track is wanted at the target.
+//! - `off`: no loudness gain (only `gain_db` and the chain).
+//!
+//! The final limiter takes loudness from hot tracks, so the gains are
+//! checked by rendering: a track that lands further than [`TOLERANCE_LU`]
+//! from where it is wanted is rendered again with a corrected gain (a
+//! secant step on gain → loudness). Usually one render pass is enough and
+//! limited tracks take one or two more; each pass renders only the tracks
+//! still off. Where the ceiling leaves no room to reach the wanted
+//! loudness, the track is left as close as it gets and a warning names it.
+
+use rayon::prelude::*;
+
+use super::plan::TrackPlan;
+use super::render::{measure_pre, render, Progress, Sink};
+use super::MasterError;
+use crate::analysis::{album_loudness, AlbumFigures, LoudnessState, Measurement};
+use crate::manifest::model::{LoudnessMode, Mastering};
+
+/// How far a rendered track may land from its wanted loudness before it
+/// is rendered again (the promise is ±0.2 LU; this leaves room).
+pub const TOLERANCE_LU: f64 = 0.05;
+/// Render passes at most per track.
+pub const MAX_RENDERS: usize = 5;
+/// A step that moves the loudness by less than this fraction of the gain
+/// step means the limiter is saturated.
+const MIN_SLOPE: f64 = 0.05;
+
+/// One mastered track.
+pub struct TrackResult {
+    pub number: u32,
+    /// The loudness gain applied before the final limiter (the track's own
+    /// `gain_db` is inside its chain and not counted here).
+    pub gain_db: f64,
+    /// The track after its chain, before the loudness gain.
+    pub pre: Measurement,
+    /// The master as rendered.
+    pub master: Measurement,
+    pub state: LoudnessState,
+    /// Where matching wanted it, LUFS (`None` with `off` or for silence).
+    pub wanted_lufs: Option<f64>,
+    /// Frames of the master.
+    pub frames: u64,
+    /// Render passes this track took.
+    pub renders: usize,
+}
+
+pub struct AlbumResult {
+    pub tracks: Vec<TrackResult>,
+    pub album: AlbumFigures,
+    pub warnings: Vec<String>,
+    /// Passes over the album: the measuring pass and the render passes.
+    pub passes: usize,
+}
+
+/// Makes the sinks for one render of a track (a render may be repeated:
+/// each attempt gets fresh sinks, which replace the earlier outputs).
+pub type MakeSinks<'a> =
+    &'a (dyn Fn(&TrackPlan) -> Result<Vec<Box<dyn Sink>>, MasterError> + Sync);
+
+/// Masters every track; `jobs` tracks at once.
+pub fn master_album(
+    plans: &[TrackPlan],
+    mastering: &Mastering,
+    jobs: usize,
+    make_sinks: MakeSinks<'_>,
+    progress: Progress<'_>,
+) -> Result<AlbumResult, MasterError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| MasterError::Track {
+            track: 0,
+            message: format!("cannot start {jobs} worker threads: {e}"),
+        })?;
+    pool.install(|| run(plans, mastering, make_sinks, progress))
+}
+
+struct State {
+    gain: f64,
+    /// (gain, loudness) of the renders so far.
+    history: Vec<(f64, f64)>,
+    done: bool,
+}
+
+fn run(
+    plans: &[TrackPlan],
+    mastering: &Mastering,
+    make_sinks: MakeSinks<'_>,
+    progress: Progress<'_>,
+) -> Result<AlbumResult, MasterError> {
+    let ceiling = mastering.true_peak_dbtp;
+    let pre: Vec<_> = plans
+        .par_iter()
+        .map(|p| measure_pre(p, ceiling, progress))
+        .collect::<Result<_, _>>()?;
+    let album_pre = album_loudness(pre.iter().map(|p| &p.state)).integrated_lufs;
+    let wanted: Vec<Option<f64>> = pre
+        .iter()
+        .map(|p| {
+            let l = p.measurement.integrated_lufs?;
+            match mastering.loudness_mode {
+                LoudnessMode::Album => Some(l + mastering.target_lufs - album_pre?),
+                LoudnessMode::Track => Some(mastering.target_lufs),
+                LoudnessMode::Off => None,
+            }
+        })
+        .collect();
+    let mut states: Vec<State> = pre
+        .iter()
+        .zip(&wanted)
+        .map(|(p, w)| State {
+            gain: match (w, p.measurement.integrated_lufs) {
+                (Some(w), Some(l)) => w - l,
+                _ => 0.0,
+            },
+            history: Vec::new(),
+            done: false,
+        })
+        .collect();
+    let mut results: Vec<Option<(super::render::Rendered, usize)>> =
+        (0..plans.len()).map(|_| None).collect();
+    let mut warnings = Vec::new();
+    let mut passes = 1;
+    loop {
+        let todo: Vec<usize> = (0..plans.len()).filter(|&i| !states[i].done).collect();
+        if todo.is_empty() {
+            break;
+        }
+        passes += 1;
+        let rendered: Vec<_> = todo
+            .par_iter()
+            .map(|&i| {
+                let mut sinks = make_sinks(&plans[i])?;
+                render(&plans[i], ceiling, states[i].gain, pre[i].frames, &mut sinks, progress)
+            })
+            .collect::<Result<_, _>>()?;
+        for (&i, r) in todo.iter().zip(rendered) {
+            let st = &mut states[i];
+            let got = r.measurement.integrated_lufs;
+            let renders = results[i].as_ref().map_or(0, |x| x.1) + 1;
+            let plan = &plans[i];
+            match (wanted[i], got) {
+                (Some(w), Some(l)) if (l - w).abs() > TOLERANCE_LU => {
+                    st.history.push((st.gain, l));
+                    let next = next_gain(&st.history, w);
+                    match next {
+                        Some(g) if renders < MAX_RENDERS => st.gain = g,
+                        _ => {
+                            warnings.push(format!(
+                                "track {} (\"{}\") lands at {l:.2} LUFS, {:.2} LU from the {w:.2} LUFS that loudness matching wants: the {ceiling:.1} dBTP ceiling leaves no more room",
+                                plan.number,
+                                plan.title,
+                                l - w
+                            ));
+                            st.done = true;
+                        }
+                    }
+                }
+                _ => st.done = true,
+            }
+            results[i] = Some((r, renders));
+        }
+    }
+    let tracks: Vec<TrackResult> = plans
+        .iter()
+        .zip(pre)
+        .zip(results)
+        .zip(states.iter().zip(&wanted))
+        .map(|(((plan, pre), r), (st, w))| {
+            let (r, renders) = r.expect("every track was rendered at least once");
+            TrackResult {
+                number: plan.number,
+                gain_db: st.gain,
+                pre: pre.measurement,
+                master: r.measurement,
+                state: r.state,
+                wanted_lufs: *w,
+                frames: r.frames,
+                renders,
+            }
+        })
+        .collect();
+    let album = album_loudness(tracks.iter().map(|t| &t.state));
+    Ok(AlbumResult {
+        tracks,
+        album,
+        warnings,
+        passes,
+    })
+}
+
+/// The next gain to try: one step of the secant method on the renders so
+/// far (the first step assumes loudness follows gain one to one). `None`
+/// when the limiter no longer lets the loudness move.
+fn next_gain(history: &[(f64, f64)], wanted: f64) -> Option<f64> {
+    let &(g1, l1) = history.last()?;
+    let slope = match history.len() {
+        1 => 1.0,
+        n => {
+            let (g0, l0) = history[n - 2];
+            if (g1 - g0).abs() < 1e-9 {
+                return None;
+            }
+            (l1 - l0) / (g1 - g0)
+        }
+    };
+    if slope < MIN_SLOPE {
+        return None;
+    }
+    let step = ((wanted - l1) / slope).clamp(-12.0, 12.0);
+    Some(g1 + step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secant_steps() {
+        assert_eq!(next_gain(&[(0.0, -10.0)], -9.0), Some(1.0));
+        // Half a dB of loudness per dB of gain: the next step is doubled.
+        let g = next_gain(&[(0.0, -10.0), (1.0, -9.5)], -9.0).unwrap();
+        assert!((g - 2.0).abs() < 1e-12);
+        // A saturated limiter: no step.
+        assert_eq!(next_gain(&[(0.0, -10.0), (1.0, -9.99)], -9.0), None);
+    }
+}

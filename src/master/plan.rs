@@ -1,0 +1,162 @@
+//! A track's processing, worked out from the manifest model: the trim in
+//! frames, the chain before the final limiter, the final limiter, the fade.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+use super::MasterError;
+use crate::audio::AudioInfo;
+use crate::dsp::{self, Chain, FadeParams, LimiterParams};
+use crate::manifest::model::{self, Mastering, Track};
+
+/// How one track is mastered, independent of its loudness gain.
+#[derive(Debug, Clone)]
+pub struct TrackPlan {
+    pub number: u32,
+    pub title: String,
+    pub path: PathBuf,
+    pub info: AudioInfo,
+    /// Source frames kept by the trim (the end is known once the source
+    /// has been read through: `None` = to the end).
+    pub trim_start: u64,
+    pub trim_end: Option<u64>,
+    /// The chain's stages up to (not including) the final limiter.
+    pub pre: Vec<model::Stage>,
+    /// The track's `gain_db`, applied at the end of `pre`.
+    pub offset_db: f64,
+    pub limiter: LimiterParams,
+    pub fade: Option<FadeParams>,
+}
+
+impl TrackPlan {
+    pub fn new(track: &Track, mastering: &Mastering) -> Result<TrackPlan, MasterError> {
+        let info = track.info.clone().ok_or_else(|| MasterError::Track {
+            track: track.number,
+            message: format!("{}: the source was not probed", track.file.display()),
+        })?;
+        let rate = f64::from(info.sample_rate);
+        let stages = track.chain(mastering);
+        let (pre, last) = match stages.split_last() {
+            Some((model::Stage::Limiter(l), rest)) => (rest.to_vec(), l.clone()),
+            _ => (stages.to_vec(), model::Limiter::default()),
+        };
+        let limiter = LimiterParams {
+            ceiling_dbtp: mastering.true_peak_dbtp,
+            release_ms: last.release_ms,
+            lookahead_ms: last.lookahead_ms,
+        };
+        let fade = track.fade.as_ref().map(|f| FadeParams {
+            in_s: f.in_s,
+            out_s: f.out_s,
+            curve: match f.curve {
+                model::FadeCurve::Linear => dsp::FadeCurve::Linear,
+                model::FadeCurve::Log => dsp::FadeCurve::Log,
+                model::FadeCurve::SCurve => dsp::FadeCurve::SCurve,
+            },
+        });
+        Ok(TrackPlan {
+            number: track.number,
+            title: track.title.clone(),
+            path: track.path.clone(),
+            trim_start: (track.trim_start_s * rate).round() as u64,
+            trim_end: track.trim_end_s.map(|e| (e * rate).round() as u64),
+            info,
+            pre,
+            offset_db: track.gain_db,
+            limiter,
+            fade,
+        })
+    }
+
+    fn dsp_err(&self, e: dsp::DspError) -> MasterError {
+        MasterError::Dsp {
+            track: self.number,
+            source: e,
+        }
+    }
+
+    /// The chain before the loudness gain: the manifest's stages (their
+    /// limiters at the ceiling) and the track's `gain_db`.
+    pub fn pre_chain(&self, ceiling_dbtp: f64) -> Result<Chain, MasterError> {
+        let rate = self.info.sample_rate;
+        let mut stages = Vec::with_capacity(self.pre.len() + 1);
+        for s in &self.pre {
+            stages.push(dsp_stage(s, rate, ceiling_dbtp).map_err(|e| self.dsp_err(e))?);
+        }
+        if self.offset_db != 0.0 {
+            stages.push(dsp::Stage::Gain(
+                dsp::Gain::new(self.offset_db).map_err(|e| self.dsp_err(e))?,
+            ));
+        }
+        Ok(Chain::new(stages))
+    }
+
+    /// The chain after it: loudness gain, final limiter, fades over a
+    /// track of `frames` frames.
+    pub fn post_chain(&self, gain_db: f64, frames: u64) -> Result<Chain, MasterError> {
+        let rate = self.info.sample_rate;
+        let mut stages = vec![
+            dsp::Stage::Gain(dsp::Gain::new(gain_db).map_err(|e| self.dsp_err(e))?),
+            dsp::Stage::from(dsp::Limiter::new(rate, self.limiter).map_err(|e| self.dsp_err(e))?),
+        ];
+        if let Some(f) = self.fade {
+            stages.push(dsp::Stage::Fade(
+                dsp::Fade::new(rate, f, frames).map_err(|e| self.dsp_err(e))?,
+            ));
+        }
+        Ok(Chain::new(stages))
+    }
+
+    /// The frames of the source this track keeps, once its length is known.
+    pub fn kept(&self, source_frames: u64) -> Range<u64> {
+        let end = self.trim_end.unwrap_or(source_frames).min(source_frames);
+        self.trim_start.min(end)..end
+    }
+}
+
+/// One manifest stage as a DSP stage.
+fn dsp_stage(s: &model::Stage, rate: u32, ceiling: f64) -> Result<dsp::Stage, dsp::DspError> {
+    Ok(match s {
+        model::Stage::Eq(bands) => {
+            let bands: Vec<dsp::EqBand> = bands
+                .iter()
+                .map(|b| dsp::EqBand {
+                    kind: match b.kind {
+                        model::EqKind::Highpass => dsp::EqKind::Highpass,
+                        model::EqKind::Lowpass => dsp::EqKind::Lowpass,
+                        model::EqKind::Lowshelf => dsp::EqKind::LowShelf,
+                        model::EqKind::Highshelf => dsp::EqKind::HighShelf,
+                        model::EqKind::Bell => dsp::EqKind::Bell,
+                        model::EqKind::Notch => dsp::EqKind::Notch,
+                    },
+                    freq_hz: b.freq_hz,
+                    gain_db: b.gain_db,
+                    q: b.q,
+                })
+                .collect();
+            dsp::Stage::Eq(dsp::Eq::new(rate, &bands)?)
+        }
+        model::Stage::Compressor(c) => dsp::Stage::Compressor(dsp::Compressor::new(
+            rate,
+            dsp::CompressorParams {
+                threshold_db: c.threshold_db,
+                ratio: c.ratio,
+                attack_ms: c.attack_ms,
+                release_ms: c.release_ms,
+                knee_db: c.knee_db,
+                makeup_db: c.makeup_db,
+                stereo_link: c.stereo_link,
+            },
+        )?),
+        model::Stage::Limiter(l) => dsp::Stage::from(dsp::Limiter::new(
+            rate,
+            LimiterParams {
+                ceiling_dbtp: ceiling,
+                release_ms: l.release_ms,
+                lookahead_ms: l.lookahead_ms,
+            },
+        )?),
+        model::Stage::Gain { gain_db } => dsp::Stage::Gain(dsp::Gain::new(*gain_db)?),
+        model::Stage::Stereo { width } => dsp::Stage::Stereo(dsp::StereoWidth::new(*width)?),
+    })
+}

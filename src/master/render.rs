@@ -1,0 +1,156 @@
+//! Streaming one track through its chains, block by block.
+
+use super::plan::TrackPlan;
+use super::MasterError;
+use crate::analysis::{LoudnessState, Measurement, Meter};
+use crate::audio::{Block, Decoder, BLOCK_FRAMES};
+use crate::dsp::Chain;
+
+/// Where the float master goes: a 24-bit writer, the CD path, an encoder.
+/// Blocks arrive in order; `finish` comes once, after the last block.
+pub trait Sink: Send {
+    fn write(&mut self, block: &Block) -> Result<(), MasterError>;
+    fn finish(&mut self) -> Result<(), MasterError>;
+}
+
+/// Progress in source frames, from any thread.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
+/// Decodes the source and hands the frames the trim keeps to `f`, in
+/// blocks. Returns the source's length in frames.
+fn read_kept(
+    plan: &TrackPlan,
+    progress: Progress<'_>,
+    mut f: impl FnMut(&Block) -> Result<(), MasterError>,
+) -> Result<u64, MasterError> {
+    let mut dec = Decoder::open(&plan.path)?;
+    let mut block = Block::with_capacity(BLOCK_FRAMES);
+    let mut part = Block::with_capacity(BLOCK_FRAMES);
+    let mut pos: u64 = 0;
+    let end = plan.trim_end.unwrap_or(u64::MAX);
+    loop {
+        let n = dec.read_block(&mut block)? as u64;
+        if n == 0 {
+            break;
+        }
+        progress(n);
+        let (a, b) = (pos, pos + n);
+        pos = b;
+        let lo = plan.trim_start.clamp(a, b);
+        let hi = end.clamp(a, b);
+        if lo >= hi {
+            if a >= end {
+                break;
+            }
+            continue;
+        }
+        if lo == a && hi == b {
+            f(&block)?;
+        } else {
+            let (i, j) = ((lo - a) as usize, (hi - a) as usize);
+            part.clear();
+            part.left.extend_from_slice(&block.left[i..j]);
+            part.right.extend_from_slice(&block.right[i..j]);
+            f(&part)?;
+        }
+    }
+    Ok(pos)
+}
+
+/// A track after its chain, before the loudness gain: what the gains are
+/// computed from.
+pub struct PreMeasure {
+    pub measurement: Measurement,
+    pub state: LoudnessState,
+    /// Frames the track has after trimming.
+    pub frames: u64,
+}
+
+/// Measures the track after its chain (and `gain_db`).
+pub fn measure_pre(
+    plan: &TrackPlan,
+    ceiling_dbtp: f64,
+    progress: Progress<'_>,
+) -> Result<PreMeasure, MasterError> {
+    let mut chain = plan.pre_chain(ceiling_dbtp)?;
+    let mut meter = Meter::new(plan.info.sample_rate).map_err(|e| MasterError::Track {
+        track: plan.number,
+        message: e.to_string(),
+    })?;
+    let mut out = chain.output_block();
+    read_kept(plan, progress, |b| {
+        chain.process(b, &mut out);
+        meter.add(&out);
+        Ok(())
+    })?;
+    chain.finish(&mut out);
+    meter.add(&out);
+    let frames = meter.frames();
+    let (measurement, state) = meter.finish();
+    Ok(PreMeasure {
+        measurement,
+        state,
+        frames,
+    })
+}
+
+/// A rendered master: its figures as the meter reads them.
+pub struct Rendered {
+    pub measurement: Measurement,
+    pub state: LoudnessState,
+    pub frames: u64,
+}
+
+/// Renders the track with loudness gain `gain_db` into `sinks`, metering
+/// the result. `frames` is the track's length after trimming (from
+/// [`measure_pre`]), which places the fade-out.
+pub fn render(
+    plan: &TrackPlan,
+    ceiling_dbtp: f64,
+    gain_db: f64,
+    frames: u64,
+    sinks: &mut [Box<dyn Sink>],
+    progress: Progress<'_>,
+) -> Result<Rendered, MasterError> {
+    let mut pre = plan.pre_chain(ceiling_dbtp)?;
+    let mut post = plan.post_chain(gain_db, frames)?;
+    let mut meter = Meter::new(plan.info.sample_rate).map_err(|e| MasterError::Track {
+        track: plan.number,
+        message: e.to_string(),
+    })?;
+    let mut mid = pre.output_block();
+    let mut out = post.output_block();
+    let mut emit = |out: &Block, meter: &mut Meter| -> Result<(), MasterError> {
+        if out.is_empty() {
+            return Ok(());
+        }
+        meter.add(out);
+        for s in sinks.iter_mut() {
+            s.write(out)?;
+        }
+        Ok(())
+    };
+    let step = |pre: &mut Chain, post: &mut Chain, input: &Block, mid: &mut Block, out: &mut Block| {
+        pre.process(input, mid);
+        post.process(mid, out);
+    };
+    read_kept(plan, progress, |b| {
+        step(&mut pre, &mut post, b, &mut mid, &mut out);
+        emit(&out, &mut meter)
+    })?;
+    pre.finish(&mut mid);
+    post.process(&mid, &mut out);
+    emit(&out, &mut meter)?;
+    post.finish(&mut out);
+    emit(&out, &mut meter)?;
+    for s in sinks.iter_mut() {
+        s.finish()?;
+    }
+    let frames_out = meter.frames();
+    let (measurement, state) = meter.finish();
+    Ok(Rendered {
+        measurement,
+        state,
+        frames: frames_out,
+    })
+}
