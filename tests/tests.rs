@@ -3,6 +3,7 @@
 
 mod cdtext;
 mod ddp;
+mod disc;
 mod init;
 mod manifest;
 mod util;

@@ -242,7 +242,12 @@ fn round_frames(seconds: f64) -> i64 {
 /// `CCXXXYYNNNNN` from an ISRC with or without dashes.
 fn plain_isrc(track: u8, title: &str, value: &str) -> Result<String, LayoutError> {
     let plain: String = value.chars().filter(|c| *c != '-').collect();
-    let dashes_ok = !value.contains('-') || value.len() == 15;
+    // Dashes only where CC-XXX-YY-NNNNN has them.
+    let dashes_ok = !value.contains('-')
+        || (value.len() == 15
+            && value
+                .char_indices()
+                .all(|(i, c)| (c == '-') == matches!(i, 2 | 6 | 9)));
     if dashes_ok && ddp::isrc_valid(&plain) {
         Ok(plain)
     } else {
