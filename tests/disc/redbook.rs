@@ -276,3 +276,78 @@ fn segue_boundary_goes_to_the_nearest_frame() {
         assert_eq!(l.tracks[1].pregap_frames, 0);
     }
 }
+
+#[test]
+fn layout_from_a_manifest() {
+    use glassmaster::audio::AudioInfo;
+    let dir = crate::util::scratch("disc-manifest");
+    std::fs::create_dir_all(dir.join("mixes")).unwrap();
+    for f in ["a.wav", "b.wav", "c.wav"] {
+        std::fs::write(dir.join("mixes").join(f), b"").unwrap();
+    }
+    let yaml = r#"glassmaster: 1
+release:
+  title: Night Drive
+  artist: The Example Band
+  upc: "5012345678900"
+  genre: Jazz
+tracks:
+  - file: mixes/a.wav
+    title: One
+    isrc: GB-AYE-26-00001
+    composer: Ann Composer
+    lyricist: Len Lyricist
+    indexes: ["0:02.000"]
+  - file: mixes/b.wav
+    title: Two
+    artist: Guest
+    featuring: [Other]
+    isrc: GBAYE2600002
+    pregap: 0.5
+  - file: mixes/c.wav
+    title: Three
+    isrc: GBAYE2600003
+    segue: true
+cd:
+  gap_s: 3
+  cd_text: true
+  pre_emphasis: true
+  copy_permitted: true
+"#;
+    let path = dir.join("album.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let probe = |_: &std::path::Path| {
+        Ok(AudioInfo {
+            sample_rate: 44_100,
+            channels: 2,
+            bit_depth: Some(16),
+            float: false,
+            frames: Some(6 * 44_100),
+            codec: "pcm".into(),
+        })
+    };
+    let loaded = glassmaster::manifest::load(&path, &probe);
+    let m = loaded.manifest.unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+    let samples = [6 * 44_100 + 10, 6 * 44_100, 5 * 44_100];
+    let l = DiscLayout::from_manifest(&m, &samples).unwrap();
+    let t = &l.tracks;
+    // Track 1 takes cd.gap_s (3 s), track 2 its own 0.5 s, track 3 none.
+    assert_eq!((t[0].pregap_frames, t[0].start_frame), (225, 225));
+    assert_eq!(t[0].indexes, vec![225, 375]);
+    assert_eq!(t[1].pregap_frames, 38);
+    assert_eq!(t[2].pregap_frames, 0);
+    assert!(t[2].segue);
+    assert_eq!(t[0].isrc.as_deref(), Some("GBAYE2600001"));
+    assert!(t.iter().all(|x| x.control.pre_emphasis && x.control.copy_permitted));
+    assert_eq!(l.mcn.as_deref(), Some("5012345678900"));
+    let text = l.text.as_ref().unwrap();
+    assert_eq!(text.disc.title.as_deref(), Some("Night Drive"));
+    assert_eq!(text.tracks[0].songwriter.as_deref(), Some("Len Lyricist"));
+    assert_eq!(text.tracks[0].composer.as_deref(), Some("Ann Composer"));
+    assert_eq!(text.tracks[1].performer.as_deref(), Some("Guest feat. Other"));
+    assert_eq!(text.genre.as_ref().map(|g| g.code), Some(14));
+    assert_eq!(
+        DiscLayout::from_manifest(&m, &samples[..2]).unwrap_err(),
+        LayoutError::LengthCount { tracks: 3, lengths: 2 }
+    );
+}
