@@ -2,20 +2,21 @@
 //! whole disc from 00:00:00 (track 1's pregap included), so every `INDEX`
 //! time is the absolute disc time.
 //!
-//! Written as CDRWIN's dialect that libcue, cuetools, shntool, cdrdao and
-//! EAC all read: uppercase commands, two-space indentation, `CATALOG`, the
-//! disc's `PERFORMER`/`TITLE`/`SONGWRITER`, per track `FLAGS` (only when
-//! DCP or PRE is set), `ISRC` (no dashes), `PERFORMER`/`TITLE`/
-//! `SONGWRITER`, then `INDEX 00` when the track has a pause and `INDEX 01`,
-//! `02`, ... Other CD-Text goes into `REM COMPOSER`, `REM ARRANGER`,
-//! `REM MESSAGE` and `REM GENRE` lines, as EAC writes them and libcue reads
-//! them.
+//! Written in CDRWIN's dialect, which libcue, cuetools and shntool read:
+//! uppercase commands, `REM GENRE`, `CATALOG`, the disc's `TITLE`/
+//! `PERFORMER`/`SONGWRITER`, then per track `FLAGS` (only when DCP or PRE
+//! is set), `ISRC` (no dashes), `TITLE`/`PERFORMER`/`SONGWRITER`, then
+//! `INDEX 00` when the track has a pause and `INDEX 01`, `02`, ... The
+//! other CD-Text fields go into `REM COMPOSER`, `REM ARRANGER` and
+//! `REM MESSAGE` lines, as EAC writes them; libcue 2.2 and cuetools skip
+//! them as comments (libcue reads only `REM GENRE` of these, and takes the
+//! bare `COMPOSER` commands that cuetools rejects). cdrdao's own CUE reader
+//! is no judge: it refuses INDEX 02+ in a one-file sheet; use the TOC.
 //!
-//! Bytes: ISO-8859-1, no BOM, LF line ends. LF because every reader we
-//! check against (libcue, cuetools, shntool, cdrdao) takes it, and a CR
-//! left in a value by a reader that splits on LF only is the more common
-//! fault than a reader that insists on CRLF; CDRWIN-era Windows tools that
-//! want CRLF also read LF.
+//! Bytes: ISO-8859-1, no BOM, LF line ends. cuebreakpoints, cueprint and
+//! shnsplit read the test album's sheet the same with LF or CRLF (checked
+//! by hand), so LF wins for being what the TOC, the golden files and Unix
+//! tools use.
 //!
 //! A CUE sheet has no escape for `"`: it becomes `'`. Values are cut to 80
 //! characters (CDRWIN's limit). Both come back as [`DiscWarning`]s.
