@@ -133,6 +133,25 @@ fn album_ddp_matches_the_cue_and_round_trips() {
     );
     assert!(stderr.contains("IMAGE.DAT"), "{stderr}");
 
+    // info --json: the same fileset as one document.
+    let j = gm(&["ddp", "info", "--json", d]);
+    assert!(ok(&j));
+    let doc: serde_json::Value = serde_json::from_slice(&j.stdout).unwrap();
+    assert_eq!(doc["upc"], "5012345678900");
+    assert_eq!(doc["pq_file"], "PQDESCR");
+    assert_eq!(doc["lead_out"], l.total_frames);
+    assert_eq!(doc["pq"].as_array().unwrap().len(), set.pq.len());
+    assert_eq!(doc["cdtext"][0]["tracks"][1]["title"], "Caf\u{e9} Noir");
+    assert_eq!(doc["cdtext"][0]["tracks"][1]["upc_isrc"], "GBAYE2600002");
+    let t4 = doc["pq"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["track"] == "04" && e["index"] == 2)
+        .unwrap();
+    assert_eq!(t4["frame"], l.tracks[3].indexes[1]);
+    assert_eq!(t4["time"], super::msf(l.tracks[3].indexes[1]));
+
     // Usage errors exit 2; a missing folder exits 1 and names it.
     assert_eq!(gm(&["ddp", "extract", d]).status.code(), Some(2));
     let missing = gm(&["ddp", "info", "/nonexistent/ddp"]);

@@ -327,7 +327,9 @@ cd:
         })
     };
     let loaded = glassmaster::manifest::load(&path, &probe);
-    let m = loaded.manifest.unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
+    let m = loaded
+        .manifest
+        .unwrap_or_else(|| panic!("{:?}", loaded.diagnostics));
     let samples = [6 * 44_100 + 10, 6 * 44_100, 5 * 44_100];
     let l = DiscLayout::from_manifest(&m, &samples).unwrap();
     let t = &l.tracks;
@@ -338,16 +340,24 @@ cd:
     assert_eq!(t[2].pregap_frames, 0);
     assert!(t[2].segue);
     assert_eq!(t[0].isrc.as_deref(), Some("GBAYE2600001"));
-    assert!(t.iter().all(|x| x.control.pre_emphasis && x.control.copy_permitted));
+    assert!(t
+        .iter()
+        .all(|x| x.control.pre_emphasis && x.control.copy_permitted));
     assert_eq!(l.mcn.as_deref(), Some("5012345678900"));
     let text = l.text.as_ref().unwrap();
     assert_eq!(text.disc.title.as_deref(), Some("Night Drive"));
     assert_eq!(text.tracks[0].songwriter.as_deref(), Some("Len Lyricist"));
     assert_eq!(text.tracks[0].composer.as_deref(), Some("Ann Composer"));
-    assert_eq!(text.tracks[1].performer.as_deref(), Some("Guest feat. Other"));
+    assert_eq!(
+        text.tracks[1].performer.as_deref(),
+        Some("Guest feat. Other")
+    );
     assert_eq!(text.genre.as_ref().map(|g| g.code), Some(14));
     assert_eq!(
         DiscLayout::from_manifest(&m, &samples[..2]).unwrap_err(),
-        LayoutError::LengthCount { tracks: 3, lengths: 2 }
+        LayoutError::LengthCount {
+            tracks: 3,
+            lengths: 2
+        }
     );
 }
