@@ -28,6 +28,7 @@ use thiserror::Error;
 
 use super::cdtext::{self, CdText, CdTextBlock, Fields, Genre};
 use super::ddp::{self, Control};
+use super::from_manifest::layout_input;
 use super::text::{latin1, DiscWarning};
 use crate::manifest::model::Manifest;
 use crate::manifest::time::frames_to_msf;
@@ -37,6 +38,9 @@ use crate::manifest::validate::{MAX_DISC_FRAMES, MIN_TRACK_FRAMES, WARN_DISC_FRA
 pub const SAMPLES_PER_FRAME: u64 = 588;
 /// Frames in one second.
 pub const FRAMES_PER_SECOND: u32 = 75;
+/// The longest pause taken at all (80 minutes); past it the disc could
+/// not hold it anyway.
+const MAX_PAUSE_S: f64 = 4800.0;
 /// The least pause before track 1, in frames (2 s).
 pub const MIN_FIRST_PAUSE: u32 = 150;
 
@@ -207,7 +211,7 @@ pub enum LayoutError {
     FirstPause { title: String, seconds: f64 },
     #[error("track 1 ({title:?}) cannot be a segue: nothing comes before it")]
     FirstSegue { title: String },
-    #[error("track {track} ({title:?}): pause of {seconds} s is not a time of 0 s or more")]
+    #[error("track {track} ({title:?}): a pause of {seconds} s is not between 0 s and a whole disc (4800 s)")]
     BadPause {
         track: u8,
         title: String,
@@ -285,7 +289,7 @@ impl DiscLayout {
             let number = (i + 1) as u8;
             let title = t.title.clone();
             let pause_s = t.pregap_s.unwrap_or(input.gap_s);
-            if !pause_s.is_finite() || pause_s < 0.0 {
+            if !(0.0..=MAX_PAUSE_S).contains(&pause_s) {
                 return Err(LayoutError::BadPause {
                     track: number,
                     title,
@@ -473,125 +477,6 @@ impl DiscLayout {
             total_sectors: self.total_frames,
             cdtext,
         })
-    }
-}
-
-/// The layout input of a manifest.
-pub fn layout_input(m: &Manifest, samples: &[u64]) -> Result<LayoutInput, LayoutError> {
-    let cd = m.cd.as_ref().ok_or(LayoutError::NoCd)?;
-    if samples.len() != m.tracks.len() {
-        return Err(LayoutError::LengthCount {
-            tracks: m.tracks.len(),
-            lengths: samples.len(),
-        });
-    }
-    let tracks = m
-        .tracks
-        .iter()
-        .zip(samples)
-        .map(|(t, &s)| TrackInput {
-            title: t.title.clone(),
-            samples: s,
-            pregap_s: t.pregap_s,
-            segue: t.segue,
-            indexes_s: t.indexes.clone(),
-            isrc: t.isrc.as_ref().map(|i| i.as_str().to_string()),
-            pre_emphasis: cd.pre_emphasis,
-            copy_permitted: cd.copy_permitted,
-        })
-        .collect();
-    Ok(LayoutInput {
-        gap_s: cd.gap_s,
-        mcn: m.release.upc.as_ref().map(|u| u.ean13().to_string()),
-        tracks,
-        text: cd.cd_text.then(|| manifest_text(m)),
-    })
-}
-
-/// CD-Text from the manifest: disc title and performer from the release,
-/// per track title, performer (the track's artist, with "feat." names),
-/// songwriter (the lyricist), composer and arranger; the release genre.
-pub fn manifest_text(m: &Manifest) -> DiscText {
-    let disc = Fields {
-        title: Some(m.release.title.clone()),
-        performer: Some(m.release.artist.clone()),
-        ..Fields::default()
-    };
-    let tracks = m
-        .tracks
-        .iter()
-        .map(|t| {
-            let performer = if t.featuring.is_empty() {
-                t.artist.clone()
-            } else {
-                format!("{} feat. {}", t.artist, t.featuring.join(", "))
-            };
-            Fields {
-                title: Some(match &t.version {
-                    Some(v) => format!("{} ({v})", t.title),
-                    None => t.title.clone(),
-                }),
-                performer: Some(performer),
-                songwriter: t.lyricist.clone(),
-                composer: t.composer.clone(),
-                arranger: t.arranger.clone(),
-                ..Fields::default()
-            }
-        })
-        .collect();
-    DiscText {
-        disc,
-        tracks,
-        genre: m.release.genre.as_deref().map(genre),
-    }
-}
-
-/// The CD-Text genre list (codes 2..28, in order).
-const GENRES: [&str; 27] = [
-    "Adult Contemporary",
-    "Alternative Rock",
-    "Childrens Music",
-    "Classical",
-    "Contemporary Christian",
-    "Country",
-    "Dance",
-    "Easy Listening",
-    "Erotic",
-    "Folk",
-    "Gospel",
-    "Hip Hop",
-    "Jazz",
-    "Latin",
-    "Musical",
-    "New Age",
-    "Opera",
-    "Operetta",
-    "Pop Music",
-    "Rap",
-    "Reggae",
-    "Rock Music",
-    "Rhythm & Blues",
-    "Sound Effects",
-    "Soundtrack",
-    "Spoken Word",
-    "World Music",
-];
-
-/// A genre name as CD-Text stores it: the code of the list entry it names
-/// (case-insensitive, "Pop" for "Pop Music"), else 1 "not defined", and
-/// the name as the free text.
-pub fn genre(name: &str) -> Genre {
-    let key = name.trim().to_ascii_lowercase();
-    let code = GENRES
-        .iter()
-        .position(|g| {
-            let g = g.to_ascii_lowercase();
-            g == key || g.strip_suffix(" music") == Some(key.as_str())
-        })
-        .map_or(1, |i| i as u16 + 2);
-    Genre {
-        code,
-        text: name.to_string(),
     }
 }
 

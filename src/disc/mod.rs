@@ -10,6 +10,7 @@ pub mod author;
 pub mod cdtext;
 pub mod cue;
 pub mod ddp;
+pub mod from_manifest;
 pub mod layout;
 #[cfg(feature = "libcue")]
 pub mod libcue;
