@@ -347,3 +347,30 @@ fn libcue_reads_the_cue() {
         assert_eq!(c.text.composer, None);
     }
 }
+
+#[test]
+fn ffprobe_reads_the_image() {
+    if !have_tool("ffprobe", "ffprobe_reads_the_image") {
+        return;
+    }
+    let (dir, l, _) = authored("ffprobe");
+    let out = run(
+        &dir,
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name,sample_rate,channels,duration_ts",
+            "-of",
+            "csv=p=0",
+            "album.wav",
+        ],
+    );
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("pcm_s16le,44100,2,{}", l.image_samples())
+    );
+}
