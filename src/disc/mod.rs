@@ -1,6 +1,6 @@
 //! CD authoring: the Red Book layout in frames ([`layout`]), the CUE sheet
 //! ([`cue`]), the cdrdao TOC ([`toc`]), the PQ sheet ([`pqsheet`]), CD-Text
-//! ([`cdtext`]) and the DDP 2.00 fileset ([`ddp`]). [`author`] writes them
+//! ([`cdtext`]) and the DDP 2.00 fileset ([`ddp`]). [`author()`] writes them
 //! all into a build's `cd/` folder around the image the caller rendered.
 //!
 //! Nothing here decodes audio: the layout works on frame counts, the
