@@ -79,7 +79,7 @@ pub(crate) fn prepared(name: &str, tag: &str) -> Option<(PathBuf, PathBuf)> {
     Some((src, dir))
 }
 
-fn experiments() -> Vec<String> {
+pub(crate) fn experiments() -> Vec<String> {
     let Some(root) = foreign("ddp/cue2ddp", "ddp experiments") else {
         return Vec::new();
     };

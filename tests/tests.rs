@@ -5,6 +5,7 @@ mod analysis;
 mod cdtext;
 mod cli;
 mod ddp;
+mod disc;
 mod dsp;
 mod init;
 mod manifest;

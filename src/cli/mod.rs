@@ -10,6 +10,7 @@ mod build;
 mod check;
 #[cfg(feature = "libcue")]
 mod cue_import;
+mod ddp;
 mod init;
 mod progress;
 
@@ -87,6 +88,11 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Read any DDP 2.00 audio fileset: info, verify, extract to WAV + CUE.
+    Ddp {
+        #[command(subcommand)]
+        command: ddp::DdpCommand,
+    },
 }
 
 /// What a command reports back to `main`.
@@ -130,6 +136,7 @@ pub fn main() -> ExitCode {
             from_cue,
             force,
         } => init::run(&ctx, dir, from_cue, force),
+        Command::Ddp { command } => ddp::run(&ctx, command),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

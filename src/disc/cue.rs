@@ -1,0 +1,145 @@
+//! The CUE sheet of a disc image: one `FILE "album.wav" WAVE` holding the
+//! whole disc from 00:00:00 (track 1's pregap included), so every `INDEX`
+//! time is the absolute disc time.
+//!
+//! Written in CDRWIN's dialect, which libcue, cuetools and shntool read:
+//! uppercase commands, `REM GENRE`, `CATALOG`, the disc's `TITLE`/
+//! `PERFORMER`/`SONGWRITER`, then per track `FLAGS` (only when DCP or PRE
+//! is set), `ISRC` (no dashes), `TITLE`/`PERFORMER`/`SONGWRITER`, then
+//! `INDEX 00` when the track has a pause and `INDEX 01`, `02`, ... The
+//! other CD-Text fields go into `REM COMPOSER`, `REM ARRANGER` and
+//! `REM MESSAGE` lines, as EAC writes them; libcue 2.2 and cuetools skip
+//! them as comments (libcue reads only `REM GENRE` of these, and takes the
+//! bare `COMPOSER` commands that cuetools rejects). cdrdao's own CUE reader
+//! is no judge: it refuses INDEX 02+ in a one-file sheet; use the TOC.
+//!
+//! Bytes: ISO-8859-1, no BOM, LF line ends. cuebreakpoints, cueprint and
+//! shnsplit read the test album's sheet the same with LF or CRLF (checked
+//! by hand), so LF wins for being what the TOC, the golden files and Unix
+//! tools use.
+//!
+//! A CUE sheet has no escape for `"`: it becomes `'`. Values are cut to 80
+//! characters (CDRWIN's limit). Both come back as [`DiscWarning`]s.
+
+use std::fmt::Write as _;
+
+use super::cdtext::{Fields, TextField};
+use super::layout::DiscLayout;
+use super::text::{msf, DiscWarning};
+
+/// Longest value CDRWIN accepts in TITLE, PERFORMER and SONGWRITER.
+pub const MAX_VALUE_CHARS: usize = 80;
+
+/// A written sheet: Latin-1 bytes and what had to change to write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sheet {
+    pub bytes: Vec<u8>,
+    pub warnings: Vec<DiscWarning>,
+}
+
+/// The CUE sheet of `layout` for the image file `wav_name` (the name only,
+/// as it sits beside the sheet).
+pub fn write(layout: &DiscLayout, wav_name: &str) -> Sheet {
+    let mut s = String::new();
+    let mut warnings = Vec::new();
+    let text = layout.text.as_ref();
+    if let Some(g) = text.and_then(|t| t.genre.as_ref()) {
+        let v = value(None, "GENRE", &g.text, &mut warnings);
+        let _ = writeln!(s, "REM GENRE \"{v}\"");
+    }
+    if let Some(m) = &layout.mcn {
+        let _ = writeln!(s, "CATALOG {m}");
+    }
+    if let Some(t) = text {
+        fields(&mut s, "", None, &t.disc, &mut warnings);
+    }
+    let _ = writeln!(s, "FILE \"{}\" WAVE", wav_name.replace('"', "'"));
+    for (i, t) in layout.tracks.iter().enumerate() {
+        let _ = writeln!(s, "  TRACK {:02} AUDIO", t.number);
+        let mut flags = Vec::new();
+        if t.control.copy_permitted {
+            flags.push("DCP");
+        }
+        if t.control.pre_emphasis {
+            flags.push("PRE");
+        }
+        if t.control.four_channel {
+            flags.push("4CH");
+        }
+        if !flags.is_empty() {
+            let _ = writeln!(s, "    FLAGS {}", flags.join(" "));
+        }
+        if let Some(isrc) = &t.isrc {
+            let _ = writeln!(s, "    ISRC {isrc}");
+        }
+        if let Some(f) = text.and_then(|x| x.tracks.get(i)) {
+            fields(&mut s, "    ", Some(t.number), f, &mut warnings);
+        }
+        for (n, frame) in t.numbered_indexes() {
+            let _ = writeln!(s, "    INDEX {n:02} {}", msf(frame));
+        }
+    }
+    Sheet {
+        bytes: s.chars().map(latin1_byte).collect(),
+        warnings,
+    }
+}
+
+/// A Latin-1 byte of a character the layout has already made Latin-1.
+fn latin1_byte(c: char) -> u8 {
+    u8::try_from(u32::from(c)).unwrap_or(b'?')
+}
+
+fn fields(
+    s: &mut String,
+    indent: &str,
+    track: Option<u8>,
+    f: &Fields,
+    warnings: &mut Vec<DiscWarning>,
+) {
+    for field in [
+        TextField::Title,
+        TextField::Performer,
+        TextField::Songwriter,
+        TextField::Composer,
+        TextField::Arranger,
+        TextField::Message,
+    ] {
+        let Some(text) = f.text(field) else { continue };
+        let v = value(track, field.name(), text, warnings);
+        let rem = match field {
+            TextField::Title | TextField::Performer | TextField::Songwriter => "",
+            _ => "REM ",
+        };
+        let _ = writeln!(s, "{indent}{rem}{} \"{v}\"", field.name());
+    }
+}
+
+/// A value as a CUE sheet can hold it: `"` → `'`, at most 80 characters.
+fn value(
+    track: Option<u8>,
+    field: &'static str,
+    text: &str,
+    warnings: &mut Vec<DiscWarning>,
+) -> String {
+    let mut v = text.to_string();
+    if v.contains('"') {
+        warnings.push(DiscWarning::Quote {
+            track,
+            field,
+            value: text.to_string(),
+        });
+        v = v.replace('"', "'");
+    }
+    if v.chars().count() > MAX_VALUE_CHARS {
+        let cut: String = v.chars().take(MAX_VALUE_CHARS).collect();
+        warnings.push(DiscWarning::Truncated {
+            track,
+            field,
+            from: text.to_string(),
+            to: cut.clone(),
+        });
+        v = cut;
+    }
+    v
+}

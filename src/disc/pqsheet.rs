@@ -1,0 +1,187 @@
+//! The PQ sheet a pressing plant asks for: every track and index with its
+//! absolute time, its time within the track, the length until the next
+//! index, ISRC, flags and CD-Text, then the lead-out. As plain text
+//! (`pq-sheet.txt`) and as self-contained printable HTML
+//! (`pq-sheet.html`, rendered with minijinja from
+//! `templates/pq-sheet.html`, compiled into the binary).
+//!
+//! No clock: the same layout gives the same bytes.
+
+use std::fmt::Write as _;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use super::cdtext::TextField;
+use super::layout::DiscLayout;
+use super::text::msf;
+
+const TEMPLATE: &str = include_str!("../../templates/pq-sheet.html");
+
+/// The sheet's content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PqSheet {
+    pub title: String,
+    pub artist: String,
+    /// 13 digits or empty.
+    pub mcn: String,
+    pub track_count: usize,
+    /// The lead-out, `mm:ss:ff`.
+    pub total: String,
+    pub total_frames: u32,
+    pub rows: Vec<PqRow>,
+}
+
+/// One index of one track, or the lead-out (`track` "AA").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PqRow {
+    /// "01".."99", "AA" for the lead-out.
+    pub track: String,
+    /// "00".."99"; "01" for the lead-out.
+    pub index: String,
+    /// Absolute time from 00:00:00.
+    pub absolute: String,
+    pub frame: u32,
+    /// Time from the track's INDEX 01 ("-00:02:00" for a pause).
+    pub relative: String,
+    /// Until the next index or the lead-out; empty for the lead-out.
+    pub length: String,
+    pub isrc: String,
+    /// "PRE", "DCP", "PRE DCP" or empty.
+    pub flags: String,
+    pub title: String,
+    pub performer: String,
+    /// True on the track's first row (where title and ISRC are shown).
+    pub first: bool,
+}
+
+impl PqSheet {
+    /// The sheet of `layout`; the disc title and artist come from its
+    /// CD-Text, else from `title` and `artist`.
+    pub fn new(layout: &DiscLayout, title: &str, artist: &str) -> PqSheet {
+        let text = layout.text.as_ref();
+        let disc = |f, fallback: &str| {
+            text.and_then(|t| t.disc.text(f))
+                .unwrap_or(fallback)
+                .to_string()
+        };
+        let mut points: Vec<(usize, u8, u32)> = Vec::new();
+        for (i, t) in layout.tracks.iter().enumerate() {
+            for (n, f) in t.numbered_indexes() {
+                points.push((i, n, f));
+            }
+        }
+        let mut rows = Vec::with_capacity(points.len() + 1);
+        for (k, &(i, n, frame)) in points.iter().enumerate() {
+            let t = &layout.tracks[i];
+            let next = points.get(k + 1).map_or(layout.total_frames, |p| p.2);
+            let fields = text.and_then(|x| x.tracks.get(i));
+            let field = |f| {
+                fields
+                    .and_then(|x| x.text(f))
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let mut flags = Vec::new();
+            if t.control.pre_emphasis {
+                flags.push("PRE");
+            }
+            if t.control.copy_permitted {
+                flags.push("DCP");
+            }
+            let relative = if frame < t.start_frame {
+                format!("-{}", msf(t.start_frame - frame))
+            } else {
+                msf(frame - t.start_frame)
+            };
+            let first = k == 0 || points[k - 1].0 != i;
+            rows.push(PqRow {
+                track: format!("{:02}", t.number),
+                index: format!("{n:02}"),
+                absolute: msf(frame),
+                frame,
+                relative,
+                length: msf(next - frame),
+                isrc: t.isrc.clone().unwrap_or_default(),
+                flags: flags.join(" "),
+                title: field(TextField::Title),
+                performer: field(TextField::Performer),
+                first,
+            });
+        }
+        rows.push(PqRow {
+            track: "AA".into(),
+            index: "01".into(),
+            absolute: msf(layout.total_frames),
+            frame: layout.total_frames,
+            relative: String::new(),
+            length: String::new(),
+            isrc: String::new(),
+            flags: String::new(),
+            title: "lead-out".into(),
+            performer: String::new(),
+            first: true,
+        });
+        PqSheet {
+            title: disc(TextField::Title, title),
+            artist: disc(TextField::Performer, artist),
+            mcn: layout.mcn.clone().unwrap_or_default(),
+            track_count: layout.tracks.len(),
+            total: msf(layout.total_frames),
+            total_frames: layout.total_frames,
+            rows,
+        }
+    }
+
+    /// Plain text: a header and one fixed-width line per row (Latin-1
+    /// characters, written by the caller as UTF-8).
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "PQ SHEET");
+        let _ = writeln!(s, "Title:     {}", self.title);
+        let _ = writeln!(s, "Artist:    {}", self.artist);
+        let mcn = if self.mcn.is_empty() {
+            "none"
+        } else {
+            self.mcn.as_str()
+        };
+        let _ = writeln!(s, "MCN (UPC): {mcn}");
+        let _ = writeln!(s, "Tracks:    {}", self.track_count);
+        let _ = writeln!(
+            s,
+            "Total:     {} ({} frames, lead-out)",
+            self.total, self.total_frames
+        );
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "TRK IDX  ABSOLUTE  RELATIVE   LENGTH    ISRC          FLAGS    TITLE / PERFORMER"
+        );
+        for r in &self.rows {
+            let (isrc, text) = if r.first {
+                let who = if r.performer.is_empty() {
+                    r.title.clone()
+                } else {
+                    format!("{} / {}", r.title, r.performer)
+                };
+                (r.isrc.as_str(), who)
+            } else {
+                ("", String::new())
+            };
+            let line = format!(
+                "{:<3} {:<3}  {:<8}  {:<9}  {:<8}  {:<12}  {:<7}  {}",
+                r.track, r.index, r.absolute, r.relative, r.length, isrc, r.flags, text
+            );
+            let _ = writeln!(s, "{}", line.trim_end());
+        }
+        s
+    }
+
+    /// Self-contained HTML (inline CSS), printable.
+    pub fn html(&self) -> Result<String, minijinja::Error> {
+        let mut env = Environment::new();
+        env.add_template("pq-sheet.html", TEMPLATE)?;
+        env.get_template("pq-sheet.html")?
+            .render(minijinja::value::Serde(self))
+    }
+}
