@@ -11,8 +11,8 @@
 //! that prints.
 
 pub mod analysis;
-pub mod build;
 pub mod audio;
+pub mod build;
 pub mod cli;
 pub mod deliver;
 pub mod disc;

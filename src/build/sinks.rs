@@ -174,7 +174,8 @@ impl CdSink {
         }
         self.left.resize(n, 0);
         self.right.resize(n, 0);
-        self.dither.process_planar(block, &mut self.left, &mut self.right);
+        self.dither
+            .process_planar(block, &mut self.left, &mut self.right);
         self.bytes.clear();
         for (l, r) in self.left.iter().zip(&self.right) {
             self.bytes.extend_from_slice(&(*l as i16).to_le_bytes());

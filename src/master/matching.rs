@@ -63,8 +63,7 @@ pub struct AlbumResult {
 
 /// Makes the sinks for one render of a track (a render may be repeated:
 /// each attempt gets fresh sinks, which replace the earlier outputs).
-pub type MakeSinks<'a> =
-    &'a (dyn Fn(&TrackPlan) -> Result<Vec<Box<dyn Sink>>, MasterError> + Sync);
+pub type MakeSinks<'a> = &'a (dyn Fn(&TrackPlan) -> Result<Vec<Box<dyn Sink>>, MasterError> + Sync);
 
 /// Masters every track; `jobs` tracks at once.
 pub fn master_album(
@@ -140,7 +139,14 @@ fn run(
             .par_iter()
             .map(|&i| {
                 let mut sinks = make_sinks(&plans[i])?;
-                render(&plans[i], ceiling, states[i].gain, pre[i].frames, &mut sinks, progress)
+                render(
+                    &plans[i],
+                    ceiling,
+                    states[i].gain,
+                    pre[i].frames,
+                    &mut sinks,
+                    progress,
+                )
             })
             .collect::<Result<_, _>>()?;
         for (&i, r) in todo.iter().zip(rendered) {

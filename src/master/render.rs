@@ -130,10 +130,11 @@ pub fn render(
         }
         Ok(())
     };
-    let step = |pre: &mut Chain, post: &mut Chain, input: &Block, mid: &mut Block, out: &mut Block| {
-        pre.process(input, mid);
-        post.process(mid, out);
-    };
+    let step =
+        |pre: &mut Chain, post: &mut Chain, input: &Block, mid: &mut Block, out: &mut Block| {
+            pre.process(input, mid);
+            post.process(mid, out);
+        };
     read_kept(plan, progress, |b| {
         step(&mut pre, &mut post, b, &mut mid, &mut out);
         emit(&out, &mut meter)
