@@ -330,10 +330,10 @@ fn r2(x: Option<f64>) -> serde_json::Value {
 fn source_json(t: &crate::manifest::model::Track, m: &Measurement) -> serde_json::Value {
     json!({
         "path": t.file.display().to_string().replace('\\', "/"),
-        "sample_rate": t.info.as_ref().map(|i| i.sample_rate),
-        "bit_depth": t.info.as_ref().and_then(|i| i.bit_depth),
-        "channels": t.info.as_ref().map(|i| i.channels),
-        "duration_s": r2(t.info.as_ref().and_then(|i| Some(i.frames? as f64 / f64::from(i.sample_rate)))),
+        "sample_rate": m.sample_rate,
+        "bit_depth": m.bit_depth,
+        "channels": m.channels,
+        "duration_s": r2(Some(m.duration_s)),
         "integrated_lufs": r2(m.integrated_lufs),
         "true_peak_dbtp": r2(m.true_peak_dbtp),
         "sample_peak_dbfs": r2(m.sample_peak_dbfs),
@@ -362,7 +362,7 @@ fn report_json(
                 "title": t.title,
                 "artist": t.artist,
                 "isrc": t.isrc.as_ref().map(|i| i.as_str().to_owned()),
-                "source": source_json(t, &r.pre),
+                "source": source_json(t, &r.source),
                 "master": {
                     "gain_db": r2(Some(r.gain_db)),
                     "integrated_lufs": r2(m.integrated_lufs),
@@ -372,6 +372,9 @@ fn report_json(
                     "short_term_max_lufs": r2(m.short_term_max_lufs),
                     "plr_db": r2(m.true_peak_dbtp.zip(m.integrated_lufs).map(|(p, l)| p - l)),
                     "duration_s": r2(Some(m.duration_s)),
+                    "chain_lufs": r2(r.pre.integrated_lufs),
+                    "wanted_lufs": r2(r.wanted_lufs),
+                    "renders": r.renders,
                 },
             });
             if let Some((layout, segs)) = cd {

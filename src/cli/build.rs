@@ -23,9 +23,11 @@ pub fn parse_only(list: &str) -> Result<Parts, String> {
             "cd" => p.cd = true,
             "streaming" => p.streaming = true,
             "report" => {}
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "`{other}` is not a part of the build; --only takes cd, streaming, masters, report"
-            )),
+            ))
+            }
         }
     }
     Ok(p)

@@ -40,6 +40,8 @@ pub struct TrackResult {
     /// The loudness gain applied before the final limiter (the track's own
     /// `gain_db` is inside its chain and not counted here).
     pub gain_db: f64,
+    /// The source as decoded and trimmed.
+    pub source: Measurement,
     /// The track after its chain, before the loudness gain.
     pub pre: Measurement,
     /// The master as rendered.
@@ -186,6 +188,7 @@ fn run(
             TrackResult {
                 number: plan.number,
                 gain_db: st.gain,
+                source: pre.source,
                 pre: pre.measurement,
                 master: r.measurement,
                 state: r.state,

@@ -60,6 +60,8 @@ fn read_kept(
 /// A track after its chain, before the loudness gain: what the gains are
 /// computed from.
 pub struct PreMeasure {
+    /// The source as decoded (after the trim), before anything else.
+    pub source: Measurement,
     pub measurement: Measurement,
     pub state: LoudnessState,
     /// Frames the track has after trimming.
@@ -77,8 +79,13 @@ pub fn measure_pre(
         track: plan.number,
         message: e.to_string(),
     })?;
+    let mut source = Meter::for_source(&plan.info).map_err(|e| MasterError::Track {
+        track: plan.number,
+        message: e.to_string(),
+    })?;
     let mut out = chain.output_block();
     read_kept(plan, progress, |b| {
+        source.add(b);
         chain.process(b, &mut out);
         meter.add(&out);
         Ok(())
@@ -88,6 +95,7 @@ pub fn measure_pre(
     let frames = meter.frames();
     let (measurement, state) = meter.finish();
     Ok(PreMeasure {
+        source: source.finish().0,
         measurement,
         state,
         frames,
