@@ -4,9 +4,7 @@
 # until the album is at least an hour long).
 #
 # Usage: bench/analyze.sh [JOBS]    (run from anywhere; JOBS defaults to nproc)
-# Ours:   `glassmaster analyze --json FILES...` when the binary has the
-#         command, otherwise the `analyze_bench` example (same library call,
-#         analysis::analyze_files, same JSON).
+# Ours:   `glassmaster analyze -j JOBS --json FILES...` (files in parallel).
 # ffmpeg: `ffmpeg -nostats -i F -af ebur128=peak=true -f null -`, one file
 #         after another (the filter is single-threaded).
 # Needs ffmpeg and what shared/testdata/real-music.sh needs.
@@ -16,7 +14,7 @@ JOBS=${1:-$(nproc)}
 MUSIC=target/real-music
 ALBUM=target/bench-album
 
-cargo build --release --quiet --bin glassmaster --example analyze_bench
+cargo build --release --quiet --bin glassmaster
 # shared/ lies beside the repository.
 SCRIPT=../shared/testdata/real-music.sh
 [ -f "$SCRIPT" ] || SCRIPT=/work/shared/testdata/real-music.sh
@@ -47,12 +45,7 @@ echo "album: ${#FILES[@]} files, $((secs / 60)) min $((secs % 60)) s of 48 kHz 2
 
 now() { date +%s.%N; }
 
-if target/release/glassmaster analyze --json "${FILES[0]}" 2>/dev/null | grep -c '"files"' >/dev/null; then
-  OURS=(target/release/glassmaster analyze --json)
-else
-  echo "(glassmaster has no analyze command yet: timing the analyze_bench example)"
-  OURS=(target/release/examples/analyze_bench -j "$JOBS")
-fi
+OURS=(target/release/glassmaster analyze -j "$JOBS" --json)
 
 t0=$(now)
 "${OURS[@]}" "${FILES[@]}" >target/bench-ours.json 2>target/bench-ours.err
