@@ -39,7 +39,7 @@ use crate::audio::{AudioError, AudioInfo, Block, Decoder, BLOCK_FRAMES};
 pub use album::{album_loudness, AlbumFigures};
 pub use meter::{Meter, CLIP_RUN, SILENCE_THRESHOLD_DBFS};
 pub use series::LoudnessSeries;
-pub use spectrum::{Spectrum, BANDS, BAND_CENTRES_HZ};
+pub use spectrum::{album_balance, AlbumBalance, Spectrum, BANDS, BAND_CENTRES_HZ};
 
 /// Why a meter could not be made.
 #[derive(Debug, thiserror::Error)]

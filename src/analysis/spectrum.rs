@@ -82,6 +82,47 @@ impl Spectrum {
     }
 }
 
+/// An album's mean spectral balance and how far each programme is from
+/// it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlbumBalance {
+    /// Mean over the programmes' balances, dB, band by band.
+    pub mean: [f64; BANDS],
+    /// For each programme given (`None` where it had no balance): its
+    /// balance minus the mean, band by band, and the RMS of that over the
+    /// bands, dB.
+    pub deviations: Vec<Option<([f64; BANDS], f64)>>,
+}
+
+/// The mean of the given balances ([`Spectrum::balance`]) and each one's
+/// deviation from it; `None` when none is given.
+pub fn album_balance(balances: &[Option<[f64; BANDS]>]) -> Option<AlbumBalance> {
+    let n = balances.iter().flatten().count();
+    if n == 0 {
+        return None;
+    }
+    let mut mean = [0.0; BANDS];
+    for b in balances.iter().flatten() {
+        for (m, x) in mean.iter_mut().zip(b) {
+            *m += x / n as f64;
+        }
+    }
+    let deviations = balances
+        .iter()
+        .map(|b| {
+            b.map(|b| {
+                let mut d = [0.0; BANDS];
+                for ((d, x), m) in d.iter_mut().zip(&b).zip(&mean) {
+                    *d = x - m;
+                }
+                let rms = (d.iter().map(|x| x * x).sum::<f64>() / BANDS as f64).sqrt();
+                (d, rms)
+            })
+        })
+        .collect();
+    Some(AlbumBalance { mean, deviations })
+}
+
 /// Streams stereo samples into the 1/3-octave spectrum.
 pub struct SpectrumMeter {
     fft: Arc<dyn Fft<f64>>,
