@@ -8,4 +8,5 @@ mod ddp;
 mod dsp;
 mod init;
 mod manifest;
+mod report;
 mod util;

@@ -53,6 +53,7 @@ struct View {
 struct Card {
     label: &'static str,
     value: String,
+    unit: &'static str,
     note: String,
     /// "ok", "bad" or "".
     state: &'static str,
@@ -163,7 +164,8 @@ fn view(r: &Report) -> View {
     let mut glance = vec![
         Card {
             label: "Loudness",
-            value: format!("{} LUFS", f(a.integrated_lufs, 1)),
+            value: f(a.integrated_lufs, 1),
+            unit: "LUFS",
             note: format!(
                 "target {} LUFS, {} mode",
                 f(Some(a.target_lufs), 1),
@@ -181,7 +183,8 @@ fn view(r: &Report) -> View {
         },
         Card {
             label: "True peak",
-            value: format!("{} dBTP", f(a.true_peak_dbtp, 1)),
+            value: f(a.true_peak_dbtp, 1),
+            unit: "dBTP",
             note: format!("ceiling {} dBTP", f(Some(a.true_peak_ceiling_dbtp), 1)),
             state: match a.true_peak_dbtp {
                 Some(p) if p > t.max_true_peak_dbtp => "bad",
@@ -191,13 +194,15 @@ fn view(r: &Report) -> View {
         },
         Card {
             label: "Loudness range",
-            value: format!("{} LU", f(a.loudness_range_lu, 1)),
+            value: f(a.loudness_range_lu, 1),
+            unit: "LU",
             note: "the album as one programme".to_string(),
             state: "",
         },
         Card {
             label: "Spread",
-            value: format!("{} LU", f(a.loudness_spread_lu, 1)),
+            value: f(a.loudness_spread_lu, 1),
+            unit: "LU",
             note: format!(
                 "loudest − quietest track; limit {} LU",
                 f(Some(t.max_loudness_spread_lu), 1)
@@ -211,6 +216,7 @@ fn view(r: &Report) -> View {
         Card {
             label: "Running time",
             value: mmss(a.duration_s),
+            unit: "",
             note: format!("{} tracks", r.tracks.len()),
             state: "",
         },
@@ -219,6 +225,7 @@ fn view(r: &Report) -> View {
         glance.push(Card {
             label: "CD",
             value: msf(cd.total_frames),
+            unit: "",
             note: match &cd.mcn {
                 Some(m) => format!("{} frames, MCN {m}", cd.total_frames),
                 None => format!("{} frames", cd.total_frames),
@@ -344,10 +351,7 @@ fn track_view(r: &Report, tr: &TrackReport, spectral: Option<f64>) -> TrackView 
     let splr = s.true_peak_dbtp.zip(s.integrated_lufs).map(|(p, l)| p - l);
     let row = |name: &str, a: String, b: String| [name.to_string(), a, b];
     let (cd_start, cd_length) = match &tr.cd {
-        Some(cd) => (
-            format!("{} ({})", msf(cd.start_frame), cd.start_frame),
-            format!("{} ({})", msf(cd.length_frames), cd.length_frames),
-        ),
+        Some(cd) => (msf(cd.start_frame), msf(cd.length_frames)),
         None => ("\u{2013}".into(), "\u{2013}".into()),
     };
     let mut rows = vec![
@@ -412,13 +416,14 @@ fn track_view(r: &Report, tr: &TrackReport, spectral: Option<f64>) -> TrackView 
         row("Spectral deviation, dB RMS", String::new(), f(spectral, 1)),
     ];
     if let Some(cd) = &tr.cd {
-        rows.push(row("CD start (INDEX 01)", String::new(), cd_start.clone()));
+        let both = |x: u64| format!("{} ({x})", msf(x));
         rows.push(row(
-            "CD pregap",
+            "CD start (INDEX 01)",
             String::new(),
-            format!("{} ({})", msf(cd.pregap_frames), cd.pregap_frames),
+            both(cd.start_frame),
         ));
-        rows.push(row("CD length", String::new(), cd_length.clone()));
+        rows.push(row("CD pregap", String::new(), both(cd.pregap_frames)));
+        rows.push(row("CD length", String::new(), both(cd.length_frames)));
     }
     TrackView {
         number: tr.number,

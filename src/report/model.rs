@@ -146,7 +146,7 @@ pub struct MasterFigures {
 /// Additions to cli.md's source and master figures: those of `analyze
 /// --json` that cli.md's report leaves out (short-term max aside, which
 /// the master has in cli.md and the source as its own addition).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MoreFigures {
     #[serde(default, serialize_with = "round2_opt")]
     pub momentary_max_lufs: Option<f64>,
@@ -165,6 +165,20 @@ pub struct MoreFigures {
 
 fn one() -> f64 {
     1.0
+}
+
+/// Nothing measured: no DC, correlation 1 (as the meter reads silence).
+impl Default for MoreFigures {
+    fn default() -> Self {
+        MoreFigures {
+            momentary_max_lufs: None,
+            dc_offset_dbfs: [None, None],
+            correlation: 1.0,
+            head_silence_s: 0.0,
+            tail_silence_s: 0.0,
+            clipped_samples: 0,
+        }
+    }
 }
 
 /// Short-term (3 s) loudness every `step_s` seconds: point `i` ends at

@@ -1,5 +1,5 @@
 //! The report's plots as inline SVG, drawn here from a [`Report`]:
-//! polylines, rects, lines and text, nothing else. Colours and line styles
+//! paths, polylines, rects, lines and text, nothing else. Colours and line styles
 //! come from classes that report.html's stylesheet defines.
 //!
 //! Every plot is `<svg class="plot" id="plot-…">` with a `viewBox` (it
@@ -174,12 +174,7 @@ pub fn timeline(r: &Report) -> String {
         );
         t += step;
     }
-    let _ = write!(
-        out,
-        r#"<text class="axis" x="{}" y="{}" text-anchor="end">LUFS · min</text>"#,
-        n(WIDTH - RIGHT),
-        n(h - 4.0)
-    );
+    unit(&mut out, h, "LUFS · min");
     let mut start = 0.0;
     for (i, tr) in r.tracks.iter().enumerate() {
         let d = tr.master.duration_s.max(0.0);
@@ -202,22 +197,30 @@ pub fn timeline(r: &Report) -> String {
                 tr.number
             );
         }
+        // One path a track, broken where the series has no value
+        // (digital silence).
         let s = &tr.master.short_term;
-        if !s.lufs.is_empty() {
+        if s.lufs.iter().any(Option::is_some) {
             let _ = write!(
                 out,
-                r#"<polyline class="mark series" data-track="{}" points=""#,
+                r#"<path class="mark series" data-track="{}" d=""#,
                 tr.number
             );
+            let mut pen_down = false;
             for (k, v) in s.lufs.iter().enumerate() {
+                let Some(v) = v else {
+                    pen_down = false;
+                    continue;
+                };
                 let tt = ((k + 1) as f64 * s.step_s).min(d);
                 let _ = write!(
                     out,
                     "{}{},{}",
-                    if k == 0 { "" } else { " " },
+                    if pen_down { " " } else { "M" },
                     n(x.at(start + tt)),
-                    n(y.at(v.unwrap_or(lo)))
+                    n(y.at(*v))
                 );
+                pen_down = true;
             }
             out.push_str(r#""/>"#);
         }
@@ -366,9 +369,21 @@ pub fn loudness(r: &Report) -> String {
             p = n(y.at(a))
         );
     }
+    unit(&mut out, h, "LUFS · track");
     track_labels(&mut out, r, h);
     out.push_str("</svg>");
     out
+}
+
+/// The unit, bottom right.
+fn unit(out: &mut String, h: f64, text: &str) {
+    let _ = write!(
+        out,
+        r#"<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>"#,
+        n(WIDTH - RIGHT),
+        n(h - 4.0),
+        esc(text)
+    );
 }
 
 /// A labelled horizontal line across the plot.
@@ -482,6 +497,7 @@ pub fn true_peak(r: &Report) -> String {
             &format!("check limit {} dBTP", label(limit)),
         );
     }
+    unit(&mut out, h, "dBTP · track");
     track_labels(&mut out, r, h);
     out.push_str("</svg>");
     out
@@ -748,12 +764,7 @@ pub fn normalisation(r: &Report) -> String {
         );
         lx += 24.0 + 7.0 * name.chars().count() as f64;
     }
-    let _ = write!(
-        out,
-        r#"<text class="axis" x="{}" y="{}" text-anchor="end">dB on playback</text>"#,
-        n(WIDTH - RIGHT),
-        n(h - 4.0)
-    );
+    unit(&mut out, h, "dB on playback · track");
     track_labels(&mut out, r, h);
     out.push_str("</svg>");
     out
