@@ -618,10 +618,13 @@ fn short_term_series_follows_the_level() {
     let s = &m.short_term_series;
     assert_eq!(s.step_s(), 1.0);
     assert_eq!(s.len(), 20);
-    let v: Vec<f64> = s.lufs().map(|l| l.unwrap()).collect();
+    // No value before a whole 3 s window is in.
+    let all: Vec<Option<f64>> = s.lufs().collect();
+    assert_eq!(&all[..2], &[None, None]);
+    let v: Vec<f64> = all[2..].iter().map(|l| l.unwrap()).collect();
     // Point i ends at i + 1 s: whole 3 s windows inside either level.
     for (i, l) in v.iter().enumerate() {
-        let t = i + 1;
+        let t = i + 3;
         if (3..=10).contains(&t) {
             assert!((l + 20.0).abs() < 0.05, "{t} s: {l}");
         } else if t >= 13 {

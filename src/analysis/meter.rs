@@ -298,7 +298,9 @@ impl Meter {
             self.short_term.add(short_term);
         }
         if self.hops.is_multiple_of(SERIES_HOPS) {
-            self.series.push(short_term);
+            // No value until a whole 3 s window is in (as for gating).
+            let whole = self.hops >= SHORT_TERM_HOPS as u64;
+            self.series.push(if whole { short_term } else { 0.0 });
         }
     }
 

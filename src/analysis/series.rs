@@ -2,9 +2,9 @@
 //! album timeline: the 3 s loudness once a second, in bounded memory.
 //!
 //! The meter hands over the 3 s block energy at every whole second (the
-//! window ending there; before 3 s, the window reaches back before the
-//! start, where there was silence). Up to [`MAX_POINTS`] points are kept;
-//! when they fill up, neighbours are merged (their mean energy) and the
+//! window ending there), and 0, no value, at 1 and 2 s, before a whole
+//! window is in. Up to [`MAX_POINTS`] points are kept; when they fill up,
+//! neighbours are merged (the mean energy of those with a value) and the
 //! step doubles, so a programme of any length keeps at most that many
 //! points (16 KB) and one of up to 68 minutes keeps one a second.
 
@@ -22,9 +22,11 @@ pub struct LoudnessSeries {
     per_point: u32,
     /// Mean energy of each whole point.
     energies: Vec<f64>,
-    /// The point being filled: energy sum and base steps in it.
+    /// The point being filled: energy sum, base steps in it, and those
+    /// of them with a value.
     acc: f64,
     acc_n: u32,
+    acc_valued: u32,
 }
 
 impl LoudnessSeries {
@@ -36,20 +38,29 @@ impl LoudnessSeries {
             energies: Vec::new(),
             acc: 0.0,
             acc_n: 0,
+            acc_valued: 0,
         }
     }
 
-    /// Adds the short-term block energy at the end of the next base step.
+    /// Adds the short-term block energy at the end of the next base step
+    /// (0: no value there).
     pub fn push(&mut self, energy: f64) {
         self.acc += energy;
         self.acc_n += 1;
+        if energy > 0.0 {
+            self.acc_valued += 1;
+        }
         if self.acc_n == self.per_point {
-            self.energies.push(self.acc / f64::from(self.per_point));
+            self.energies
+                .push(self.acc / f64::from(self.acc_valued.max(1)));
             self.acc = 0.0;
             self.acc_n = 0;
+            self.acc_valued = 0;
             if self.energies.len() == MAX_POINTS {
                 for i in 0..MAX_POINTS / 2 {
-                    self.energies[i] = (self.energies[2 * i] + self.energies[2 * i + 1]) / 2.0;
+                    let (a, b) = (self.energies[2 * i], self.energies[2 * i + 1]);
+                    let valued = f64::from(u8::from(a > 0.0) + u8::from(b > 0.0));
+                    self.energies[i] = (a + b) / valued.max(1.0);
                 }
                 self.energies.truncate(MAX_POINTS / 2);
                 self.per_point *= 2;
@@ -71,7 +82,8 @@ impl LoudnessSeries {
         self.energies.is_empty()
     }
 
-    /// The loudness of each point, LUFS (`None` for digital silence);
+    /// The loudness of each point, LUFS (`None` without a value: digital
+    /// silence, or the first two seconds);
     /// point `i` is the mean of the short-term energies in the step that
     /// ends at `(i + 1) · step_s()` seconds.
     pub fn lufs(&self) -> impl Iterator<Item = Option<f64>> + '_ {
@@ -105,5 +117,12 @@ mod tests {
         }
         assert!(s.len() <= MAX_POINTS);
         assert_eq!(s.lufs().last(), Some(None));
+        // A point without a value does not pull its neighbour down.
+        let mut s = LoudnessSeries::new(1.0);
+        s.push(0.0);
+        for _ in 1..MAX_POINTS {
+            s.push(loudness_to_energy(-20.0));
+        }
+        assert!((s.lufs().next().unwrap().unwrap() + 20.0).abs() < 1e-9);
     }
 }

@@ -182,7 +182,8 @@ impl Default for MoreFigures {
 }
 
 /// Short-term (3 s) loudness every `step_s` seconds: point `i` ends at
-/// `(i + 1) · step_s` into the track; `null` for digital silence.
+/// `(i + 1) · step_s` into the track; `null` without a value (digital
+/// silence, and the first 2 s, before a whole 3 s window).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Series {
     #[serde(serialize_with = "round2")]
