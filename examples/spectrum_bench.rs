@@ -1,6 +1,6 @@
 //! What the 1/3-octave spectrum costs the meter: meters 10 minutes of
 //! generated 48 kHz stereo noise in 4096-frame blocks with and without
-//! it, three times each, and prints the best times; with files, meters
+//! it, seven times each, and prints the best times; with files, meters
 //! each file (decoded into memory first, so decoding is not timed) the
 //! same way.
 //!
@@ -31,7 +31,7 @@ fn main() {
     let n_blocks = seconds * rate as usize / BLOCK_FRAMES;
     let run = |spectrum: bool| {
         let mut best = f64::INFINITY;
-        for _ in 0..3 {
+        for _ in 0..7 {
             let mut m = Meter::new(rate).expect("48 kHz is meterable");
             if !spectrum {
                 m = m.without_spectrum();
@@ -76,7 +76,7 @@ fn main() {
         }
         let time = |spectrum: bool| {
             let mut best = f64::INFINITY;
-            for _ in 0..3 {
+            for _ in 0..7 {
                 let mut m = Meter::new(rate).expect("a decodable rate is meterable");
                 if !spectrum {
                     m = m.without_spectrum();
