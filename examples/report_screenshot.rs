@@ -46,7 +46,7 @@ fn run(input: &Path, out: &Path, size: &str) -> Result<(), String> {
     let out_abs = std::env::current_dir()
         .map_err(|e| e.to_string())?
         .join(out);
-    let status = Command::new("chromium")
+    let run = Command::new("chromium")
         .args([
             "--headless",
             "--no-sandbox",
@@ -62,11 +62,16 @@ fn run(input: &Path, out: &Path, size: &str) -> Result<(), String> {
         .arg(format!("--window-size={size}"))
         .arg(format!("--screenshot={}", out_abs.display()))
         .arg(format!("file://{}", page.display()))
-        .status()
+        .output()
         .map_err(|e| format!("cannot run chromium: {e}"))?;
     let _ = std::fs::remove_dir_all(&tmp);
-    if !status.success() {
-        return Err(format!("chromium failed ({status})"));
+    if !run.status.success() {
+        // Chromium's stderr is noisy (D-Bus and the like): only on failure.
+        return Err(format!(
+            "chromium failed ({}): {}",
+            run.status,
+            String::from_utf8_lossy(&run.stderr)
+        ));
     }
     eprintln!("wrote {}", out.display());
     Ok(())
