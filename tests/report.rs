@@ -460,8 +460,9 @@ fn report_json_round_trip_and_fields() {
 const RATE: u32 = 48_000;
 
 /// Pink-ish noise (Paul Kellet's economy filter on seeded white noise),
-/// `seconds` long, channels partly correlated; optionally low-passed by
-/// two 2nd-order Butterworth sections at `lowpass_hz` (-24 dB/octave).
+/// `seconds` long, channels partly correlated, without DC; optionally
+/// low-passed by two 2nd-order Butterworth sections at `lowpass_hz` (-24
+/// dB/octave).
 fn pink(seconds: f64, seed: u64, lowpass_hz: Option<f64>) -> (Vec<f64>, Vec<f64>) {
     let n = (seconds * f64::from(RATE)) as usize;
     let mut rng = Rng(seed);
@@ -483,6 +484,11 @@ fn pink(seconds: f64, seed: u64, lowpass_hz: Option<f64>) -> (Vec<f64>, Vec<f64>
                 lowpass(c, f);
             }
         }
+    }
+    // The filter's slowest pole wanders: take out the DC it leaves.
+    for c in &mut chans {
+        let mean = c.iter().sum::<f64>() / c.len().max(1) as f64;
+        c.iter_mut().for_each(|x| *x -= mean);
     }
     let [l, r] = chans;
     (l, r)
@@ -758,4 +764,60 @@ fn report_screenshot() {
         bytes.len(),
         took.as_secs_f64() * 1000.0
     );
+}
+
+/// `check --strict` on a generated album of five pink-noise tracks: with
+/// one of them low-passed, exit 1 naming that track's spectral balance;
+/// without, exit 0 and no check.
+#[test]
+fn check_strict_flags_a_dull_source() {
+    use glassmaster::audio::{WavFormat, WavWriter};
+    for dull in [true, false] {
+        let dir = util::scratch(if dull {
+            "report-check-dull"
+        } else {
+            "report-check-clean"
+        });
+        std::fs::create_dir_all(dir.join("mixes")).unwrap();
+        let mut yaml = String::from(
+            "glassmaster: 1\nrelease:\n  title: Pink\n  artist: Noise\nisrc:\n  registrant: US-XYZ\n  year: 26\ntracks:\n",
+        );
+        for i in 0..5u64 {
+            let lp = (dull && i == 2).then_some(1500.0);
+            let (l, r) = pink(8.0, 200 + i, lp);
+            let name = format!("mixes/{}.wav", i + 1);
+            let mut w = WavWriter::create(&dir.join(&name), RATE, 2, WavFormat::Int24).unwrap();
+            for (a, b) in l.chunks(BLOCK_FRAMES).zip(r.chunks(BLOCK_FRAMES)) {
+                w.write_block(&Block {
+                    left: a.to_vec(),
+                    right: b.to_vec(),
+                })
+                .unwrap();
+            }
+            w.finalize().unwrap();
+            yaml.push_str(&format!("  - file: {name}\n    title: Pink {}\n", i + 1));
+        }
+        std::fs::write(dir.join("album.yaml"), yaml).unwrap();
+        let out = Command::new(util::bin())
+            .current_dir(&dir)
+            .args(["check", "--strict", "--json", "album.yaml"])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let spectral: Vec<&serde_json::Value> = doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["id"] == "track.spectral_balance")
+            .collect();
+        if dull {
+            assert_eq!(out.status.code(), Some(1), "{doc}");
+            assert_eq!(spectral.len(), 1, "{doc}");
+            assert_eq!(spectral[0]["track"], 3);
+            assert_eq!(spectral[0]["severity"], "error");
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{doc}");
+            assert!(doc["checks"].as_array().unwrap().is_empty(), "{doc}");
+        }
+    }
 }
