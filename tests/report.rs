@@ -713,20 +713,56 @@ fn report_in_headless_chromium() {
         assert!(dom.contains("<svg"), "{name}: Chromium gave no DOM");
         assert_complete(&dom, &r, &format!("Chromium's DOM of {name}"));
         if name == "sixty" {
+            // The page's own time, measured inside Chromium: a wrapper page
+            // (the test's, with a script; the report has none) loads the
+            // report in a 1280 × 2400 frame and notes, when it has loaded,
+            // the time since navigation and forces a layout of it.
+            let wrapper = dir.join("timing.html");
+            std::fs::write(
+                &wrapper,
+                format!(
+                    r#"<!DOCTYPE html><html><body><pre id="t">none</pre>
+<iframe id="f" style="width:1280px;height:2400px" src="{name}.html"></iframe>
+<script>
+document.getElementById("f").onload = function () {{
+  var d = this.contentDocument;
+  var h = d ? d.documentElement.scrollHeight : -1;
+  document.getElementById("t").textContent = "page " + performance.now().toFixed(1) + " ms height " + h;
+}};
+</script></body></html>"#
+                ),
+            )
+            .unwrap();
+            let (dom, _) = best_of_three(
+                &dir,
+                "timing",
+                &[
+                    "--allow-file-access-from-files".into(),
+                    "--dump-dom".into(),
+                    format!("file://{}", wrapper.display()),
+                ],
+            );
+            let line = dom
+                .split("<pre id=\"t\">")
+                .nth(1)
+                .and_then(|s| s.split("</pre>").next())
+                .unwrap_or("")
+                .to_string();
+            let mut words = line.split_whitespace();
+            assert_eq!(words.next(), Some("page"), "{line}");
+            let ms: f64 = words.next().and_then(|w| w.parse().ok()).expect("a time");
+            let height: i64 = words.nth(2).and_then(|w| w.parse().ok()).expect("a height");
+            assert!(height > 2000, "the report was not laid out: {line}");
             // Chromium's own start-up: an empty page the same way.
             let (_, blank) =
                 best_of_three(&dir, "blank", &["--dump-dom".into(), "about:blank".into()]);
-            let page_time = took.saturating_sub(blank);
             eprintln!(
-                "Chromium --dump-dom, best of 3: 60-minute report {:.0} ms, about:blank {:.0} ms, the page itself {:.0} ms",
+                "Chromium --dump-dom, best of 3: 60-minute report {:.0} ms wall, about:blank {:.0} ms wall; \
+                 inside Chromium the report loads and lays out in {ms:.0} ms ({height} px tall)",
                 took.as_secs_f64() * 1000.0,
                 blank.as_secs_f64() * 1000.0,
-                page_time.as_secs_f64() * 1000.0
             );
-            assert!(
-                page_time < Duration::from_secs(1),
-                "the page took {page_time:?}"
-            );
+            assert!(ms < 1000.0, "the page took {ms} ms");
         }
     }
 }
