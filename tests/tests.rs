@@ -9,4 +9,5 @@ mod disc;
 mod dsp;
 mod init;
 mod manifest;
+mod report;
 mod util;

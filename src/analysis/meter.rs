@@ -19,7 +19,9 @@
 //!
 //! In the same pass, with no allocation after [`Meter::new`]: sample
 //! peak, DC offset, stereo correlation, head and tail silence and
-//! clipping.
+//! clipping; for the report, the short-term loudness once a second (see
+//! [`super::series`]) and the 1/3-octave spectrum (see [`super::spectrum`];
+//! [`Meter::without_spectrum`] leaves it out).
 //!
 //! It knows nothing about files: the mastering stage meters processed
 //! blocks with the same type.
@@ -27,6 +29,8 @@
 use ebur128::{EbuR128, Mode};
 
 use super::gating::{energy_to_loudness, loudness_to_energy, GateHistogram};
+use super::series::LoudnessSeries;
+use super::spectrum::SpectrumMeter;
 use super::{db, AnalysisError, LoudnessState, Measurement};
 use crate::audio::{AudioInfo, Block};
 
@@ -44,6 +48,8 @@ const TP_HISTORY: usize = 48;
 /// 100 ms sub-blocks kept for the short-term window (3 s).
 const SHORT_TERM_HOPS: usize = 30;
 const MOMENTARY_HOPS: usize = 4;
+/// 100 ms hops between the points of the short-term series (1 s).
+const SERIES_HOPS: u64 = 10;
 
 /// A streaming loudness and peak meter for stereo blocks at one rate.
 pub struct Meter {
@@ -95,6 +101,10 @@ pub struct Meter {
     run_l: u32,
     run_r: u32,
     clipped: u64,
+    /// The short-term loudness once a second.
+    series: LoudnessSeries,
+    /// The 1/3-octave spectrum, unless left out.
+    spectrum: Option<SpectrumMeter>,
 }
 
 impl std::fmt::Debug for Meter {
@@ -158,7 +168,16 @@ impl Meter {
             run_l: 0,
             run_r: 0,
             clipped: 0,
+            series: LoudnessSeries::new(SERIES_HOPS as f64 * hop as f64 / f64::from(sample_rate)),
+            spectrum: Some(SpectrumMeter::new(sample_rate)),
         })
+    }
+
+    /// The same meter without the 1/3-octave spectrum (which adds 4 to
+    /// 8% to the meter's time): [`Measurement::spectrum`] is `None`.
+    pub fn without_spectrum(mut self) -> Meter {
+        self.spectrum = None;
+        self
     }
 
     /// A meter for a decoded source: reports its channels and bit depth,
@@ -198,6 +217,9 @@ impl Meter {
         let peak = self.add_stats(l, r);
         self.sample_peak = self.sample_peak.max(peak);
         self.true_peak(l, r, peak);
+        if let Some(s) = &mut self.spectrum {
+            s.add(l, r);
+        }
         let mut pos = 0;
         while pos < n {
             let take = (self.hop - self.into_hop).min(n - pos);
@@ -274,6 +296,11 @@ impl Meter {
         }
         if self.hops >= SHORT_TERM_HOPS as u64 {
             self.short_term.add(short_term);
+        }
+        if self.hops.is_multiple_of(SERIES_HOPS) {
+            // No value until a whole 3 s window is in (as for gating).
+            let whole = self.hops >= SHORT_TERM_HOPS as u64;
+            self.series.push(if whole { short_term } else { 0.0 });
         }
     }
 
@@ -379,6 +406,8 @@ impl Meter {
             head_silence_s: head as f64 / rate,
             tail_silence_s: tail as f64 / rate,
             clipped_samples: self.clipped,
+            short_term_series: self.series.clone(),
+            spectrum: self.spectrum.as_ref().map(SpectrumMeter::spectrum),
         }
     }
 }

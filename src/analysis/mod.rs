@@ -26,6 +26,8 @@
 mod album;
 mod gating;
 mod meter;
+pub mod series;
+pub mod spectrum;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +38,8 @@ use crate::audio::{AudioError, AudioInfo, Block, Decoder, BLOCK_FRAMES};
 
 pub use album::{album_loudness, AlbumFigures};
 pub use meter::{Meter, CLIP_RUN, SILENCE_THRESHOLD_DBFS};
+pub use series::LoudnessSeries;
+pub use spectrum::{album_balance, AlbumBalance, Spectrum, BANDS, BAND_CENTRES_HZ};
 
 /// Why a meter could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +97,14 @@ pub struct Measurement {
     /// Samples (both channels counted) in runs of 3 or more consecutive
     /// full-scale samples on one channel.
     pub clipped_samples: u64,
+    /// For the report, not in `analyze --json`: the short-term loudness
+    /// once a second (fewer past 68 minutes), bounded.
+    #[serde(skip)]
+    pub short_term_series: LoudnessSeries,
+    /// For the report, not in `analyze --json`: the 1/3-octave spectrum;
+    /// `None` from a meter made [`Meter::without_spectrum`].
+    #[serde(skip)]
+    pub spectrum: Option<Spectrum>,
 }
 
 /// What album gating needs of a metered programme: kept after
@@ -234,7 +246,7 @@ pub fn round2<S: serde::Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(round(*x))
 }
 
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     let r = (x * 100.0).round() / 100.0;
     // No "-0.0" in the output.
     if r == 0.0 {
@@ -251,7 +263,10 @@ pub(crate) fn round2_opt<S: serde::Serializer>(x: &Option<f64>, s: S) -> Result<
     }
 }
 
-fn round2_pair<S: serde::Serializer>(x: &[Option<f64>; 2], s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn round2_pair<S: serde::Serializer>(
+    x: &[Option<f64>; 2],
+    s: S,
+) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeTuple;
     let mut t = s.serialize_tuple(2)?;
     for v in x {

@@ -40,7 +40,7 @@ pub struct Release {
     pub explicit: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LoudnessMode {
     Album,
@@ -258,8 +258,9 @@ pub struct BundleSpec {
     pub true_peak_dbtp: Option<f64>,
 }
 
-/// Thresholds of the consistency checks (`report:`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// Thresholds of the consistency checks (`report:`). Deserialize: read
+/// back from report.json.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ReportThresholds {
     pub max_loudness_spread_lu: f64,
     pub max_true_peak_dbtp: f64,

@@ -1,7 +1,8 @@
 //! The album consistency checks, with the thresholds of the manifest's
 //! `report:` section: loudness spread, true-peak overs, PLR outliers, DC
-//! offset, phase/mono compatibility, head and tail silence, clipping and a
-//! mix of sample rates or bit depths.
+//! offset, phase/mono compatibility, head and tail silence, clipping, a
+//! mix of sample rates or bit depths, and spectral outliers (a track whose
+//! 1/3-octave balance is far from the album's mean).
 //!
 //! A failed check is a warning in `build` and `check`, and an error with
 //! `check --strict`. The same rules run on sources (`check`) and on masters
@@ -9,12 +10,12 @@
 //! (true-peak overs, which the final limiter removes; the loudness spread
 //! in `track` mode, which matching removes) are left out.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::Measurement;
 use crate::manifest::model::{LoudnessMode, ReportThresholds};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckSeverity {
     Warning,
@@ -227,6 +228,60 @@ pub fn run(
                 ),
             ));
         }
+    }
+    out.extend(spectral_outliers(t, tracks));
+    out
+}
+
+/// Tracks whose 1/3-octave balance is further than
+/// `max_spectral_deviation_db` (RMS over the 31 bands) from the album's
+/// mean balance, each balance normalised to its own level (see
+/// [`crate::analysis::Spectrum::balance`]). Needs three tracks with a
+/// spectrum: with two, each is as far from the mean as the other.
+pub fn spectral_outliers(t: &ReportThresholds, tracks: &[TrackFigures<'_>]) -> Vec<Check> {
+    use crate::analysis::{album_balance, BAND_CENTRES_HZ};
+    let balances: Vec<_> = tracks
+        .iter()
+        .map(|f| f.m.spectrum.as_ref().and_then(|s| s.balance()))
+        .collect();
+    if balances.iter().flatten().count() < 3 {
+        return Vec::new();
+    }
+    let Some(album) = album_balance(&balances) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (f, d) in tracks.iter().zip(&album.deviations) {
+        let Some((bands, rms)) = d else { continue };
+        if *rms <= t.max_spectral_deviation_db {
+            continue;
+        }
+        // Where it differs most, to say what is wrong.
+        let (i, worst) = bands.iter().enumerate().fold((0, 0.0f64), |a, (i, d)| {
+            if d.abs() > a.1.abs() {
+                (i, *d)
+            } else {
+                a
+            }
+        });
+        let hz = BAND_CENTRES_HZ[i];
+        let band = if hz >= 1000.0 {
+            format!("{} kHz", hz / 1000.0)
+        } else {
+            format!("{hz} Hz")
+        };
+        out.push(Check {
+            id: "track.spectral_balance",
+            severity: CheckSeverity::Warning,
+            track: Some(f.number),
+            message: format!(
+                "track {} (\"{}\") is {rms:.1} dB (RMS over 1/3-octave bands) from the album's mean balance, over the {:.1} dB limit; most at {band}, {worst:+.1} dB ({})",
+                f.number,
+                f.title,
+                t.max_spectral_deviation_db,
+                if worst < 0.0 { "less there than the rest" } else { "more there than the rest" }
+            ),
+        });
     }
     out
 }

@@ -1,6 +1,12 @@
 //! What glassmaster reports about an album: the consistency [`checks`]
-//! (shared by `check` and `build`), report.json and report.html.
+//! (shared by `check` and `build`), report.json ([`model`]) and
+//! report.html ([`html`], drawing its plots with [`svg`]).
 
 pub mod checks;
+pub mod html;
+pub mod model;
+pub mod svg;
 
 pub use checks::{Check, CheckSeverity};
+pub use html::{render_html, HtmlError};
+pub use model::Report;
