@@ -14,13 +14,11 @@ pub mod sinks;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use serde_json::json;
-
-use crate::analysis::Measurement;
 use crate::dsp::DitherKind;
 use crate::manifest::model::{Dither, Manifest};
 use crate::master::{self, MasterError, Sink, TrackPlan};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
+use crate::report::{model, Report};
 use output::{md5_file, safe_file_name, Staging};
 use sinks::{CdSink, CdSlot, MasterWav};
 
@@ -211,11 +209,14 @@ pub fn build(
     std::fs::remove_dir_all(&work).map_err(|e| BuildError::io(&work, e))?;
 
     outputs.sort();
-    let report = report_json(manifest, &result, &checks, &outputs, cd_report.as_ref());
-    let text = serde_json::to_string_pretty(&report)
-        .map_err(|e| BuildError::Invalid(e.to_string()))?
-        + "\n";
+    let report = make_report(manifest, &result, &checks, &outputs, cd_report.as_ref());
+    let text = report
+        .to_json()
+        .map_err(|e| BuildError::Invalid(format!("report.json: {e}")))?;
     std::fs::write(root.join("report.json"), text).map_err(|e| BuildError::io(&root, e))?;
+    let html = crate::report::render_html(&report)
+        .map_err(|e| BuildError::Invalid(format!("report.html: {e}")))?;
+    std::fs::write(root.join("report.html"), html).map_err(|e| BuildError::io(&root, e))?;
     staging.commit()?;
     Ok(BuildSummary {
         out_dir: opts.out_dir.clone(),
@@ -320,92 +321,78 @@ fn mkdir(p: &Path) -> Result<(), BuildError> {
     std::fs::create_dir_all(p).map_err(|e| BuildError::io(p, e))
 }
 
-fn r2(x: Option<f64>) -> serde_json::Value {
-    x.filter(|v| v.is_finite())
-        .map_or(serde_json::Value::Null, |v| {
-            json!((v * 100.0).round() / 100.0)
-        })
-}
-
-fn source_json(t: &crate::manifest::model::Track, m: &Measurement) -> serde_json::Value {
-    json!({
-        "path": t.file.display().to_string().replace('\\', "/"),
-        "sample_rate": m.sample_rate,
-        "bit_depth": m.bit_depth,
-        "channels": m.channels,
-        "duration_s": r2(Some(m.duration_s)),
-        "integrated_lufs": r2(m.integrated_lufs),
-        "true_peak_dbtp": r2(m.true_peak_dbtp),
-        "sample_peak_dbfs": r2(m.sample_peak_dbfs),
-        "loudness_range_lu": r2(m.loudness_range_lu),
-    })
-}
-
-/// report.json as cli.md specifies it (interim writer until the report
-/// model lands).
-fn report_json(
+/// report.json: cli.md's fields, filled from what the build measured.
+fn make_report(
     manifest: &Manifest,
     result: &master::AlbumResult,
     checks: &[Check],
     outputs: &[(String, String)],
     cd: Option<&(crate::disc::layout::DiscLayout, Vec<sinks::CdSegment>)>,
-) -> serde_json::Value {
-    let tracks: Vec<serde_json::Value> = manifest
+) -> Report {
+    let tracks = manifest
         .tracks
         .iter()
         .zip(&result.tracks)
         .enumerate()
-        .map(|(i, (t, r))| {
-            let m = &r.master;
-            let mut v = json!({
-                "number": t.number,
-                "title": t.title,
-                "artist": t.artist,
-                "isrc": t.isrc.as_ref().map(|i| i.as_str().to_owned()),
-                "source": source_json(t, &r.source),
-                "master": {
-                    "gain_db": r2(Some(r.gain_db)),
-                    "integrated_lufs": r2(m.integrated_lufs),
-                    "true_peak_dbtp": r2(m.true_peak_dbtp),
-                    "sample_peak_dbfs": r2(m.sample_peak_dbfs),
-                    "loudness_range_lu": r2(m.loudness_range_lu),
-                    "short_term_max_lufs": r2(m.short_term_max_lufs),
-                    "plr_db": r2(m.true_peak_dbtp.zip(m.integrated_lufs).map(|(p, l)| p - l)),
-                    "duration_s": r2(Some(m.duration_s)),
-                    "chain_lufs": r2(r.pre.integrated_lufs),
-                    "wanted_lufs": r2(r.wanted_lufs),
-                    "renders": r.renders,
-                },
-            });
-            if let Some((layout, segs)) = cd {
-                let mut c = serde_json::to_value(layout.tracks[i].report()).unwrap_or_default();
-                c["true_peak_dbtp"] = r2(segs[i].measurement.true_peak_dbtp);
-                v["cd"] = c;
-            }
-            v
+        .map(|(i, (t, r))| model::TrackReport {
+            number: t.number,
+            title: t.title.clone(),
+            artist: t.artist.clone(),
+            isrc: t.isrc.as_ref().map(|c| c.as_str().to_owned()),
+            source: model::SourceFigures::from_measurement(
+                t.file.display().to_string().replace('\\', "/"),
+                &r.source,
+            ),
+            master: model::MasterFigures::from_measurement(r.gain_db, &r.master),
+            cd: cd.map(|(layout, _)| {
+                let c = layout.tracks[i].report();
+                model::TrackCd {
+                    start_frame: u64::from(c.start_frame),
+                    pregap_frames: u64::from(c.pregap_frames),
+                    length_frames: u64::from(c.length_frames),
+                    indexes: c.indexes.iter().map(|&f| u64::from(f)).collect(),
+                }
+            }),
         })
         .collect();
-    let duration: f64 = result.tracks.iter().map(|t| t.master.duration_s).sum();
-    json!({
-        "glassmaster_version": env!("CARGO_PKG_VERSION"),
-        "manifest": manifest.path.file_name().map(|n| n.to_string_lossy().into_owned()),
-        "release": {
-            "title": manifest.release.title,
-            "artist": manifest.release.artist,
-            "upc": manifest.release.upc.as_ref().map(|u| u.ean13().to_owned()),
+    Report {
+        glassmaster_version: env!("CARGO_PKG_VERSION").to_owned(),
+        manifest: manifest
+            .path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        release: model::ReleaseInfo {
+            title: manifest.release.title.clone(),
+            artist: manifest.release.artist.clone(),
+            upc: manifest.release.upc.as_ref().map(|u| u.ean13().to_owned()),
         },
-        "album": {
-            "target_lufs": manifest.mastering.target_lufs,
-            "loudness_mode": manifest.mastering.loudness_mode.as_str(),
-            "integrated_lufs": r2(result.album.integrated_lufs),
-            "true_peak_dbtp": r2(result.album.true_peak_dbtp),
-            "loudness_range_lu": r2(result.album.loudness_range_lu),
-            "loudness_spread_lu": r2(result.album.loudness_spread_lu),
-            "duration_s": r2(Some(duration)),
+        album: model::AlbumReport {
+            target_lufs: manifest.mastering.target_lufs,
+            loudness_mode: manifest.mastering.loudness_mode,
+            integrated_lufs: result.album.integrated_lufs,
+            true_peak_dbtp: result.album.true_peak_dbtp,
+            loudness_range_lu: result.album.loudness_range_lu,
+            loudness_spread_lu: result.album.loudness_spread_lu,
+            duration_s: result.tracks.iter().map(|t| t.master.duration_s).sum(),
+            true_peak_ceiling_dbtp: manifest.mastering.true_peak_dbtp,
         },
-        "tracks": tracks,
-        "cd": cd.map(|(layout, _)| serde_json::to_value(layout.report()).unwrap_or_default()),
-        "checks": checks,
-        "outputs": outputs.iter().map(|(p, m)| json!({"path": p, "md5": m})).collect::<Vec<_>>(),
-    })
+        tracks,
+        cd: cd.map(|(layout, _)| {
+            let c = layout.report();
+            model::CdReport {
+                total_frames: u64::from(c.total_frames),
+                mcn: c.mcn,
+            }
+        }),
+        checks: checks.iter().cloned().map(Into::into).collect(),
+        outputs: outputs
+            .iter()
+            .map(|(path, md5)| model::OutputEntry {
+                path: path.clone(),
+                md5: md5.clone(),
+            })
+            .collect(),
+        thresholds: manifest.report.clone(),
+        normalisation: Vec::new(),
+    }
 }
