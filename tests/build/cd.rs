@@ -338,7 +338,7 @@ fn cuetools_agree_with_report_json() {
             "-i",
             "cue",
             "-d",
-            "%N|%T|%P|%C\n",
+            "%N|%T|%P\n",
             "-t",
             "%n|%i|%t|%p|%s\n",
             "album.cue",
@@ -348,10 +348,7 @@ fn cuetools_agree_with_report_json() {
     assert_eq!(String::from_utf8_lossy(&o.stderr), "", "cueprint stderr");
     let printed = latin1(&o.stdout);
     let mut lines = printed.lines();
-    assert_eq!(
-        lines.next(),
-        Some(format!("12|Glass Disc|The Test Band|{UPC}").as_str())
-    );
+    assert_eq!(lines.next(), Some("12|Glass Disc|The Test Band"));
     for (i, t) in report["tracks"].as_array().unwrap().iter().enumerate() {
         let line = lines.next().unwrap();
         let f: Vec<&str> = line.split('|').collect();

@@ -74,9 +74,12 @@ fn album_sources() -> &'static (PathBuf, Vec<Source>) {
             drive: 1.5,
             ..Style::BAND
         };
+        // Drums hot enough to clip at 0 dBFS at -8 LUFS.
         let wall = Style {
             drive: 6.0,
             root: 38.0,
+            kick: 2.5,
+            snare: 1.6,
             ..Style::DENSE
         };
         let quiet = Style {
@@ -146,7 +149,7 @@ fn chain_outputs(dir: &Path, sources: &[Source], name: &str) -> Vec<PathBuf> {
         dir,
         sources,
         name,
-        "off",
+        "\"off\"", // quoted: the YAML reader takes a bare `off` for `false`
         &chain("    - gain: { gain_db: -20 }\n"),
     );
     masters(&out)
@@ -363,7 +366,7 @@ fn off_mode_with_an_empty_chain_gives_the_source_back() {
     ];
     std::fs::write(
         dir.join("album.yaml"),
-        manifest(&sources, "off", "  chain: []\n"),
+        manifest(&sources, "\"off\"", "  chain: []\n"),
     )
     .unwrap();
     let (report, _) = build_ok(&dir, "album.yaml", "out", &["--only", "masters"]);

@@ -39,7 +39,8 @@ pub struct Style {
     pub snare: f64,
     pub hat: f64,
     pub bursts: f64,
-    /// Saturation (tanh) drive; 0 = none. Dense, loud masters use 2..6.
+    /// Saturation (tanh) drive of the bed; 0 = none. Dense, loud pieces
+    /// use 2..6.
     pub drive: f64,
 }
 
@@ -178,14 +179,16 @@ pub fn compose(rate: u32, secs: f64, seed: u64, style: Style) -> Block {
         lp_r += 0.15 * (rng.next() - lp_r);
         let bl = style.bursts * burst * lp_l * 2.0 * (1.0 - bpan);
         let br = style.bursts * burst * lp_r * 2.0 * (1.0 + bpan);
-        let mut l = pad * pl + kick + snare * 0.9 + hat + bl;
-        let mut r = pad * pr + kick + snare * 1.1 + hat * 0.8 + br;
+        // The bed (pad, hats, bursts) is saturated; the drums stay on top
+        // of it, so that even a dense track keeps transients.
+        let mut l = pad * pl + hat + bl;
+        let mut r = pad * pr + hat * 0.8 + br;
         if style.drive > 0.0 {
             l = (style.drive * l).tanh() / style.drive.tanh();
             r = (style.drive * r).tanh() / style.drive.tanh();
         }
-        out.left.push(l);
-        out.right.push(r);
+        out.left.push(l + kick + snare * 0.9);
+        out.right.push(r + kick + snare * 1.1);
     }
     out
 }
