@@ -86,7 +86,7 @@ pub struct R128 {
 
 /// `ffmpeg -nostats -i F -af ebur128=peak=true -f null -`; several files
 /// are joined with the concat filter (each resampled to 48 kHz stereo
-/// first, so the filter gets one format). `None` without ffmpeg.
+/// first, so the filter gets one format). Callers check for ffmpeg.
 pub fn ffmpeg_r128(files: &[PathBuf], scratch: &Path) -> R128 {
     let meta = scratch.join(format!("r128-{}.txt", std::process::id()));
     let meta = unique(meta);
@@ -131,8 +131,8 @@ pub fn ffmpeg_r128(files: &[PathBuf], scratch: &Path) -> R128 {
     let _ = std::fs::remove_file(&meta);
     let i = text
         .lines()
-        .filter_map(|l| l.strip_prefix("lavfi.r128.I="))
-        .last()
+        .rev()
+        .find_map(|l| l.strip_prefix("lavfi.r128.I="))
         .and_then(|v| v.parse().ok())
         .expect("lavfi.r128.I in ffmpeg's metadata");
     R128 {

@@ -654,7 +654,7 @@ fn red_book_violations_are_errors_and_write_nothing() {
         eprintln!(
             "{what}: exit {:?}: {}",
             o.status.code(),
-            stderr.lines().next().unwrap_or("")
+            stderr.lines().find(|l| l.contains("error")).unwrap_or("")
         );
         assert_eq!(o.status.code(), Some(1), "{what}: {stderr}");
         assert!(

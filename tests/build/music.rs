@@ -145,10 +145,8 @@ pub fn compose(rate: u32, secs: f64, seed: u64, style: Style) -> Block {
         }
         let pad = style.pad * pad_env / 6.0;
         // Kick on beats 1 and 3: a falling sine, fast decay.
-        let kick = if beat_no % 2 == 0 {
-            let f = 45.0 + 80.0 * (-tb / 0.04).exp();
+        let kick = if beat_no.is_multiple_of(2) {
             let ph = TAU * (45.0 * tb + 80.0 * 0.04 * (1.0 - (-tb / 0.04).exp()));
-            let _ = f;
             style.kick * ph.sin() * env(tb, 0.002, 0.18)
         } else {
             0.0
