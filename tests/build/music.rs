@@ -250,6 +250,8 @@ pub struct Source {
     pub lufs: f64,
     pub peak_dbfs: f64,
     pub secs: f64,
+    /// More YAML for the track's manifest entry (e.g. `gain_db`).
+    pub extra: String,
 }
 
 /// Generates a piece and writes it to `dir/file`; returns what it is.
@@ -280,5 +282,6 @@ pub fn make(
         lufs: l,
         peak_dbfs: p,
         secs,
+        extra: String::new(),
     }
 }
