@@ -198,6 +198,49 @@ fn check_masters(report: &serde_json::Value, ffmpeg: &[(R128, f64)]) {
     }
 }
 
+/// report.json's `chain_lufs` (the engine's measure after the chain)
+/// against ffmpeg on the chain's output, and its `source` figures against
+/// ffmpeg on the sources.
+fn check_chain_and_sources(
+    report: &serde_json::Value,
+    chain: &[(R128, f64)],
+    dir: &Path,
+    sources: &[Source],
+) {
+    let tracks = report["tracks"].as_array().unwrap();
+    for ((t, (c, _)), s) in tracks.iter().zip(chain).zip(sources) {
+        let title = t["title"].as_str().unwrap();
+        let chain_lufs = num(&t["master"]["chain_lufs"]);
+        assert!(
+            (chain_lufs - (c.i + 20.0)).abs() <= 0.1,
+            "{title}: report.json chain_lufs {chain_lufs}, ffmpeg on the chain output {:.3} + 20",
+            c.i
+        );
+        let mut src = ffmpeg_r128(&[dir.join("mixes").join(&s.file)], dir);
+        if s.channels == 1 {
+            // ffmpeg meters a mono file as one channel; glassmaster plays
+            // it on both (manifest.md), i.e. as dual mono: +3.01 dB.
+            src.i += 10.0 * 2f64.log10();
+        }
+        let lufs = num(&t["source"]["integrated_lufs"]);
+        eprintln!(
+            "  source {title:<12} report.json {lufs:>7.2} LUFS, ffmpeg {:>8.3} LUFS; chain_lufs {chain_lufs:>7.2}, ffmpeg {:>8.3}; wanted {} got {}",
+            src.i,
+            c.i + 20.0,
+            t["master"]["wanted_lufs"],
+            t["master"]["integrated_lufs"]
+        );
+        assert!(
+            (lufs - src.i).abs() <= 0.1,
+            "{title}: report.json source {lufs} LUFS, ffmpeg {:.3}",
+            src.i
+        );
+        assert_eq!(t["source"]["sample_rate"], s.rate, "{title}");
+        assert_eq!(t["source"]["channels"], s.channels, "{title}");
+        assert_eq!(t["source"]["bit_depth"], 24, "{title}");
+    }
+}
+
 /// Every master is plain PCM (format tag 1), 24-bit stereo at its
 /// source's rate.
 fn check_format(files: &[PathBuf], sources: &[Source]) {
@@ -240,7 +283,7 @@ fn album_mode_lands_on_target_and_keeps_the_distances() {
         album.i, album.i_printed, report["album"]["integrated_lufs"], report["album"]["true_peak_dbtp"]
     );
     eprintln!("  chain output album (20 dB down): {:.3} LUFS", album_was.i);
-    eprintln!("  track                 chain-LUFS  dist-was  master-LUFS  dist-now  change  gain_db  ffmpeg-TP  report-TP  report-LUFS  report-source-LUFS");
+    eprintln!("  track                 chain-LUFS  dist-was  master-LUFS  dist-now  change  gain_db  ffmpeg-TP  report-TP  report-LUFS  report-chain_lufs  renders");
     let mut worst: f64 = 0.0;
     for ((t, (w, dw)), (n, dn)) in report["tracks"]
         .as_array()
@@ -252,7 +295,7 @@ fn album_mode_lands_on_target_and_keeps_the_distances() {
         let change = dn - dw;
         worst = worst.max(change.abs());
         eprintln!(
-            "  {:<20} {:>10.3} {:>9.3} {:>12.3} {:>9.3} {:>7.3} {:>8} {:>10.1} {:>10} {:>12} {:>19}",
+            "  {:<20} {:>10.3} {:>9.3} {:>12.3} {:>9.3} {:>7.3} {:>8} {:>10.1} {:>10} {:>12} {:>18} {:>8}",
             t["title"].as_str().unwrap(),
             w.i + 20.0,
             dw,
@@ -263,7 +306,8 @@ fn album_mode_lands_on_target_and_keeps_the_distances() {
             n.tp_printed,
             t["master"]["true_peak_dbtp"],
             t["master"]["integrated_lufs"],
-            t["source"]["integrated_lufs"]
+            t["master"]["chain_lufs"],
+            t["master"]["renders"]
         );
     }
     eprintln!("  largest change of a track's distance from the album: {worst:.3} LU (allowed 0.2)");
@@ -290,6 +334,7 @@ fn album_mode_lands_on_target_and_keeps_the_distances() {
         );
     }
     check_masters(&report, &now);
+    check_chain_and_sources(&report, &was, dir, sources);
     // The sources really span the range the issue asks for.
     let lo = sources.iter().map(|s| s.lufs).fold(f64::MAX, f64::min);
     let hi = sources.iter().map(|s| s.lufs).fold(f64::MIN, f64::max);
@@ -504,12 +549,15 @@ fn a_track_the_limiter_squeezes_is_compensated_or_named() {
         .any(|l| l.starts_with("warning") && l.contains("track 3") && l.contains("Brick"));
     for (t, ((w, dw), (n, dn))) in tracks.iter().zip(was.iter().zip(&now)) {
         eprintln!(
-            "  {:<6} distance was {dw:>7.3} LU, now {dn:>7.3} LU (change {:+.3}); master {:.3} LUFS, TP {:.1} dBTP (ffmpeg), chain output {:.3} LUFS",
+            "  {:<6} distance was {dw:>7.3} LU, now {dn:>7.3} LU (change {:+.3}); master {:.3} LUFS, TP {:.1} dBTP (ffmpeg), chain output {:.3} LUFS; report.json wanted {} LUFS, got {}, {} render(s)",
             t["title"].as_str().unwrap(),
             dn - dw,
             n.i,
             n.tp_printed,
-            w.i + 20.0
+            w.i + 20.0,
+            t["master"]["wanted_lufs"],
+            t["master"]["integrated_lufs"],
+            t["master"]["renders"]
         );
     }
     for w in stderr.lines().filter(|l| l.starts_with("warning")) {
