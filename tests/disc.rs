@@ -5,8 +5,8 @@
 //! checkers in `disc/checkers.rs`, the DDP and `ddp` CLI in
 //! `disc/ddp_cli.rs`.
 
-mod checkers;
-mod ddp_cli;
+pub(crate) mod checkers;
+pub(crate) mod ddp_cli;
 mod redbook;
 
 use std::io::Write;

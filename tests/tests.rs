@@ -2,6 +2,7 @@
 //! (signal generators, the binary's path, tool detection) are in `util`.
 
 mod analysis;
+mod build;
 mod cdtext;
 mod cli;
 mod ddp;

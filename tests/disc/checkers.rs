@@ -31,7 +31,7 @@ fn golden_cue_toc_pq_sheets() {
     assert!(!html.contains("<script") && !html.contains("http"));
 }
 
-fn run(dir: &Path, tool: &str, args: &[&str]) -> Output {
+pub(crate) fn run(dir: &Path, tool: &str, args: &[&str]) -> Output {
     Command::new(tool)
         .args(args)
         .current_dir(dir)
@@ -39,19 +39,19 @@ fn run(dir: &Path, tool: &str, args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("{tool}: {e}"))
 }
 
-fn latin1(bytes: &[u8]) -> String {
+pub(crate) fn latin1(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 /// `m:ss.ff` (cuebreakpoints) to frames.
-fn breakpoint_frames(s: &str) -> u32 {
+pub(crate) fn breakpoint_frames(s: &str) -> u32 {
     let (m, rest) = s.split_once(':').unwrap();
     let (sec, ff) = rest.split_once('.').unwrap();
     m.parse::<u32>().unwrap() * 4500 + sec.parse::<u32>().unwrap() * 75 + ff.parse::<u32>().unwrap()
 }
 
 /// The number in "00:02:00(   150)".
-fn paren_frames(line: &str) -> u32 {
+pub(crate) fn paren_frames(line: &str) -> u32 {
     let (_, r) = line.split_once('(').unwrap();
     r.trim_end_matches(')').trim().parse().unwrap()
 }

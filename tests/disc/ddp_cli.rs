@@ -23,7 +23,7 @@ fn ok(o: &Output) -> bool {
 
 /// The bytes of a WAV file's data chunk (the files here have 44-byte
 /// headers).
-fn wav_data(path: &Path) -> Vec<u8> {
+pub(crate) fn wav_data(path: &Path) -> Vec<u8> {
     let (offset, len) = glassmaster::disc::author::wav_data(path).unwrap();
     let bytes = std::fs::read(path).unwrap();
     bytes[offset as usize..(offset + len) as usize].to_vec()
