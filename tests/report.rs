@@ -129,6 +129,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
                 pregap_frames: pregap,
                 length_frames: length,
                 indexes: vec![frame],
+                true_peak_dbtp: None,
             }),
         });
         frame += length;

@@ -343,14 +343,20 @@ fn make_report(
                 t.file.display().to_string().replace('\\', "/"),
                 &r.source,
             ),
-            master: model::MasterFigures::from_measurement(r.gain_db, &r.master),
-            cd: cd.map(|(layout, _)| {
+            master: model::MasterFigures {
+                chain_lufs: r.pre.integrated_lufs,
+                wanted_lufs: r.wanted_lufs,
+                renders: r.renders as u32,
+                ..model::MasterFigures::from_measurement(r.gain_db, &r.master)
+            },
+            cd: cd.map(|(layout, segments)| {
                 let c = layout.tracks[i].report();
                 model::TrackCd {
                     start_frame: u64::from(c.start_frame),
                     pregap_frames: u64::from(c.pregap_frames),
                     length_frames: u64::from(c.length_frames),
                     indexes: c.indexes.iter().map(|&f| u64::from(f)).collect(),
+                    true_peak_dbtp: segments[i].measurement.true_peak_dbtp,
                 }
             }),
         })

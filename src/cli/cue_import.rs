@@ -52,7 +52,7 @@ pub fn run(ctx: &Context, dir: &Path, cue: &Path, force: bool) -> Result<Outcome
     if let Some(c) = disc
         .catalog
         .as_deref()
-        .filter(|c| c.trim_matches('0').len() > 0)
+        .filter(|c| !c.trim_matches('0').is_empty())
     {
         let _ = writeln!(y, "  upc: {}", quote(c));
     }

@@ -466,6 +466,12 @@ fn time_value(cx: &mut Cx, node: &Node, key: &str) -> Option<f64> {
 
 fn choice_value<T: Copy>(cx: &mut Cx, node: &Node, key: &str, options: &[(&str, T)]) -> Option<T> {
     let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+    // YAML 1.1 reads a bare `off` as false: take it as the word it was.
+    if node.value == Value::Bool(false) {
+        if let Some((_, v)) = options.iter().find(|(n, _)| *n == "off") {
+            return Some(*v);
+        }
+    }
     match &node.value {
         Value::Str(s) => {
             if let Some((_, v)) = options.iter().find(|(n, _)| n == s) {
@@ -592,12 +598,14 @@ fn top(
     }
 
     let isrc_written = f.map.contains_key("isrc");
+    let needs_isrc = cd.is_some() || !streaming.is_empty();
     assign_isrcs(
         cx,
         &mut tracks,
         &track_nodes,
         isrc_gen.as_ref(),
         isrc_written,
+        needs_isrc,
         f.key_pos("isrc"),
     );
     if let Some(cd) = &cd {
@@ -1136,6 +1144,7 @@ fn assign_isrcs(
     nodes: &[&Node],
     gen: Option<&IsrcGen>,
     isrc_written: bool,
+    needs_isrc: bool,
     isrc_pos: Pos,
 ) {
     let mut seen: HashMap<Isrc, (u32, String)> = HashMap::new();
@@ -1157,8 +1166,9 @@ fn assign_isrcs(
             continue;
         }
         let (Some(g), Some(n)) = (gen, next.as_mut()) else {
-            if isrc_written {
-                // The `isrc:` section has its own error already.
+            if isrc_written || !needs_isrc {
+                // The `isrc:` section has its own error already, or
+                // nothing made from this manifest carries ISRCs.
                 continue;
             }
             cx.warn(
@@ -1536,6 +1546,25 @@ mod tests {
         assert!(check_naming("a/b").is_err());
         assert!(check_naming("{track:x}").is_err());
         assert!(check_naming("{track").is_err());
+    }
+
+    #[test]
+    fn bare_off_is_the_word_not_false() {
+        let text = "glassmaster: 1\nrelease: {title: T, artist: A}\nmastering:\n  loudness_mode: off\ntracks: []\n";
+        let root = super::super::raw::parse(text).unwrap();
+        let mut cx = Cx {
+            file: PathBuf::from("a.yaml"),
+            diags: Vec::new(),
+        };
+        let m = top(&mut cx, &root, Path::new("a.yaml"), Path::new("."), &|_| {
+            unreachable!("no tracks to probe")
+        });
+        assert!(
+            !cx.diags.iter().any(|d| d.message.contains("loudness_mode")),
+            "{:?}",
+            cx.diags
+        );
+        assert_eq!(m.unwrap().mastering.loudness_mode, LoudnessMode::Off);
     }
 
     #[test]

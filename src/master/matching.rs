@@ -20,14 +20,14 @@
 use rayon::prelude::*;
 
 use super::plan::TrackPlan;
-use super::render::{measure_pre, render, Progress, Sink};
+use super::render::{measure_pre, render, PreMeasure, Progress, Rendered, Sink};
 use super::MasterError;
 use crate::analysis::{album_loudness, AlbumFigures, LoudnessState, Measurement};
 use crate::manifest::model::{LoudnessMode, Mastering};
 
 /// How far a rendered track may land from its wanted loudness before it
 /// is rendered again (the promise is ±0.2 LU; this leaves room).
-pub const TOLERANCE_LU: f64 = 0.05;
+pub const TOLERANCE_LU: f64 = 0.1;
 /// Render passes at most per track.
 pub const MAX_RENDERS: usize = 5;
 /// A step that moves the loudness by less than this fraction of the gain
@@ -59,7 +59,8 @@ pub struct AlbumResult {
     pub tracks: Vec<TrackResult>,
     pub album: AlbumFigures,
     pub warnings: Vec<String>,
-    /// Passes over the album: the measuring pass and the render passes.
+    /// Passes over the album: the measuring pass and the most renders any
+    /// track took.
     pub passes: usize,
 }
 
@@ -85,11 +86,47 @@ pub fn master_album(
     pool.install(|| run(plans, mastering, make_sinks, progress))
 }
 
-struct State {
-    gain: f64,
-    /// (gain, loudness) of the renders so far.
-    history: Vec<(f64, f64)>,
-    done: bool,
+/// Renders one track until it lands within [`TOLERANCE_LU`] of `wanted`
+/// (or cannot get closer): the last render, its gain, the number of
+/// renders and a warning when it could not get there.
+fn settle(
+    plan: &TrackPlan,
+    pre: &PreMeasure,
+    first_gain: f64,
+    wanted: Option<f64>,
+    ceiling: f64,
+    make_sinks: MakeSinks<'_>,
+    progress: Progress<'_>,
+) -> Result<(Rendered, f64, usize, Option<String>), MasterError> {
+    let mut gain = first_gain;
+    let mut history: Vec<(f64, f64)> = Vec::new();
+    let mut renders = 0;
+    loop {
+        let mut sinks = make_sinks(plan)?;
+        let r = render(plan, ceiling, gain, pre.frames, &mut sinks, progress)?;
+        renders += 1;
+        let (Some(w), Some(l)) = (wanted, r.measurement.integrated_lufs) else {
+            return Ok((r, gain, renders, None));
+        };
+        if (l - w).abs() <= TOLERANCE_LU {
+            return Ok((r, gain, renders, None));
+        }
+        history.push((gain, l));
+        match next_gain(&history, w) {
+            Some(g) if renders < MAX_RENDERS => gain = g,
+            _ => {
+                let warning = ((l - w).abs() > 0.2).then(|| {
+                    format!(
+                        "track {} (\"{}\") lands at {l:.2} LUFS, {:.2} LU from the {w:.2} LUFS that loudness matching wants: the {ceiling:.1} dBTP ceiling leaves no more room",
+                        plan.number,
+                        plan.title,
+                        l - w
+                    )
+                });
+                return Ok((r, gain, renders, warning));
+            }
+        }
+    }
 }
 
 fn run(
@@ -115,89 +152,44 @@ fn run(
             }
         })
         .collect();
-    let mut states: Vec<State> = pre
+    let gains: Vec<f64> = pre
         .iter()
         .zip(&wanted)
-        .map(|(p, w)| State {
-            gain: match (w, p.measurement.integrated_lufs) {
-                (Some(w), Some(l)) => w - l,
-                _ => 0.0,
-            },
-            history: Vec::new(),
-            done: false,
+        .map(|(p, w)| match (w, p.measurement.integrated_lufs) {
+            (Some(w), Some(l)) => w - l,
+            _ => 0.0,
         })
         .collect();
-    let mut results: Vec<Option<(super::render::Rendered, usize)>> =
-        (0..plans.len()).map(|_| None).collect();
-    let mut warnings = Vec::new();
-    let mut passes = 1;
-    loop {
-        let todo: Vec<usize> = (0..plans.len()).filter(|&i| !states[i].done).collect();
-        if todo.is_empty() {
-            break;
-        }
-        passes += 1;
-        let rendered: Vec<_> = todo
-            .par_iter()
-            .map(|&i| {
-                let mut sinks = make_sinks(&plans[i])?;
-                render(
-                    &plans[i],
-                    ceiling,
-                    states[i].gain,
-                    pre[i].frames,
-                    &mut sinks,
-                    progress,
-                )
-            })
-            .collect::<Result<_, _>>()?;
-        for (&i, r) in todo.iter().zip(rendered) {
-            let st = &mut states[i];
-            let got = r.measurement.integrated_lufs;
-            let renders = results[i].as_ref().map_or(0, |x| x.1) + 1;
-            let plan = &plans[i];
-            match (wanted[i], got) {
-                (Some(w), Some(l)) if (l - w).abs() > TOLERANCE_LU => {
-                    st.history.push((st.gain, l));
-                    let next = next_gain(&st.history, w);
-                    match next {
-                        Some(g) if renders < MAX_RENDERS => st.gain = g,
-                        _ => {
-                            warnings.push(format!(
-                                "track {} (\"{}\") lands at {l:.2} LUFS, {:.2} LU from the {w:.2} LUFS that loudness matching wants: the {ceiling:.1} dBTP ceiling leaves no more room",
-                                plan.number,
-                                plan.title,
-                                l - w
-                            ));
-                            st.done = true;
-                        }
-                    }
-                }
-                _ => st.done = true,
-            }
-            results[i] = Some((r, renders));
-        }
-    }
+    // From here each track goes its own way: render, check, render again
+    // while it is off, so that no core waits for the slowest track.
+    let settled: Vec<(Rendered, f64, usize, Option<String>)> = (0..plans.len())
+        .into_par_iter()
+        .map(|i| {
+            settle(
+                &plans[i], &pre[i], gains[i], wanted[i], ceiling, make_sinks, progress,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let renders_max = settled.iter().map(|s| s.2).max().unwrap_or(0);
+    let warnings: Vec<String> = settled.iter().filter_map(|s| s.3.clone()).collect();
     let tracks: Vec<TrackResult> = plans
         .iter()
         .zip(pre)
-        .zip(results)
-        .zip(states.iter().zip(&wanted))
-        .map(|(((plan, pre), r), (st, w))| {
-            let (r, renders) = r.expect("every track was rendered at least once");
-            TrackResult {
-                number: plan.number,
-                gain_db: st.gain,
-                source: pre.source,
-                pre: pre.measurement,
-                master: r.measurement,
-                state: r.state,
-                wanted_lufs: *w,
-                frames: r.frames,
-                renders,
-            }
+        .zip(settled)
+        .zip(&wanted)
+        .map(|(((plan, pre), (r, gain, renders, _)), w)| TrackResult {
+            number: plan.number,
+            gain_db: gain,
+            source: pre.source,
+            pre: pre.measurement,
+            master: r.measurement,
+            state: r.state,
+            wanted_lufs: *w,
+            frames: r.frames,
+            renders,
         })
         .collect();
+    let passes = 1 + renders_max;
     let album = album_loudness(tracks.iter().map(|t| &t.state));
     Ok(AlbumResult {
         tracks,

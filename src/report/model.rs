@@ -141,6 +141,17 @@ pub struct MasterFigures {
     /// dB re full scale (mean square per channel); empty when not measured.
     #[serde(default, serialize_with = "round2_vec")]
     pub spectrum_db: Vec<Option<f64>>,
+    /// Addition: the loudness the chain (and `gain_db`) left, before the
+    /// loudness gain: what album matching keeps the distances of.
+    #[serde(default, serialize_with = "round2_opt")]
+    pub chain_lufs: Option<f64>,
+    /// Addition: where loudness matching wanted the track (`null` with
+    /// `loudness_mode: off`).
+    #[serde(default, serialize_with = "round2_opt")]
+    pub wanted_lufs: Option<f64>,
+    /// Addition: how many times the track was rendered to land there.
+    #[serde(default)]
+    pub renders: u32,
 }
 
 /// Additions to cli.md's source and master figures: those of `analyze
@@ -193,7 +204,7 @@ pub struct Series {
 }
 
 /// A track's place on the CD, in frames from 00:00:00.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackCd {
     /// INDEX 01.
     pub start_frame: u64,
@@ -202,6 +213,9 @@ pub struct TrackCd {
     pub length_frames: u64,
     /// Every index from 01 on.
     pub indexes: Vec<u64>,
+    /// Addition: the track's true peak on the CD (44.1 kHz, before dither).
+    #[serde(default, serialize_with = "round2_opt")]
+    pub true_peak_dbtp: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,6 +306,9 @@ impl MasterFigures {
                 .spectrum
                 .as_ref()
                 .map_or_else(Vec::new, |s| s.bands_db.to_vec()),
+            chain_lufs: None,
+            wanted_lufs: None,
+            renders: 0,
         }
     }
 
