@@ -10,6 +10,7 @@ mod check;
 #[cfg(feature = "libcue")]
 mod cue_import;
 mod init;
+mod profiles;
 mod progress;
 
 use std::io::IsTerminal;
@@ -69,6 +70,14 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// List the built-in streaming profiles, or show one.
+    Profiles {
+        /// A profile to show in full.
+        name: Option<String>,
+        /// JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What a command reports back to `main`.
@@ -105,6 +114,7 @@ pub fn main() -> ExitCode {
             from_cue,
             force,
         } => init::run(&ctx, dir, from_cue, force),
+        Command::Profiles { name, json } => profiles::run(name.as_deref(), json),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
