@@ -5,6 +5,7 @@ mod analysis;
 mod cdtext;
 mod cli;
 mod ddp;
+mod deliver;
 mod dsp;
 mod init;
 mod manifest;

@@ -20,7 +20,10 @@ pub fn run(name: Option<&str>, json: bool) -> Result<Outcome> {
                 for p in &all {
                     println!("{:w$}  {}", p.name, p.description);
                 }
-                println!("{:w$}  a bundle of your own (needs `name` and `format`)", "custom");
+                println!(
+                    "{:w$}  a bundle of your own (needs `name` and `format`)",
+                    "custom"
+                );
             }
             Ok(Outcome::Success)
         }
@@ -82,7 +85,10 @@ fn show(p: &Profile) -> String {
     if let Some(c) = p.true_peak_dbtp {
         line("ceiling", format!("{c:.1} dBTP after decoding"));
     }
-    line("naming", format!("\"{}\" ({:?} characters)", p.naming, p.charset).to_lowercase());
+    line(
+        "naming",
+        format!("\"{}\" ({:?} characters)", p.naming, p.charset).to_lowercase(),
+    );
     line("tags", format!("{:?}", p.tags).to_lowercase());
     let a = &p.artwork;
     line(
@@ -91,7 +97,9 @@ fn show(p: &Profile) -> String {
             "{}–{} px{}, square: {}, RGB only: {}, {}",
             a.min_px,
             a.max_px,
-            a.resize_px.map(|r| format!(" (scaled to {r})")).unwrap_or_default(),
+            a.resize_px
+                .map(|r| format!(" (scaled to {r})"))
+                .unwrap_or_default(),
             sev(a.square),
             sev(a.rgb),
             if a.strip_metadata {
