@@ -88,7 +88,8 @@ pub struct TrackEncoder {
     bits: u16,
     resampler: Option<Resampler>,
     resampled: Block,
-    sink: Sink,
+    /// `None` only while `finish` runs.
+    sink: Option<Sink>,
     frames: u64,
 }
 
@@ -103,13 +104,15 @@ impl std::fmt::Debug for TrackEncoder {
 }
 
 enum Sink {
-    Pcm {
-        dither: Dither,
-        left: Vec<i32>,
-        right: Vec<i32>,
-        out: PcmOut,
-    },
+    Pcm(Box<PcmSink>),
     Mp3(Box<Mp3Sink>),
+}
+
+struct PcmSink {
+    dither: Dither,
+    left: Vec<i32>,
+    right: Vec<i32>,
+    out: PcmOut,
 }
 
 enum PcmOut {
@@ -189,12 +192,12 @@ impl TrackEncoder {
                 } else {
                     PcmOut::Flac(Box::new(FlacSink::create(path, rate, bits)?))
                 };
-                Sink::Pcm {
+                Sink::Pcm(Box::new(PcmSink {
                     dither,
                     left: vec![0; BLOCK_FRAMES],
                     right: vec![0; BLOCK_FRAMES],
                     out,
-                }
+                }))
             }
         };
         Ok(TrackEncoder {
@@ -208,7 +211,7 @@ impl TrackEncoder {
                     .map_or(BLOCK_FRAMES, |r| r.max_output_frames(BLOCK_FRAMES)),
             ),
             resampler,
-            sink,
+            sink: Some(sink),
             frames: 0,
         })
     }
@@ -236,13 +239,14 @@ impl TrackEncoder {
 
     fn sink_block(&mut self, block: &Block) -> Result<(), DeliverError> {
         self.frames += block.len() as u64;
-        match &mut self.sink {
-            Sink::Pcm {
-                dither,
-                left,
-                right,
-                out,
-            } => {
+        match self.sink.as_mut().expect("sink present until finish") {
+            Sink::Pcm(p) => {
+                let PcmSink {
+                    dither,
+                    left,
+                    right,
+                    out,
+                } = &mut **p;
                 // Resampled blocks can be longer than BLOCK_FRAMES.
                 for start in (0..block.len()).step_by(BLOCK_FRAMES) {
                     let end = (start + BLOCK_FRAMES).min(block.len());
@@ -290,17 +294,9 @@ impl TrackEncoder {
             reencodes: 0,
             decoded_true_peak_dbtp: None,
         };
-        let sink = std::mem::replace(
-            &mut self.sink,
-            Sink::Pcm {
-                dither: Dither::new(DitherKind::None, 16, 0).expect("16 bit is valid"),
-                left: Vec::new(),
-                right: Vec::new(),
-                out: PcmOut::Flac(Box::new(FlacSink::inert())),
-            },
-        );
+        let sink = self.sink.take().expect("sink present until finish");
         match sink {
-            Sink::Pcm { out, .. } => match out {
+            Sink::Pcm(p) => match p.out {
                 PcmOut::Wav(w) => {
                     enc.clipped = w.clipped();
                     w.finalize().map_err(|e| DeliverError::Audio {
@@ -389,30 +385,6 @@ impl FlacSink {
             md5_buf: Vec::with_capacity(FLAC_BLOCK * 2 * 3),
             clipped: 0,
         })
-    }
-
-    /// A sink that writes nothing (a placeholder after `finish`).
-    fn inert() -> FlacSink {
-        FlacSink {
-            path: PathBuf::new(),
-            part: PathBuf::new(),
-            out: None,
-            config: flacenc::config::Encoder::default()
-                .into_verified()
-                .unwrap_or_else(|_| unreachable!("the default flacenc config is valid")),
-            info: None,
-            rate: 44_100,
-            bits: 16,
-            pending: Vec::new(),
-            batch: Vec::new(),
-            frames_done: 0,
-            samples: 0,
-            min_frame: 0,
-            max_frame: 0,
-            md5: md5::Context::new(),
-            md5_buf: Vec::new(),
-            clipped: 0,
-        }
     }
 
     fn write(&mut self, left: &[i32], right: &[i32]) -> Result<(), DeliverError> {

@@ -165,7 +165,7 @@ fn fold_accent(c: char) -> char {
     if c.is_ascii() {
         return c;
     }
-    let folded = match c {
+    match c {
         'À'..='Å' | 'Ā' | 'Ă' | 'Ą' => 'A',
         'à'..='å' | 'ā' | 'ă' | 'ą' => 'a',
         'Ç' | 'Ć' | 'Č' => 'C',
@@ -195,6 +195,5 @@ fn fold_accent(c: char) -> char {
         'Ź' | 'Ż' | 'Ž' => 'Z',
         'ź' | 'ż' | 'ž' => 'z',
         _ => '_',
-    };
-    folded
+    }
 }

@@ -262,7 +262,7 @@ pub fn pick_rate(hz: u32, allowed: &[u32]) -> u32 {
     }
     let mut sorted = allowed.to_vec();
     sorted.sort_unstable();
-    let family = |r: u32| r % 11_025 == 0;
+    let family = |r: u32| r.is_multiple_of(11_025);
     sorted
         .iter()
         .find(|&&r| r > hz && family(r) == family(hz))
