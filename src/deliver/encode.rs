@@ -247,25 +247,21 @@ impl TrackEncoder {
                     right,
                     out,
                 } = &mut **p;
-                // Resampled blocks can be longer than BLOCK_FRAMES.
-                for start in (0..block.len()).step_by(BLOCK_FRAMES) {
-                    let end = (start + BLOCK_FRAMES).min(block.len());
-                    let part = Block {
-                        left: block.left[start..end].to_vec(),
-                        right: block.right[start..end].to_vec(),
-                    };
-                    let n = part.len();
-                    dither.process_planar(&part, &mut left[..n], &mut right[..n]);
-                    match out {
-                        PcmOut::Wav(w) => {
-                            w.write_i32_frames(&left[..n], &right[..n]).map_err(|e| {
-                                DeliverError::Audio {
-                                    source: Box::new(e),
-                                }
-                            })?
+                // Resampled blocks can be longer than BLOCK_FRAMES: the
+                // buffers grow to the longest block once, then stay.
+                let n = block.len();
+                if left.len() < n {
+                    left.resize(n, 0);
+                    right.resize(n, 0);
+                }
+                dither.process_planar(block, &mut left[..n], &mut right[..n]);
+                match out {
+                    PcmOut::Wav(w) => w.write_i32_frames(&left[..n], &right[..n]).map_err(|e| {
+                        DeliverError::Audio {
+                            source: Box::new(e),
                         }
-                        PcmOut::Flac(f) => f.write(&left[..n], &right[..n])?,
-                    }
+                    })?,
+                    PcmOut::Flac(f) => f.write(&left[..n], &right[..n])?,
                 }
                 Ok(())
             }

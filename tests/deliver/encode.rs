@@ -323,6 +323,13 @@ fn promo_mp3_is_320k_cbr_id3v24_and_under_the_ceiling_after_decoding() {
     let quiet = dir.join("02 Quiet.mp3");
     let q = encode(&b, 44_100, &programme(44_100, 2.0, 6), &quiet, 2);
     assert_eq!((q.reencodes, q.gain_db), (0, 0.0));
+    let again = dir.join("02 Quiet again.mp3");
+    encode(&b, 44_100, &programme(44_100, 2.0, 6), &again, 2);
+    assert_eq!(
+        std::fs::read(&quiet).unwrap(),
+        std::fs::read(&again).unwrap(),
+        "LAME output is the same on every run"
+    );
 
     let art = artwork::process(
         Some(&{
