@@ -27,7 +27,7 @@
 //!   encoded. At [`TrackEncoder::finish`] the MP3 is decoded again
 //!   (symphonia) and its true peak metered ([`crate::analysis::Meter`]);
 //!   when it passes the bundle's ceiling the spool is encoded again with
-//!   the excess (plus 0.02 dB) taken off the gain, up to
+//!   the excess (plus 0.05 dB, doubled at each further try) taken off the gain, up to
 //!   [`MAX_REENCODES`] times. The spool is removed afterwards.
 //!
 //! Every file is written under a temporary name (`NAME.part.EXT`) and
@@ -57,8 +57,10 @@ pub const FLAC_BATCH: usize = 64;
 /// Most times an MP3 is encoded again to bring its true peak under the
 /// ceiling.
 pub const MAX_REENCODES: u32 = 4;
-/// Taken off the gain beyond the measured excess when re-encoding, dB.
-pub const REENCODE_MARGIN_DB: f64 = 0.02;
+/// Taken off the gain beyond the measured excess at the first re-encode,
+/// dB; doubled at each further one (LAME's peaks do not follow the gain
+/// exactly, so a file that lands just over again gets a wider margin).
+pub const REENCODE_MARGIN_DB: f64 = 0.05;
 
 /// What [`TrackEncoder::finish`] wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -753,7 +755,7 @@ impl Mp3Sink {
             if peak <= self.ceiling_dbtp || n >= MAX_REENCODES {
                 break;
             }
-            gain -= peak - self.ceiling_dbtp + REENCODE_MARGIN_DB;
+            gain -= peak - self.ceiling_dbtp + REENCODE_MARGIN_DB * f64::from(1u32 << n);
             self.reencode(gain)?;
             n += 1;
             tp = self.measure()?;
