@@ -61,7 +61,7 @@ now() { date +%s.%N; }
 t0=$(now)
 target/release/examples/deliver_bench -j "$JOBS" spotify "$OUT/ours-flac" "${F48[@]}" >"$OUT/ours-flac.log"
 t1=$(now)
-for f in "${F48[@]}"; do flac -5 -s -f -o "$OUT/flac/$(basename "$f" .wav).flac" "$f"; done
+for f in "${F48[@]}"; do flac -5 -s -f -o "$OUT/flac/$(basename "$f" .wav).flac" "$f" 2>>"$OUT/flac.log"; done
 t2=$(now)
 target/release/examples/deliver_bench -j "$JOBS" promo-mp3 "$OUT/ours-mp3" "${F44[@]}" >"$OUT/ours-mp3.log"
 t3=$(now)
