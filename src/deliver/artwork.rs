@@ -22,6 +22,9 @@ use image::imageops::FilterType;
 use super::profile::{ArtworkRule, ImageFormat, Severity};
 use super::DeliverError;
 
+/// Larger images are not decoded (a guard against decompression bombs).
+pub const MAX_DECODE_PIXELS: u64 = 20_000 * 20_000;
+
 /// JPEG quality of `cover.jpg`.
 pub const JPEG_QUALITY: u8 = 92;
 
@@ -324,6 +327,15 @@ pub fn process(path: Option<&Path>, rule: &ArtworkRule) -> ArtworkOutcome {
                 facts.colour.describe()
             ),
         );
+    }
+    if u64::from(w) * u64::from(h) > MAX_DECODE_PIXELS {
+        find(
+            rule.required,
+            "max_px",
+            path,
+            format!("{w}x{h} is too large to convert (more than {MAX_DECODE_PIXELS} pixels)"),
+        );
+        return out;
     }
     match make_cover(&bytes, &facts, rule) {
         Ok(c) => out.cover = Some(c),

@@ -78,7 +78,7 @@ pub fn file_name(template: &str, fields: &NameFields, charset: Charset, ext: &st
     if stem.is_empty() {
         stem = format!("track-{:02}", fields.track);
     }
-    let max = MAX_NAME_BYTES - ext.len() - 1;
+    let max = MAX_NAME_BYTES.saturating_sub(ext.len() + 1).max(16);
     if stem.len() > max {
         let mut cut = max;
         while !stem.is_char_boundary(cut) {

@@ -384,12 +384,20 @@ impl Profile {
         } else {
             self.dither
         });
+        // MP3 exists at 44.1 and 48 kHz only (MPEG-1 layer III rates a
+        // store takes): a bundle that keeps the master's rate picks between
+        // those two.
+        let allowed_rates = if format == AudioFormat::Mp3 {
+            vec![44_100, 48_000]
+        } else {
+            self.allowed_rates.clone()
+        };
         Ok(ResolvedBundle {
             name: spec.name.clone(),
             profile: spec.profile.clone(),
             format,
             sample_rate,
-            allowed_rates: self.allowed_rates.clone(),
+            allowed_rates,
             bit_depth,
             bitrate_kbps,
             dither,
