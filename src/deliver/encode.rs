@@ -342,12 +342,23 @@ struct FlacSink {
     clipped: u64,
 }
 
+/// flacenc's settings: its defaults without the fixed predictors. flacenc
+/// picks a fixed predictor by an entropy estimate that, on 24-bit music,
+/// often prefers it to the LPC one that codes smaller: on 40 s of a real
+/// 48 kHz 24-bit track, 10.23 MB with them and 8.59 MB without (16 %
+/// smaller), and 18 % faster. Constant and verbatim subframes remain.
+fn flac_config() -> flacenc::config::Encoder {
+    let mut c = flacenc::config::Encoder::default();
+    c.subframe_coding.use_fixed = false;
+    c
+}
+
 /// Bytes before the first frame: "fLaC", the STREAMINFO header and body.
 const FLAC_HEADER_LEN: usize = 4 + 4 + 34;
 
 impl FlacSink {
     fn create(path: &Path, rate: u32, bits: u16) -> Result<FlacSink, DeliverError> {
-        let config = flacenc::config::Encoder::default()
+        let config = flac_config()
             .into_verified()
             .map_err(|(_, e)| DeliverError::Flac {
                 path: path.to_path_buf(),
