@@ -6,6 +6,7 @@ mod build;
 mod cdtext;
 mod cli;
 mod ddp;
+mod deliver;
 mod disc;
 mod dsp;
 mod init;

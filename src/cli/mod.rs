@@ -12,6 +12,7 @@ mod check;
 mod cue_import;
 mod ddp;
 mod init;
+mod profiles;
 mod progress;
 
 use std::io::IsTerminal;
@@ -93,6 +94,14 @@ pub enum Command {
         #[command(subcommand)]
         command: ddp::DdpCommand,
     },
+    /// List the built-in streaming profiles, or show one.
+    Profiles {
+        /// A profile to show in full.
+        name: Option<String>,
+        /// JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// What a command reports back to `main`.
@@ -137,6 +146,7 @@ pub fn main() -> ExitCode {
             force,
         } => init::run(&ctx, dir, from_cue, force),
         Command::Ddp { command } => ddp::run(&ctx, command),
+        Command::Profiles { name, json } => profiles::run(name.as_deref(), json),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

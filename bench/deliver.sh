@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Benchmark: the streaming encoders against the reference command-line
+# encoders on a 60-minute album (the real-music tracks, repeated until the
+# album is at least an hour long), in one run:
+#   FLAC: glassmaster's encoder (`spotify`: 24-bit FLAC at the source rate)
+#         on the 48 kHz 24-bit WAVs vs `flac -5` file after file;
+#   MP3:  the `promo-mp3` bundle (320 kbps CBR, each file decoded again and
+#         its true peak measured) on the 44.1 kHz WAVs vs `lame -b 320`
+#         file after file.
+# Ours runs the deliver_bench example (the library's TrackEncoder, files
+# JOBS at a time, default one per core) until `build` can make one bundle.
+#
+# Usage: bench/deliver.sh [JOBS]     Needs flac, lame, ffprobe and the
+# real-music tracks (shared/testdata/real-music.sh; an existing
+# target/real-music, or /work/main/target/real-music, is reused).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${1:-$(nproc)}
+MUSIC=target/real-music
+for tool in flac lame ffprobe; do
+  command -v "$tool" >/dev/null || { echo "bench/deliver.sh needs $tool"; exit 1; }
+done
+
+cargo build --release --quiet --example deliver_bench
+if [ ! -d "$MUSIC/wav48" ]; then
+  if [ -d /work/main/target/real-music/wav48 ]; then
+    ln -sfn /work/main/target/real-music "$MUSIC"
+  else
+    SCRIPT=../shared/testdata/real-music.sh
+    [ -f "$SCRIPT" ] || SCRIPT=/work/shared/testdata/real-music.sh
+    bash "$SCRIPT" "$MUSIC" >/dev/null
+  fi
+fi
+
+# album DIR SRC RATE: links the SRC WAVs into DIR until they last an hour.
+album() {
+  local dir=$1 src=$2 rate=$3 total=0 copy=1
+  if [ ! -f "$dir/.ready" ]; then
+    rm -rf "$dir"; mkdir -p "$dir"
+    while [ "$total" -lt 3600 ]; do
+      for f in "$src"/*.wav; do
+        ln -s "$(realpath "$f")" "$dir/c${copy}-$(basename "$f")"
+        frames=$(ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 "$f")
+        total=$((total + frames / rate))
+      done
+      copy=$((copy + 1))
+    done
+    touch "$dir/.ready"
+  fi
+}
+album target/bench-deliver48 "$MUSIC/wav48" 48000
+album target/bench-deliver44 "$MUSIC/wav44" 44100
+F48=(target/bench-deliver48/*.wav)
+F44=(target/bench-deliver44/*.wav)
+OUT=target/bench-deliver-out
+rm -rf "$OUT"; mkdir -p "$OUT/ours-flac" "$OUT/ours-mp3" "$OUT/flac" "$OUT/lame"
+secs() { local s=0 f d; for f in "$@"; do d=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f"); s=$(awk -v a="$s" -v b="$d" 'BEGIN{print a+b}'); done; echo "$s"; }
+echo "FLAC album: ${#F48[@]} files, $(secs "${F48[@]}") s of 48 kHz 24-bit; MP3 album: ${#F44[@]} files, $(secs "${F44[@]}") s of 44.1 kHz 16-bit; $(nproc) cores, JOBS=$JOBS"
+
+now() { date +%s.%N; }
+t0=$(now)
+target/release/examples/deliver_bench -j "$JOBS" spotify "$OUT/ours-flac" "${F48[@]}" >"$OUT/ours-flac.log"
+t1=$(now)
+for f in "${F48[@]}"; do flac -5 -s -f -o "$OUT/flac/$(basename "$f" .wav).flac" "$f" 2>>"$OUT/flac.log"; done
+t2=$(now)
+target/release/examples/deliver_bench -j "$JOBS" promo-mp3 "$OUT/ours-mp3" "${F44[@]}" >"$OUT/ours-mp3.log"
+t3=$(now)
+for f in "${F44[@]}"; do lame --quiet -b 320 "$f" "$OUT/lame/$(basename "$f" .wav).mp3"; done
+t4=$(now)
+size() { du -sb "$1" | cut -f1; }
+reenc=$(awk '{for(i=1;i<=NF;i++) if($i=="re-encodes") s+=$(i+1)} END{print s+0}' "$OUT/ours-mp3.log")
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v d="$t3" -v e="$t4" \
+    -v so="$(size "$OUT/ours-flac")" -v sf="$(size "$OUT/flac")" -v r="$reenc" 'BEGIN {
+  printf "FLAC ours:  %7.2f s  (deliver_bench spotify, 24-bit FLAC)\n", b - a;
+  printf "flac -5:    %7.2f s  (file after file)\n", c - b;
+  printf "FLAC ratio: %7.3f  (ours / flac -5; size ours / flac -5 %.3f)\n", (b - a) / (c - b), so / sf;
+  printf "MP3 ours:   %7.2f s  (deliver_bench promo-mp3: LAME 320k CBR + decode + true peak; %d re-encodes)\n", d - c, r;
+  printf "lame -b 320:%7.2f s  (file after file)\n", e - d;
+  printf "MP3 ratio:  %7.3f  (ours / lame)\n", (d - c) / (e - d);
+}'

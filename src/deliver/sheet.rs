@@ -1,0 +1,183 @@
+//! Each bundle's `metadata.csv` and `metadata.json`: one row per track
+//! with the file, its number and title, every credited artist and role,
+//! ISRC, duration, loudness, true peak and the MD5 of the file as written
+//! (tags included). Rows go in track order; JSON keys are sorted; no
+//! clock, no machine-dependent value: the same bundle gives the same
+//! bytes.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::DeliverError;
+
+/// One credited person or group and the role ("artist", "featured",
+/// "composer", "lyricist", "arranger", "producer").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credit {
+    pub name: String,
+    pub role: String,
+}
+
+/// One row of the sheets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SheetRow {
+    /// The file's name inside the bundle folder.
+    pub file: String,
+    pub disc: u32,
+    pub number: u32,
+    pub title: String,
+    pub version: Option<String>,
+    /// The display artist ("A feat. B").
+    pub artist: String,
+    pub credits: Vec<Credit>,
+    pub isrc: Option<String>,
+    pub duration_s: f64,
+    /// Integrated loudness of the delivered file, LUFS.
+    pub integrated_lufs: Option<f64>,
+    pub true_peak_dbtp: Option<f64>,
+    /// Lowercase hex MD5 of the file.
+    pub md5: String,
+}
+
+/// The MD5 of a file, read in 1 MiB pieces.
+pub fn md5_file(path: &Path) -> Result<String, DeliverError> {
+    let err = |e| DeliverError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut f = std::fs::File::open(path).map_err(err)?;
+    let mut ctx = md5::Context::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(err)?;
+        if n == 0 {
+            break;
+        }
+        ctx.consume(&buf[..n]);
+    }
+    Ok(format!("{:x}", ctx.finalize()))
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn num(x: Option<f64>) -> Value {
+    x.filter(|v| v.is_finite())
+        .map_or(Value::Null, |v| json!(round2(v)))
+}
+
+/// Roles joined for the CSV: "Name (role); Name (role)".
+fn credits_text(c: &[Credit]) -> String {
+    c.iter()
+        .map(|c| format!("{} ({})", c.name, c.role))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+fn fmt2(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite())
+        .map_or(String::new(), |v| format!("{v:.2}"))
+}
+
+/// The CSV text (header line, then one line per row, `\n` endings).
+pub fn csv(rows: &[SheetRow]) -> String {
+    let mut s = String::from(
+        "file,disc,number,title,version,artist,credits,isrc,duration_s,integrated_lufs,true_peak_dbtp,md5\n",
+    );
+    for r in rows {
+        let fields = [
+            csv_field(&r.file),
+            r.disc.to_string(),
+            r.number.to_string(),
+            csv_field(&r.title),
+            csv_field(r.version.as_deref().unwrap_or("")),
+            csv_field(&r.artist),
+            csv_field(&credits_text(&r.credits)),
+            r.isrc.clone().unwrap_or_default(),
+            format!("{:.3}", r.duration_s),
+            fmt2(r.integrated_lufs),
+            fmt2(r.true_peak_dbtp),
+            r.md5.clone(),
+        ];
+        s.push_str(&fields.join(","));
+        s.push('\n');
+    }
+    s
+}
+
+/// The JSON document: `{ "bundle": NAME, "profile": P, "tracks": [...] }`,
+/// keys sorted, 2-space indent, trailing newline.
+pub fn json(bundle: &str, profile: &str, rows: &[SheetRow]) -> String {
+    let tracks: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut m = BTreeMap::new();
+            m.insert("file", json!(r.file));
+            m.insert("disc", json!(r.disc));
+            m.insert("number", json!(r.number));
+            m.insert("title", json!(r.title));
+            m.insert("version", json!(r.version));
+            m.insert("artist", json!(r.artist));
+            m.insert(
+                "credits",
+                Value::Array(
+                    r.credits
+                        .iter()
+                        .map(|c| {
+                            let mut m = BTreeMap::new();
+                            m.insert("name", json!(c.name));
+                            m.insert("role", json!(c.role));
+                            json!(m)
+                        })
+                        .collect(),
+                ),
+            );
+            m.insert("isrc", json!(r.isrc));
+            m.insert(
+                "duration_s",
+                json!((r.duration_s * 1000.0).round() / 1000.0),
+            );
+            m.insert("integrated_lufs", num(r.integrated_lufs));
+            m.insert("true_peak_dbtp", num(r.true_peak_dbtp));
+            m.insert("md5", json!(r.md5));
+            json!(m)
+        })
+        .collect();
+    let mut top = BTreeMap::new();
+    top.insert("bundle", json!(bundle));
+    top.insert("profile", json!(profile));
+    top.insert("tracks", Value::Array(tracks));
+    let mut s = serde_json::to_string_pretty(&top).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Writes `DIR/metadata.csv` and `DIR/metadata.json`; returns their paths.
+pub fn write_sheets(
+    dir: &Path,
+    bundle: &str,
+    profile: &str,
+    rows: &[SheetRow],
+) -> Result<[PathBuf; 2], DeliverError> {
+    let c = dir.join("metadata.csv");
+    let j = dir.join("metadata.json");
+    for (p, text) in [(&c, csv(rows)), (&j, json(bundle, profile, rows))] {
+        std::fs::write(p, text).map_err(|e| DeliverError::Io {
+            path: p.clone(),
+            source: e,
+        })?;
+    }
+    Ok([c, j])
+}
