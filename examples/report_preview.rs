@@ -74,6 +74,7 @@ fn main() -> ExitCode {
                 pregap_frames: 150,
                 length_frames: length,
                 indexes: vec![frame],
+                true_peak_dbtp: None,
             }),
         });
         frame += length;
