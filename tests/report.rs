@@ -112,6 +112,9 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
                 lufs: series,
             },
             spectrum_db: spectrum,
+            chain_lufs: Some(src_lufs),
+            wanted_lufs: Some(master_lufs),
+            renders: 1,
         };
         master.more.dc_offset_dbfs = [Some(rng.range(-110.0, -80.0)), None];
         master.more.correlation = rng.range(0.2, 0.95);
