@@ -176,8 +176,38 @@ fn main() {
     println!("demo mixes written to {}", out.display());
 }
 
-/// Writes the three demo mixes into `out`.
+/// The cover: 3000x3000 flat shapes (a moon over a road at night), as a
+/// PNG; flat colours keep it small.
+fn write_cover(path: &Path) {
+    let size = 3000u32;
+    let img = image::RgbImage::from_fn(size, size, |x, y| {
+        let (fx, fy) = (x as f64 / size as f64, y as f64 / size as f64);
+        let moon = ((fx - 0.72).powi(2) + (fy - 0.25).powi(2)).sqrt() < 0.09;
+        let horizon = fy > 0.62;
+        let half_road = (fy - 0.62) * 0.9;
+        let road = horizon && (fx - 0.5).abs() < half_road;
+        let stripe =
+            road && (fx - 0.5).abs() < half_road * 0.04 && ((fy * 40.0) as u32).is_multiple_of(2);
+        if moon {
+            image::Rgb([236, 230, 200])
+        } else if stripe {
+            image::Rgb([240, 200, 60])
+        } else if road {
+            image::Rgb([40, 40, 52])
+        } else if horizon {
+            image::Rgb([16, 24, 40])
+        } else {
+            image::Rgb([20, 30, 80])
+        }
+    });
+    img.save(path).expect("write cover.png");
+}
+
+/// Writes the three demo mixes into `out` and the cover into `out/../art`.
 pub fn write_demo(out: &Path) {
+    let art = out.parent().unwrap_or(out).join("art");
+    std::fs::create_dir_all(&art).expect("create art folder");
+    write_cover(&art.join("cover.png"));
     std::fs::create_dir_all(out).expect("create output folder");
     let mut rng = Rng(0x676c_6173_736d_6173);
     write_wav(&out.join("01 Intro.wav"), &intro(44_100.0, 4.6), 44_100, 1);

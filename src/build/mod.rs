@@ -10,6 +10,7 @@
 
 pub mod output;
 pub mod sinks;
+pub mod streaming;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -103,6 +104,17 @@ pub fn build(
     let staging = Staging::new(&opts.out_dir, opts.force)?;
     let root = staging.dir().to_owned();
     let want_cd = opts.parts.cd && manifest.cd.is_some();
+    let mut early_warnings = Vec::new();
+    let bundles = if opts.parts.streaming && !manifest.streaming.is_empty() {
+        let (bundles, w) = streaming::plan(manifest)?;
+        early_warnings.extend(w);
+        for b in &bundles {
+            mkdir(&root.join(&b.dir))?;
+        }
+        bundles
+    } else {
+        Vec::new()
+    };
     if opts.parts.masters {
         mkdir(&root.join("masters"))?;
     }
@@ -149,6 +161,15 @@ pub fn build(
                 cd_slots[i].clone(),
             )?));
         }
+        for b in &bundles {
+            sinks.push(Box::new(streaming::BundleSink::create(
+                &root,
+                b,
+                i,
+                plan.number,
+                plan.info.sample_rate,
+            )?));
+        }
         Ok(sinks)
     };
     let total: u64 = plans.iter().map(|p| p.info.frames.unwrap_or(0)).sum();
@@ -163,7 +184,24 @@ pub fn build(
     )?;
 
     let mut outputs: Vec<(String, String)> = Vec::new();
-    let mut warnings = result.warnings.clone();
+    let mut warnings = early_warnings;
+    warnings.extend(result.warnings.iter().cloned());
+    let mut normalisation = Vec::new();
+    if !bundles.is_empty() {
+        let levels = streaming::Levels {
+            tracks: result
+                .tracks
+                .iter()
+                .map(|t| (t.master.integrated_lufs, t.master.true_peak_dbtp))
+                .collect(),
+            album: (result.album.integrated_lufs, result.album.true_peak_dbtp),
+        };
+        for f in streaming::finish(&root, manifest, &bundles, &levels)? {
+            let rel = relative(&root, &f);
+            outputs.push((rel, md5_file(&f)?));
+        }
+        normalisation = normalisation_rows(&bundles, &result);
+    }
     if opts.parts.masters {
         for name in &master_names {
             outputs.push((name.clone(), md5_file(&root.join(name))?));
@@ -179,14 +217,7 @@ pub fn build(
         let (layout, cd_warnings) = write_cd(manifest, &root, &segments)?;
         warnings.extend(cd_warnings);
         for f in walk(&root.join("cd"))? {
-            let rel = f
-                .strip_prefix(&root)
-                .unwrap_or(&f)
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect::<Vec<_>>()
-                .join("/");
-            outputs.push((rel, md5_file(&f)?));
+            outputs.push((relative(&root, &f), md5_file(&f)?));
         }
         cd_report = Some((layout, segments));
     }
@@ -209,7 +240,14 @@ pub fn build(
     std::fs::remove_dir_all(&work).map_err(|e| BuildError::io(&work, e))?;
 
     outputs.sort();
-    let report = make_report(manifest, &result, &checks, &outputs, cd_report.as_ref());
+    let report = make_report(
+        manifest,
+        &result,
+        &checks,
+        &outputs,
+        cd_report.as_ref(),
+        normalisation,
+    );
     let text = report
         .to_json()
         .map_err(|e| BuildError::Invalid(format!("report.json: {e}")))?;
@@ -299,6 +337,68 @@ fn write_cd(
     Ok((layout, warnings))
 }
 
+/// `path` relative to `root`, with `/` separators.
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// How each store will move the album and each track (from the
+/// profiles' normalisation rules and the measured masters).
+fn normalisation_rows(
+    bundles: &[streaming::Bundle],
+    result: &master::AlbumResult,
+) -> Vec<model::NormalisationRow> {
+    use crate::deliver::normalise::{preview, Level};
+    let level = |l: Option<f64>, p: Option<f64>| {
+        Some(Level {
+            integrated_lufs: l?,
+            true_peak_dbtp: p?,
+        })
+    };
+    let Some(album) = level(result.album.integrated_lufs, result.album.true_peak_dbtp) else {
+        return Vec::new();
+    };
+    let Some(tracks) = result
+        .tracks
+        .iter()
+        .map(|t| level(t.master.integrated_lufs, t.master.true_peak_dbtp))
+        .collect::<Option<Vec<_>>>()
+    else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for b in bundles {
+        let Ok(profile) = crate::deliver::Profile::builtin(&b.spec.profile) else {
+            continue;
+        };
+        if !seen.insert(profile.name.clone()) {
+            continue;
+        }
+        let Some(p) = preview(&profile, album, &tracks) else {
+            continue;
+        };
+        rows.push(model::NormalisationRow {
+            profile: p.profile.clone(),
+            track: None,
+            gain_db: p.album.gain_db,
+        });
+        for (t, g) in result.tracks.iter().zip(&p.tracks) {
+            rows.push(model::NormalisationRow {
+                profile: p.profile.clone(),
+                track: Some(t.number),
+                gain_db: g.gain_db,
+            });
+        }
+    }
+    rows
+}
+
 /// Every file below `dir`, sorted.
 fn walk(dir: &Path) -> Result<Vec<PathBuf>, BuildError> {
     let mut out = Vec::new();
@@ -328,6 +428,7 @@ fn make_report(
     checks: &[Check],
     outputs: &[(String, String)],
     cd: Option<&(crate::disc::layout::DiscLayout, Vec<sinks::CdSegment>)>,
+    normalisation: Vec<model::NormalisationRow>,
 ) -> Report {
     let tracks = manifest
         .tracks
@@ -399,6 +500,6 @@ fn make_report(
             })
             .collect(),
         thresholds: manifest.report.clone(),
-        normalisation: Vec::new(),
+        normalisation,
     }
 }

@@ -1,0 +1,270 @@
+//! The streaming bundles of a build: planned before mastering (profiles
+//! resolved, artwork checked, file names made), fed by each render (one
+//! [`BundleSink`] per track and bundle), and finished after it (tags with
+//! ReplayGain from the measured masters, cover, metadata sheets, every
+//! delivered file measured again: resampling and lossy encoding both move
+//! the true peak).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rayon::prelude::*;
+
+use super::BuildError;
+use crate::audio::Block;
+use crate::deliver::artwork::{self, Cover};
+use crate::deliver::naming::{self, NameFields};
+use crate::deliver::sheet::{self, Credit, SheetRow};
+use crate::deliver::tags::{self, ReplayGain, TrackTags};
+use crate::deliver::{resolve_spec, DeliverError, Encoded, ResolvedBundle, TrackEncoder};
+use crate::manifest::model::Manifest;
+use crate::master::{MasterError, Sink};
+
+/// One bundle, planned.
+pub struct Bundle {
+    pub spec: ResolvedBundle,
+    /// `streaming/NAME`, relative to the build folder.
+    pub dir: String,
+    /// Per track, the file's name in the bundle folder.
+    pub files: Vec<String>,
+    pub cover: Option<Cover>,
+    /// The encoders' results, per track (the last render wins).
+    pub slots: Vec<Arc<Mutex<Option<Encoded>>>>,
+}
+
+fn deliver_err(e: DeliverError) -> BuildError {
+    BuildError::Invalid(e.to_string())
+}
+
+/// Resolves every bundle and checks its artwork; artwork errors fail the
+/// build before any audio is processed, warnings are returned.
+pub fn plan(manifest: &Manifest) -> Result<(Vec<Bundle>, Vec<String>), BuildError> {
+    let mut bundles = Vec::new();
+    let mut warnings = Vec::new();
+    let mut errors = Vec::new();
+    for spec in &manifest.streaming {
+        let b = resolve_spec(spec).map_err(deliver_err)?;
+        let art = artwork::process(manifest.release.artwork.as_deref(), &b.artwork);
+        for f in &art.findings {
+            let line = format!("bundle `{}`: {f}", b.name);
+            if art.has_errors() && f.severity == crate::deliver::profile::Severity::Error {
+                errors.push(line);
+            } else {
+                warnings.push(line);
+            }
+        }
+        let album = &manifest.release.title;
+        let files = manifest
+            .tracks
+            .iter()
+            .map(|t| {
+                let fields = NameFields {
+                    disc: t.disc,
+                    track: t.number,
+                    artist: tags::display_artist(&t.artist, &t.featuring),
+                    title: t.title.clone(),
+                    album: album.clone(),
+                    isrc: t
+                        .isrc
+                        .as_ref()
+                        .map(|i| i.as_str().to_owned())
+                        .unwrap_or_default(),
+                    version: t.version.clone().unwrap_or_default(),
+                    album_artist: manifest.release.artist.clone(),
+                };
+                naming::file_name(&b.naming, &fields, b.charset, b.extension())
+            })
+            .collect::<Vec<_>>();
+        let mut seen = std::collections::HashSet::new();
+        for f in &files {
+            if !seen.insert(f) {
+                errors.push(format!(
+                    "bundle `{}`: two tracks would be written as \"{f}\"; make the naming template tell them apart",
+                    b.name
+                ));
+            }
+        }
+        bundles.push(Bundle {
+            dir: format!("streaming/{}", b.name),
+            slots: files.iter().map(|_| Arc::new(Mutex::new(None))).collect(),
+            files,
+            cover: art.cover,
+            spec: b,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(BuildError::Invalid(errors.join("\n")));
+    }
+    Ok((bundles, warnings))
+}
+
+/// A track's encoder for one bundle, as a render sink.
+pub struct BundleSink {
+    track: u32,
+    encoder: Option<TrackEncoder>,
+    slot: Arc<Mutex<Option<Encoded>>>,
+}
+
+impl BundleSink {
+    pub fn create(
+        root: &Path,
+        bundle: &Bundle,
+        index: usize,
+        track: u32,
+        master_hz: u32,
+    ) -> Result<BundleSink, MasterError> {
+        let path = root.join(&bundle.dir).join(&bundle.files[index]);
+        let encoder = TrackEncoder::create(&bundle.spec, master_hz, &path, u64::from(track))
+            .map_err(|e| MasterError::Track {
+                track,
+                message: e.to_string(),
+            })?;
+        Ok(BundleSink {
+            track,
+            encoder: Some(encoder),
+            slot: bundle.slots[index].clone(),
+        })
+    }
+}
+
+impl Sink for BundleSink {
+    fn write(&mut self, block: &Block) -> Result<(), MasterError> {
+        let track = self.track;
+        match self.encoder.as_mut() {
+            Some(e) => e.write_block(block).map_err(|e| MasterError::Track {
+                track,
+                message: e.to_string(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), MasterError> {
+        let track = self.track;
+        if let Some(e) = self.encoder.take() {
+            let enc = e.finish().map_err(|e| MasterError::Track {
+                track,
+                message: e.to_string(),
+            })?;
+            *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(enc);
+        }
+        Ok(())
+    }
+}
+
+/// The masters' loudness and true peak, per track and for the album.
+pub struct Levels {
+    pub tracks: Vec<(Option<f64>, Option<f64>)>,
+    pub album: (Option<f64>, Option<f64>),
+}
+
+/// Tags, covers and sheets of every bundle; each delivered file is
+/// measured again for its sheet. Returns the files written (relative).
+pub fn finish(
+    root: &Path,
+    manifest: &Manifest,
+    bundles: &[Bundle],
+    levels: &Levels,
+) -> Result<Vec<PathBuf>, BuildError> {
+    let disc_total = manifest.tracks.iter().map(|t| t.disc).max().unwrap_or(1);
+    let mut written = Vec::new();
+    for b in bundles {
+        let dir = root.join(&b.dir);
+        if let Some(c) = &b.cover {
+            written.push(c.write(&dir).map_err(deliver_err)?);
+        }
+        let rows: Vec<SheetRow> = manifest
+            .tracks
+            .par_iter()
+            .enumerate()
+            .map(|(i, t)| -> Result<SheetRow, BuildError> {
+                let path = dir.join(&b.files[i]);
+                let rg = match (levels.tracks[i], levels.album) {
+                    ((Some(l), Some(p)), (Some(al), Some(ap))) => {
+                        Some(ReplayGain::from_loudness(l, p, al, ap))
+                    }
+                    _ => None,
+                };
+                let on_disc = manifest.tracks.iter().filter(|x| x.disc == t.disc);
+                let tt = TrackTags {
+                    title: t.title.clone(),
+                    version: t.version.clone(),
+                    artist: t.artist.clone(),
+                    featuring: t.featuring.clone(),
+                    album: manifest.release.title.clone(),
+                    album_artist: manifest.release.artist.clone(),
+                    track_number: manifest
+                        .tracks
+                        .iter()
+                        .filter(|x| x.disc == t.disc && x.number <= t.number)
+                        .count() as u32,
+                    track_total: on_disc.count() as u32,
+                    disc_number: t.disc,
+                    disc_total,
+                    date: manifest.release.release_date.clone(),
+                    genre: manifest.release.genre.clone(),
+                    isrc: t.isrc.as_ref().map(|c| c.as_str().to_owned()),
+                    barcode: manifest.release.upc.as_ref().map(|u| u.ean13().to_owned()),
+                    label: manifest.release.label.clone(),
+                    catalog_number: manifest.release.catalog_number.clone(),
+                    composer: t.composer.clone(),
+                    lyricist: t.lyricist.clone(),
+                    copyright: manifest.release.copyright.clone(),
+                    phonographic_copyright: manifest.release.phonographic_copyright.clone(),
+                    explicit: t.explicit || manifest.release.explicit,
+                    lyrics: t.lyrics.clone(),
+                    language: manifest.release.language.clone(),
+                    replay_gain: rg,
+                };
+                tags::write_tags(
+                    &path,
+                    b.spec.tags,
+                    &tt,
+                    b.cover.as_ref().map(|c| &c.jpeg[..]),
+                )
+                .map_err(deliver_err)?;
+                let measured = crate::analysis::analyze_file(&path)?;
+                let m = &measured.measurement;
+                let mut credits = vec![Credit {
+                    name: t.artist.clone(),
+                    role: "artist".into(),
+                }];
+                for (names, role) in [
+                    (t.featuring.clone(), "featured"),
+                    (t.composer.iter().cloned().collect(), "composer"),
+                    (t.lyricist.iter().cloned().collect(), "lyricist"),
+                    (t.arranger.iter().cloned().collect(), "arranger"),
+                    (t.producer.iter().cloned().collect(), "producer"),
+                ] {
+                    for name in names {
+                        credits.push(Credit {
+                            name,
+                            role: role.into(),
+                        });
+                    }
+                }
+                Ok(SheetRow {
+                    file: b.files[i].clone(),
+                    disc: t.disc,
+                    number: t.number,
+                    title: t.title.clone(),
+                    version: t.version.clone(),
+                    artist: tags::display_artist(&t.artist, &t.featuring),
+                    credits,
+                    isrc: t.isrc.as_ref().map(|c| c.as_str().to_owned()),
+                    duration_s: m.duration_s,
+                    integrated_lufs: m.integrated_lufs,
+                    true_peak_dbtp: m.true_peak_dbtp,
+                    md5: sheet::md5_file(&path).map_err(deliver_err)?,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        for f in &b.files {
+            written.push(dir.join(f));
+        }
+        let sheets =
+            sheet::write_sheets(&dir, &b.spec.name, &b.spec.profile, &rows).map_err(deliver_err)?;
+        written.extend(sheets);
+    }
+    Ok(written)
+}
