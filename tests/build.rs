@@ -12,6 +12,7 @@ mod demo;
 mod failures;
 mod mastering;
 mod music;
+mod streaming;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
