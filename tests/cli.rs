@@ -97,3 +97,56 @@ fn check_json_of_the_demo_album() {
     assert_eq!(doc["ok"], false);
     assert_eq!(doc["checks"][0]["severity"], "error");
 }
+
+#[test]
+fn check_runs_the_store_lint_for_streaming_releases() {
+    let dir = scratch("cli-store-lint");
+    std::fs::create_dir_all(dir.join("mixes")).unwrap();
+    write_wav_i16(&dir.join("mixes/a.wav"), 44_100, 2, 5.0, 440.0);
+    write_wav_i16(&dir.join("mixes/b.wav"), 44_100, 2, 5.0, 330.0);
+    let manifest = |t1: &str, t2: &str| {
+        [
+            "glassmaster: 1".to_owned(),
+            "release: { title: Lint, artist: Tester, upc: \"5012345678900\" }".to_owned(),
+            "isrc: { registrant: US-XYZ, year: 26 }".to_owned(),
+            "tracks:".to_owned(),
+            format!("  - {{ file: mixes/a.wav, title: \"{t1}\" }}"),
+            format!("  - {{ file: mixes/b.wav, title: \"{t2}\" }}"),
+            "streaming:".to_owned(),
+            "  - profile: archive".to_owned(),
+        ]
+        .join("\n")
+            + "\n"
+    };
+    std::fs::write(
+        dir.join("bad.yaml"),
+        manifest("Song (feat. Someone)", "LOUD TITLE"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("good.yaml"), manifest("Song", "Loud Title")).unwrap();
+    let (code, stdout, stderr) = run(&["check", "--json", "bad.yaml"], &dir);
+    assert_eq!(code, 0, "lint findings are warnings: {stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let ids: Vec<&str> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert!(ids.contains(&"store.featured_in_title"), "{ids:?}");
+    assert!(ids.contains(&"store.all_caps_title"), "{ids:?}");
+    let (code, _, _) = run(&["check", "--strict", "bad.yaml"], &dir);
+    assert_eq!(code, 1, "--strict makes them errors");
+    let (code, stdout, stderr) = run(&["check", "--json", "good.yaml"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        !doc["checks"].as_array().unwrap().iter().any(|c| c["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("store.title")
+            || c["id"] == "store.featured_in_title"
+            || c["id"] == "store.all_caps_title"),
+        "{stdout}"
+    );
+}

@@ -231,12 +231,16 @@ pub fn build(
             m: &r.master,
         })
         .collect();
-    let checks = checks::run(
+    let mut checks = checks::run(
         &manifest.report,
         manifest.mastering.loudness_mode,
         Stage::Masters,
         &figures,
     );
+    if opts.parts.streaming {
+        let measured: Vec<_> = result.tracks.iter().map(|t| Some(&t.master)).collect();
+        checks.extend(checks::store_lint(manifest, &measured));
+    }
     std::fs::remove_dir_all(&work).map_err(|e| BuildError::io(&work, e))?;
 
     outputs.sort();

@@ -75,10 +75,19 @@ pub fn run(
             Stage::Sources,
             &figures,
         );
+        let measured: Vec<_> = batch
+            .files
+            .iter()
+            .map(|r| r.as_ref().ok().map(|a| &a.measurement))
+            .collect();
+        checks.extend(checks::store_lint(m, &measured));
         if strict {
             checks::strict(&mut checks);
         }
-        failed |= !audio_errors.is_empty() || (strict && !checks.is_empty());
+        let any_error = checks
+            .iter()
+            .any(|c| c.severity == checks::CheckSeverity::Error);
+        failed |= !audio_errors.is_empty() || any_error || (strict && !checks.is_empty());
         if !json {
             print_diagnostics(&loaded);
             for d in &audio_errors {

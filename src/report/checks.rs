@@ -292,3 +292,59 @@ pub fn strict(checks: &mut [Check]) {
         c.severity = CheckSeverity::Error;
     }
 }
+
+/// The store lint of `deliver::lint` as checks (`store.<rule>`), for a
+/// manifest with streaming bundles: titles, codes, edge silence (from the
+/// figures given, indexed like the manifest's tracks) and each bundle's
+/// artwork rules. A finding the profile makes an error stays an error.
+pub fn store_lint(
+    manifest: &crate::manifest::Manifest,
+    figures: &[Option<&Measurement>],
+) -> Vec<Check> {
+    use crate::deliver::lint::{lint, EdgeSilence, LintRule};
+    use crate::deliver::{artwork, profile::Severity as PSeverity, resolve_spec};
+    if manifest.streaming.is_empty() {
+        return Vec::new();
+    }
+    let silence: Vec<Option<EdgeSilence>> = figures
+        .iter()
+        .map(|m| {
+            m.map(|m| EdgeSilence {
+                head_s: m.head_silence_s,
+                tail_s: m.tail_silence_s,
+            })
+        })
+        .collect();
+    let mut art = Vec::new();
+    for spec in &manifest.streaming {
+        if let Ok(b) = resolve_spec(spec) {
+            let out = artwork::process(manifest.release.artwork.as_deref(), &b.artwork);
+            art.extend(out.findings.into_iter().map(|f| (b.name.clone(), f)));
+        }
+    }
+    lint(&manifest.release, &manifest.tracks, &silence, &art)
+        .into_iter()
+        .map(|f| Check {
+            id: match f.rule {
+                LintRule::FeaturedInTitle => "store.featured_in_title",
+                LintRule::AllCapsTitle => "store.all_caps_title",
+                LintRule::LowercaseTitle => "store.lowercase_title",
+                LintRule::RedundantVersion => "store.redundant_version",
+                LintRule::GenericTitle => "store.generic_title",
+                LintRule::SingleTitleMismatch => "store.single_title_mismatch",
+                LintRule::MissingIsrc => "store.missing_isrc",
+                LintRule::MissingUpc => "store.missing_upc",
+                LintRule::HeadSilence => "store.head_silence",
+                LintRule::TailSilence => "store.tail_silence",
+                LintRule::Artwork => "store.artwork",
+            },
+            severity: if f.severity == PSeverity::Error {
+                CheckSeverity::Error
+            } else {
+                CheckSeverity::Warning
+            },
+            track: f.track,
+            message: f.message,
+        })
+        .collect()
+}
