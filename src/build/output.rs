@@ -98,20 +98,9 @@ pub fn safe_file_name(title: &str) -> String {
     }
 }
 
-/// MD5 of a file, read in chunks.
+/// MD5 of a file (the deliver stage's reader), errors naming the file.
 pub fn md5_file(path: &Path) -> Result<String, BuildError> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| BuildError::io(path, e))?;
-    let mut ctx = md5::Context::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| BuildError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        ctx.consume(&buf[..n]);
-    }
-    Ok(format!("{:x}", ctx.finalize()))
+    crate::deliver::sheet::md5_hex(path).map_err(|e| BuildError::io(path, e))
 }
 
 #[cfg(test)]

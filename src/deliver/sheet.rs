@@ -42,23 +42,28 @@ pub struct SheetRow {
     pub md5: String,
 }
 
-/// The MD5 of a file, read in 1 MiB pieces.
-pub fn md5_file(path: &Path) -> Result<String, DeliverError> {
-    let err = |e| DeliverError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let mut f = std::fs::File::open(path).map_err(err)?;
+/// The MD5 of a file as lowercase hex, read in 1 MiB pieces (shared by
+/// the sheets and the build's outputs list).
+pub fn md5_hex(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
     let mut ctx = md5::Context::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(err)?;
+        let n = f.read(&mut buf)?;
         if n == 0 {
             break;
         }
         ctx.consume(&buf[..n]);
     }
     Ok(format!("{:x}", ctx.finalize()))
+}
+
+/// The MD5 of a file, read in 1 MiB pieces.
+pub fn md5_file(path: &Path) -> Result<String, DeliverError> {
+    md5_hex(path).map_err(|e| DeliverError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
 }
 
 fn round2(x: f64) -> f64 {
