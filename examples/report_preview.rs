@@ -125,6 +125,7 @@ fn main() -> ExitCode {
         outputs: Vec::new(),
         thresholds,
         normalisation,
+        bundles: Vec::new(),
     };
     let write = || -> Result<(), String> {
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -20,3 +20,4 @@ pub mod dsp;
 pub mod manifest;
 pub mod master;
 pub mod report;
+pub mod verify;

@@ -13,6 +13,7 @@ mod failures;
 mod mastering;
 mod music;
 mod streaming;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -115,6 +115,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
             chain_lufs: Some(src_lufs),
             wanted_lufs: Some(master_lufs),
             renders: 1,
+            file: Some(format!("masters/{number:02} Song.wav")),
         };
         master.more.dc_offset_dbfs = [Some(rng.range(-110.0, -80.0)), None];
         master.more.correlation = rng.range(0.2, 0.95);
@@ -209,6 +210,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
         }],
         thresholds: ReportThresholds::default(),
         normalisation,
+        bundles: Vec::new(),
     }
 }
 

@@ -11,7 +11,7 @@ pub mod wav;
 use std::path::PathBuf;
 
 pub use decode::{probe, read_all, Decoder};
-pub use wav::{WavFormat, WavWriter};
+pub use wav::{read_header as read_wav_header, WavFormat, WavHeader, WavWriter};
 
 /// Frames per block handed out by the decoder and passed along the chain.
 pub const BLOCK_FRAMES: usize = 4096;

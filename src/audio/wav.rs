@@ -322,3 +322,69 @@ fn write_err(path: &Path, source: std::io::Error) -> AudioError {
         source,
     }
 }
+
+/// What a WAV file's header says: the `fmt ` chunk's fields and where
+/// the `data` chunk's bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WavHeader {
+    /// 1 plain PCM, 3 IEEE float, 0xFFFE extensible.
+    pub format_tag: u16,
+    pub channels: u16,
+    pub sample_rate: u32,
+    pub bits: u16,
+    /// Offset of the first sample byte.
+    pub data_offset: u64,
+    /// Bytes of samples.
+    pub data_len: u64,
+}
+
+/// Reads the RIFF chunks of a WAV file up to its `data` chunk. The error
+/// says what is wrong with the header.
+pub fn read_header(path: &Path) -> std::io::Result<WavHeader> {
+    use std::io::{Error, ErrorKind, Read};
+    let bad = |m: &str| Error::new(ErrorKind::InvalidData, m.to_owned());
+    let mut f = std::io::BufReader::new(File::open(path)?);
+    let mut head = [0u8; 12];
+    f.read_exact(&mut head)?;
+    if &head[..4] != b"RIFF" || &head[8..] != b"WAVE" {
+        return Err(bad("not a RIFF/WAVE file"));
+    }
+    let mut pos = 12u64;
+    let mut fmt: Option<(u16, u16, u32, u16)> = None;
+    loop {
+        let mut ch = [0u8; 8];
+        f.read_exact(&mut ch).map_err(|_| bad("no `data` chunk"))?;
+        let len = u64::from(u32::from_le_bytes([ch[4], ch[5], ch[6], ch[7]]));
+        pos += 8;
+        if &ch[..4] == b"data" {
+            let (format_tag, channels, sample_rate, bits) =
+                fmt.ok_or_else(|| bad("`data` before `fmt `"))?;
+            return Ok(WavHeader {
+                format_tag,
+                channels,
+                sample_rate,
+                bits,
+                data_offset: pos,
+                data_len: len,
+            });
+        }
+        let skip = len + (len & 1);
+        if &ch[..4] == b"fmt " {
+            if len < 16 {
+                return Err(bad("`fmt ` chunk shorter than 16 bytes"));
+            }
+            let mut b = [0u8; 16];
+            f.read_exact(&mut b)?;
+            fmt = Some((
+                u16::from_le_bytes([b[0], b[1]]),
+                u16::from_le_bytes([b[2], b[3]]),
+                u32::from_le_bytes([b[4], b[5], b[6], b[7]]),
+                u16::from_le_bytes([b[14], b[15]]),
+            ));
+            f.seek_relative((skip - 16) as i64)?;
+        } else {
+            f.seek_relative(skip as i64)?;
+        }
+        pos += skip;
+    }
+}

@@ -187,6 +187,7 @@ pub fn build(
     let mut warnings = early_warnings;
     warnings.extend(result.warnings.iter().cloned());
     let mut normalisation = Vec::new();
+    let mut bundle_reports = Vec::new();
     if !bundles.is_empty() {
         let levels = streaming::Levels {
             tracks: result
@@ -196,10 +197,12 @@ pub fn build(
                 .collect(),
             album: (result.album.integrated_lufs, result.album.true_peak_dbtp),
         };
-        for f in streaming::finish(&root, manifest, &bundles, &levels)? {
+        let (files, reports) = streaming::finish(&root, manifest, &bundles, &levels)?;
+        for f in files {
             let rel = relative(&root, &f);
             outputs.push((rel, md5_file(&f)?));
         }
+        bundle_reports = reports;
         normalisation = normalisation_rows(&bundles, &result);
     }
     if opts.parts.masters {
@@ -244,7 +247,7 @@ pub fn build(
     std::fs::remove_dir_all(&work).map_err(|e| BuildError::io(&work, e))?;
 
     outputs.sort();
-    let report = make_report(
+    let mut report = make_report(
         manifest,
         &result,
         &checks,
@@ -252,6 +255,12 @@ pub fn build(
         cd_report.as_ref(),
         normalisation,
     );
+    report.bundles = bundle_reports;
+    if opts.parts.masters {
+        for (t, name) in report.tracks.iter_mut().zip(&master_names) {
+            t.master.file = Some(name.clone());
+        }
+    }
     let text = report
         .to_json()
         .map_err(|e| BuildError::Invalid(format!("report.json: {e}")))?;
@@ -505,5 +514,6 @@ fn make_report(
             .collect(),
         thresholds: manifest.report.clone(),
         normalisation,
+        bundles: Vec::new(),
     }
 }

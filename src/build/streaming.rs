@@ -17,8 +17,9 @@ use crate::deliver::naming::{self, NameFields};
 use crate::deliver::sheet::{self, Credit, SheetRow};
 use crate::deliver::tags::{self, ReplayGain, TrackTags};
 use crate::deliver::{resolve_spec, DeliverError, Encoded, ResolvedBundle, TrackEncoder};
-use crate::manifest::model::Manifest;
+use crate::manifest::model::{AudioFormat, Manifest};
 use crate::master::{MasterError, Sink};
+use crate::report::model::{BundleFile, BundleReport, CoverReport};
 
 /// One bundle, planned.
 pub struct Bundle {
@@ -159,15 +160,17 @@ pub struct Levels {
 }
 
 /// Tags, covers and sheets of every bundle; each delivered file is
-/// measured again for its sheet. Returns the files written (relative).
+/// measured again for its sheet. Returns the files written and, per
+/// bundle, what report.json records of it.
 pub fn finish(
     root: &Path,
     manifest: &Manifest,
     bundles: &[Bundle],
     levels: &Levels,
-) -> Result<Vec<PathBuf>, BuildError> {
+) -> Result<(Vec<PathBuf>, Vec<BundleReport>), BuildError> {
     let disc_total = manifest.tracks.iter().map(|t| t.disc).max().unwrap_or(1);
     let mut written = Vec::new();
+    let mut reports = Vec::new();
     for b in bundles {
         let dir = root.join(&b.dir);
         if let Some(c) = &b.cover {
@@ -265,6 +268,52 @@ pub fn finish(
         let sheets =
             sheet::write_sheets(&dir, &b.spec.name, &b.spec.profile, &rows).map_err(deliver_err)?;
         written.extend(sheets);
+        reports.push(bundle_report(b, &rows)?);
     }
-    Ok(written)
+    Ok((written, reports))
+}
+
+/// report.json's record of a finished bundle.
+fn bundle_report(b: &Bundle, rows: &[SheetRow]) -> Result<BundleReport, BuildError> {
+    let files = rows
+        .iter()
+        .zip(&b.slots)
+        .map(|(r, slot)| {
+            let rate = slot
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .map(|e| e.sample_rate)
+                .ok_or_else(|| {
+                    BuildError::Invalid(format!(
+                        "bundle `{}`: {} was not encoded",
+                        b.spec.name, r.file
+                    ))
+                })?;
+            Ok(BundleFile {
+                track: r.number,
+                file: r.file.clone(),
+                sample_rate: rate,
+                duration_s: r.duration_s,
+                integrated_lufs: r.integrated_lufs,
+                true_peak_dbtp: r.true_peak_dbtp,
+            })
+        })
+        .collect::<Result<_, BuildError>>()?;
+    let mp3 = b.spec.format == AudioFormat::Mp3;
+    Ok(BundleReport {
+        name: b.spec.name.clone(),
+        profile: b.spec.profile.clone(),
+        format: b.spec.format,
+        bit_depth: (!mp3).then_some(b.spec.bit_depth),
+        bitrate_kbps: mp3.then_some(b.spec.bitrate_kbps),
+        tags: b.spec.tags,
+        true_peak_ceiling_dbtp: b.spec.true_peak_dbtp,
+        cover: b.cover.as_ref().map(|c| CoverReport {
+            file: "cover.jpg".into(),
+            width: c.width,
+            height: c.height,
+        }),
+        files,
+    })
 }

@@ -3,7 +3,7 @@
 //! prints; the library returns typed results and errors.
 //!
 //! Exit status: 0 success; 1 the input or the result is wrong (manifest
-//! errors, unreadable audio, a failed `--strict` check); 2 the command
+//! errors, unreadable audio, a failed `--strict` check, a failed `verify`); 2 the command
 //! line itself is wrong.
 
 mod build;
@@ -14,6 +14,7 @@ mod ddp;
 mod init;
 mod profiles;
 mod progress;
+mod verify;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -71,6 +72,20 @@ pub enum Command {
         /// Audio files (WAV, AIFF, FLAC, ALAC, Ogg Vorbis, MP3).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// One JSON document on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Files measured at once (default: one per core).
+        #[arg(short = 'j', long = "jobs")]
+        jobs: Option<usize>,
+    },
+    /// Re-read a build folder: checksums, the DDP against the CUE image, formats, tags, loudness and peaks against report.json.
+    Verify {
+        /// The build folder (with report.json).
+        dir: PathBuf,
+        /// The manifest to compare with (default: the one report.json names, beside DIR).
+        #[arg(long, value_name = "FILE")]
+        manifest: Option<PathBuf>,
         /// One JSON document on stdout.
         #[arg(long)]
         json: bool,
@@ -140,6 +155,12 @@ pub fn main() -> ExitCode {
             jobs,
         } => check::run(&ctx, &manifest, strict, json, jobs),
         Command::Analyze { files, json, jobs } => check::analyze(&ctx, &files, json, jobs),
+        Command::Verify {
+            dir,
+            manifest,
+            json,
+            jobs,
+        } => verify::run(&ctx, &dir, manifest.as_deref(), json, jobs),
         Command::Init {
             dir,
             from_cue,

@@ -143,3 +143,102 @@ fn value(
     }
     v
 }
+
+// ---------------------------------------------------------------- reading
+
+/// What `verify` reads back from a single-file CUE sheet: the catalogue
+/// number, the image file and each track's ISRC and index points (in
+/// frames from the start of the file). Lines other than `CATALOG`, `FILE`,
+/// `TRACK`, `ISRC` and `INDEX` are passed over.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadSheet {
+    pub catalog: Option<String>,
+    pub files: Vec<String>,
+    pub tracks: Vec<ReadTrack>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadTrack {
+    pub number: u8,
+    pub isrc: Option<String>,
+    /// `(index number, frame)` in the order written.
+    pub indexes: Vec<(u8, u32)>,
+}
+
+/// Reads a CUE sheet's text (Latin-1 bytes). The error names the line.
+pub fn read(bytes: &[u8]) -> Result<ReadSheet, String> {
+    let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+    let mut sheet = ReadSheet::default();
+    for (n, line) in text.lines().enumerate() {
+        let at = |m: String| format!("line {}: {m}", n + 1);
+        let mut words = line.split_whitespace();
+        let Some(key) = words.next() else { continue };
+        let rest: Vec<&str> = words.collect();
+        match key {
+            "CATALOG" => sheet.catalog = rest.first().map(|s| (*s).to_owned()),
+            "FILE" => {
+                let quoted = line.split('"').nth(1);
+                let name = quoted.or(rest.first().copied()).unwrap_or_default();
+                sheet.files.push(name.to_owned());
+            }
+            "TRACK" => {
+                let num = rest
+                    .first()
+                    .and_then(|s| s.parse::<u8>().ok())
+                    .ok_or_else(|| at(format!("`{line}` has no track number")))?;
+                sheet.tracks.push(ReadTrack {
+                    number: num,
+                    ..ReadTrack::default()
+                });
+            }
+            "ISRC" | "INDEX" => {
+                let track = sheet
+                    .tracks
+                    .last_mut()
+                    .ok_or_else(|| at(format!("{key} before the first TRACK")))?;
+                if key == "ISRC" {
+                    track.isrc = rest.first().map(|s| (*s).to_owned());
+                } else {
+                    let (Some(i), Some(t)) = (rest.first(), rest.get(1)) else {
+                        return Err(at(format!("`{}` is not INDEX NN MM:SS:FF", line.trim())));
+                    };
+                    let i = i
+                        .parse::<u8>()
+                        .map_err(|_| at(format!("index number `{i}`")))?;
+                    let f =
+                        parse_msf(t).ok_or_else(|| at(format!("time `{t}` is not MM:SS:FF")))?;
+                    track.indexes.push((i, f));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(sheet)
+}
+
+/// `MM:SS:FF` → frames.
+fn parse_msf(t: &str) -> Option<u32> {
+    let mut p = t.split(':').map(|x| x.parse::<u32>().ok());
+    let (m, s, f) = (p.next()??, p.next()??, p.next()??);
+    (p.next().is_none() && s < 60 && f < 75).then_some((m * 60 + s) * 75 + f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_indexes_isrc_and_catalog() {
+        let s = read(
+            b"REM GENRE \"Pop\"\nCATALOG 5012345678900\nFILE \"album x.wav\" WAVE\n  TRACK 01 AUDIO\n    ISRC GBABC2600001\n    INDEX 00 00:00:00\n    INDEX 01 00:02:00\n  TRACK 02 AUDIO\n    INDEX 01 01:00:74\n",
+        )
+        .unwrap();
+        assert_eq!(s.catalog.as_deref(), Some("5012345678900"));
+        assert_eq!(s.files, ["album x.wav"]);
+        assert_eq!(s.tracks[0].isrc.as_deref(), Some("GBABC2600001"));
+        assert_eq!(s.tracks[0].indexes, [(0, 0), (1, 150)]);
+        assert_eq!(s.tracks[1].indexes, [(1, 4574)]);
+        assert!(read(b"INDEX 01 00:00:00\n").unwrap_err().contains("line 1"));
+        assert!(read(b"TRACK 01 AUDIO\nINDEX 01 00:60:00\n").is_err());
+    }
+}

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::{Check, CheckSeverity};
 use crate::analysis::{round2, round2_opt, round2_pair, Measurement, BANDS};
-use crate::manifest::model::{LoudnessMode, ReportThresholds};
+use crate::deliver::profile::TagSet;
+use crate::manifest::model::{AudioFormat, LoudnessMode, ReportThresholds};
 
 /// The whole of report.json.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +36,9 @@ pub struct Report {
     /// track (the deliver stage's figures), in profile then track order.
     #[serde(default)]
     pub normalisation: Vec<NormalisationRow>,
+    /// Addition: each streaming bundle as delivered, for `verify`.
+    #[serde(default)]
+    pub bundles: Vec<BundleReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -152,6 +156,10 @@ pub struct MasterFigures {
     /// Addition: how many times the track was rendered to land there.
     #[serde(default)]
     pub renders: u32,
+    /// Addition: the master's file, relative to the build folder (`None`
+    /// when the build made no masters, `--only cd` for example).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// Additions to cli.md's source and master figures: those of `analyze
@@ -252,6 +260,50 @@ pub struct OutputEntry {
     pub md5: String,
 }
 
+/// Addition: one streaming bundle as written: its format, the cover and
+/// every file with the figures measured on it after encoding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleReport {
+    /// Folder under `streaming/`.
+    pub name: String,
+    pub profile: String,
+    pub format: AudioFormat,
+    /// PCM formats' bits per sample; `None` for MP3.
+    pub bit_depth: Option<u16>,
+    /// MP3's constant bit rate; `None` for PCM formats.
+    pub bitrate_kbps: Option<u32>,
+    pub tags: TagSet,
+    /// The bundle's ceiling for the delivered (decoded) files.
+    #[serde(serialize_with = "round2")]
+    pub true_peak_ceiling_dbtp: f64,
+    /// `cover.jpg` in the bundle folder (embedded in every file whose tag
+    /// set carries pictures).
+    pub cover: Option<CoverReport>,
+    pub files: Vec<BundleFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoverReport {
+    pub file: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// One delivered audio file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleFile {
+    pub track: u32,
+    /// Name inside the bundle folder.
+    pub file: String,
+    pub sample_rate: u32,
+    #[serde(serialize_with = "round2")]
+    pub duration_s: f64,
+    #[serde(serialize_with = "round2_opt")]
+    pub integrated_lufs: Option<f64>,
+    #[serde(serialize_with = "round2_opt")]
+    pub true_peak_dbtp: Option<f64>,
+}
+
 /// Addition: what one store's loudness normalisation does to a track.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NormalisationRow {
@@ -309,6 +361,7 @@ impl MasterFigures {
             chain_lufs: None,
             wanted_lufs: None,
             renders: 0,
+            file: None,
         }
     }
 

@@ -669,3 +669,18 @@ fn red_book_violations_are_errors_and_write_nothing() {
         assert_eq!(staging_left(&dir), Vec::<String>::new(), "{what}");
     }
 }
+
+/// `verify` re-reads the 12-track disc (segues, an INDEX 02, ISRCs from
+/// the registrant, CD-Text) and agrees with report.json and the manifest
+/// beside the folder.
+#[test]
+fn verify_passes_on_the_built_disc() {
+    let (dir, out, _) = disc();
+    let o = super::gm(dir, &["verify", out.to_str().unwrap(), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.status.code(), Some(0), "{doc:#}");
+    assert_eq!(doc["problems"].as_array().unwrap().len(), 0);
+    assert_eq!(doc["notes"].as_array().unwrap().len(), 0, "{doc:#}");
+    assert_eq!(doc["audio_checked"], 12);
+    assert!(doc["manifest"].as_str().unwrap().ends_with("album.yaml"));
+}

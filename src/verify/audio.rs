@@ -1,0 +1,458 @@
+//! Every master and delivered file decoded and measured again, against
+//! report.json: the format (codec, rate, bits, plain PCM, MP3 bit rate),
+//! integrated loudness, true peak and duration; for bundle files the tags
+//! and embedded cover too, and each bundle's `cover.jpg` and sheets.
+
+use std::path::Path;
+
+use lofty::file::TaggedFileExt;
+use lofty::picture::PictureType;
+use lofty::tag::{ItemKey, Tag};
+use rayon::prelude::*;
+
+use super::{
+    close, problem, quoted, show, Problem, Verification, LOUDNESS_TOLERANCE_LU, PEAK_TOLERANCE_DB,
+};
+use crate::analysis::analyze_file;
+use crate::deliver::profile::TagSet;
+use crate::manifest::model::AudioFormat;
+use crate::report::model::{BundleFile, BundleReport, Report, TrackReport};
+
+/// Largest difference in duration accepted, seconds.
+const DURATION_TOLERANCE_S: f64 = 0.01;
+
+enum Job<'a> {
+    Master(&'a TrackReport, &'a str),
+    Bundle(&'a BundleReport, &'a BundleFile, Option<&'a TrackReport>),
+}
+
+pub(super) fn check(dir: &Path, report: &Report, jobs: usize, v: &mut Verification) {
+    let mut work: Vec<Job<'_>> = report
+        .tracks
+        .iter()
+        .filter_map(|t| t.master.file.as_deref().map(|f| Job::Master(t, f)))
+        .collect();
+    for b in &report.bundles {
+        for f in &b.files {
+            let t = report.tracks.iter().find(|t| t.number == f.track);
+            work.push(Job::Bundle(b, f, t));
+        }
+    }
+    let run = |j: &Job<'_>| match j {
+        Job::Master(t, f) => master(dir, t, f),
+        Job::Bundle(b, f, t) => bundle_file(dir, report, b, f, *t),
+    };
+    let found: Vec<Vec<Problem>> = match rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+    {
+        Ok(pool) => pool.install(|| work.par_iter().with_max_len(1).map(run).collect()),
+        Err(_) => work.iter().map(run).collect(),
+    };
+    v.audio_checked += work.len();
+    v.problems.extend(found.into_iter().flatten());
+    for b in &report.bundles {
+        v.problems.extend(bundle_folder(dir, b));
+    }
+}
+
+/// Loudness, true peak and duration of `path` against the recorded ones.
+fn levels(
+    rel: &str,
+    m: &crate::analysis::Measurement,
+    lufs: Option<f64>,
+    tp: Option<f64>,
+    duration_s: f64,
+) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if !close(m.integrated_lufs, lufs, LOUDNESS_TOLERANCE_LU) {
+        out.push(problem(
+            rel,
+            "integrated_lufs",
+            format!(
+                "measures {} LUFS, report.json says {} (±{LOUDNESS_TOLERANCE_LU} LU)",
+                show(m.integrated_lufs),
+                show(lufs)
+            ),
+        ));
+    }
+    if !close(m.true_peak_dbtp, tp, PEAK_TOLERANCE_DB) {
+        out.push(problem(
+            rel,
+            "true_peak_dbtp",
+            format!(
+                "measures {} dBTP, report.json says {} (±{PEAK_TOLERANCE_DB} dB)",
+                show(m.true_peak_dbtp),
+                show(tp)
+            ),
+        ));
+    }
+    if !close(Some(m.duration_s), Some(duration_s), DURATION_TOLERANCE_S) {
+        out.push(problem(
+            rel,
+            "duration_s",
+            format!("is {:.3} s, report.json says {duration_s:.2}", m.duration_s),
+        ));
+    }
+    out
+}
+
+/// A plain-PCM WAV's header: format tag 1 and the bits wanted.
+fn wav_format(path: &Path, rel: &str, bits: u16) -> Vec<Problem> {
+    match crate::audio::read_wav_header(path) {
+        Ok(h) => {
+            let mut out = Vec::new();
+            if h.format_tag != 1 {
+                out.push(problem(
+                    rel,
+                    "format tag",
+                    format!("is {:#06x}, plain PCM is 1", h.format_tag),
+                ));
+            }
+            if h.bits != bits {
+                out.push(problem(
+                    rel,
+                    "bits",
+                    format!("{} bits a sample, the file should have {bits}", h.bits),
+                ));
+            }
+            out
+        }
+        Err(e) => vec![problem(rel, "header", format!("cannot be read: {e}"))],
+    }
+}
+
+fn master(dir: &Path, t: &TrackReport, rel: &str) -> Vec<Problem> {
+    let path = dir.join(rel);
+    if !path.is_file() {
+        // Named by the checksums already.
+        return Vec::new();
+    }
+    let mut out = wav_format(&path, rel, 24);
+    match analyze_file(&path) {
+        Ok(a) => {
+            if a.info.sample_rate != t.source.sample_rate {
+                out.push(problem(
+                    rel,
+                    "sample rate",
+                    format!(
+                        "is {} Hz, the source's is {} Hz",
+                        a.info.sample_rate, t.source.sample_rate
+                    ),
+                ));
+            }
+            out.extend(levels(
+                rel,
+                &a.measurement,
+                t.master.integrated_lufs,
+                t.master.true_peak_dbtp,
+                t.master.duration_s,
+            ));
+        }
+        Err(e) => out.push(problem(rel, "audio", format!("cannot be decoded: {e}"))),
+    }
+    out
+}
+
+fn bundle_file(
+    dir: &Path,
+    report: &Report,
+    b: &BundleReport,
+    f: &BundleFile,
+    t: Option<&TrackReport>,
+) -> Vec<Problem> {
+    let rel = format!("streaming/{}/{}", b.name, f.file);
+    let path = dir.join(&rel);
+    if !path.is_file() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let codec = match b.format {
+        AudioFormat::Wav => "pcm",
+        AudioFormat::Flac => "flac",
+        AudioFormat::Mp3 => "mp3",
+    };
+    match analyze_file(&path) {
+        Ok(a) => {
+            if a.info.codec != codec {
+                out.push(problem(
+                    &rel,
+                    "codec",
+                    format!("is {}, bundle `{}` delivers {codec}", a.info.codec, b.name),
+                ));
+            }
+            if a.info.sample_rate != f.sample_rate {
+                out.push(problem(
+                    &rel,
+                    "sample rate",
+                    format!(
+                        "is {} Hz, report.json says {} Hz",
+                        a.info.sample_rate, f.sample_rate
+                    ),
+                ));
+            }
+            if let (Some(want), AudioFormat::Flac) = (b.bit_depth, b.format) {
+                if a.info.bit_depth != Some(want) {
+                    out.push(problem(
+                        &rel,
+                        "bits",
+                        format!(
+                            "{:?} bits a sample, the bundle's are {want}",
+                            a.info.bit_depth
+                        ),
+                    ));
+                }
+            }
+            out.extend(levels(
+                &rel,
+                &a.measurement,
+                f.integrated_lufs,
+                f.true_peak_dbtp,
+                f.duration_s,
+            ));
+            if b.format == AudioFormat::Mp3 {
+                if let Some(tp) = a.measurement.true_peak_dbtp {
+                    if tp > b.true_peak_ceiling_dbtp + PEAK_TOLERANCE_DB {
+                        out.push(problem(
+                            &rel,
+                            "true_peak_dbtp",
+                            format!(
+                                "decodes to {tp:.2} dBTP, over the bundle's ceiling of {:.2} dBTP",
+                                b.true_peak_ceiling_dbtp
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Err(e) => out.push(problem(&rel, "audio", format!("cannot be decoded: {e}"))),
+    }
+    match b.format {
+        AudioFormat::Wav => out.extend(wav_format(&path, &rel, b.bit_depth.unwrap_or(24))),
+        AudioFormat::Mp3 => {
+            if let Some(want) = b.bitrate_kbps {
+                match mp3_bitrate_kbps(&path) {
+                    Some(k) if k == want => {}
+                    k => out.push(problem(
+                        &rel,
+                        "bit rate",
+                        format!("first frame is {k:?} kbps, the bundle's is {want} kbps"),
+                    )),
+                }
+            }
+        }
+        AudioFormat::Flac => {}
+    }
+    if b.tags != TagSet::None {
+        out.extend(tags(dir, report, b, f, t, &path, &rel));
+    }
+    out
+}
+
+/// The tags of a delivered file against report.json and the bundle's
+/// sheet: title, artist, album, track number, ISRC, barcode, and the
+/// embedded front cover against `cover.jpg`.
+fn tags(
+    dir: &Path,
+    report: &Report,
+    b: &BundleReport,
+    f: &BundleFile,
+    t: Option<&TrackReport>,
+    path: &Path,
+    rel: &str,
+) -> Vec<Problem> {
+    let tagged = match lofty::read_from_path(path) {
+        Ok(x) => x,
+        Err(e) => return vec![problem(rel, "tags", format!("cannot be read: {e}"))],
+    };
+    let Some(tag) = tagged.primary_tag().or_else(|| tagged.first_tag()) else {
+        return vec![problem(rel, "tags", "the file carries none")];
+    };
+    let mut out = Vec::new();
+    let mut want = |field: &str, got: Option<String>, expected: Option<&str>| {
+        if got.as_deref() != expected {
+            out.push(problem(
+                rel,
+                format!("{field} tag"),
+                format!(
+                    "is {}, report.json says {}",
+                    quoted(got.as_deref()),
+                    quoted(expected)
+                ),
+            ));
+        }
+    };
+    let get = |k: ItemKey| tag.get_string(k).map(str::to_owned);
+    let title = t.map(|t| t.title.as_str());
+    want("title", get(ItemKey::TrackTitle), title);
+    if b.tags == TagSet::RiffInfo {
+        let isrc = get(ItemKey::Comment).and_then(|c| c.strip_prefix("ISRC ").map(str::to_owned));
+        want("ISRC", isrc, t.and_then(|t| t.isrc.as_deref()));
+        return out;
+    }
+    want(
+        "album",
+        get(ItemKey::AlbumTitle),
+        Some(report.release.title.as_str()),
+    );
+    want(
+        "ISRC",
+        get(ItemKey::Isrc),
+        t.and_then(|t| t.isrc.as_deref()),
+    );
+    want(
+        "barcode",
+        get(ItemKey::Barcode),
+        report.release.upc.as_deref(),
+    );
+    let number = get(ItemKey::TrackNumber).map(|n| n.split('/').next().unwrap_or("").to_owned());
+    let position = b
+        .files
+        .iter()
+        .filter(|x| x.track <= f.track)
+        .count()
+        .to_string();
+    want("track number", number, Some(position.as_str()));
+    if let Some(artist) = sheet_artist(dir, b, &f.file) {
+        want("artist", get(ItemKey::TrackArtist), Some(artist.as_str()));
+    }
+    out.extend(embedded_cover(dir, b, tag, rel));
+    out
+}
+
+/// The display artist the bundle's metadata.json gives the file.
+fn sheet_artist(dir: &Path, b: &BundleReport, file: &str) -> Option<String> {
+    let text =
+        std::fs::read_to_string(dir.join("streaming").join(&b.name).join("metadata.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["tracks"].as_array()?.iter().find(|r| r["file"] == file)?["artist"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+fn embedded_cover(dir: &Path, b: &BundleReport, tag: &Tag, rel: &str) -> Vec<Problem> {
+    let Some(cover) = &b.cover else {
+        return Vec::new();
+    };
+    let front = tag
+        .pictures()
+        .iter()
+        .find(|p| p.pic_type() == PictureType::CoverFront);
+    let Ok(jpeg) = std::fs::read(dir.join("streaming").join(&b.name).join(&cover.file)) else {
+        return Vec::new();
+    };
+    match front {
+        None => vec![problem(rel, "cover", "no front cover is embedded")],
+        Some(p) if p.data() != &jpeg[..] => vec![problem(
+            rel,
+            "cover",
+            format!(
+                "the embedded front cover is not the bundle's {}",
+                cover.file
+            ),
+        )],
+        Some(_) => Vec::new(),
+    }
+}
+
+/// `cover.jpg` as report.json describes it, and each sheet's rows against
+/// report.json's files.
+fn bundle_folder(dir: &Path, b: &BundleReport) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if let Some(cover) = &b.cover {
+        let rel = format!("streaming/{}/{}", b.name, cover.file);
+        if let Ok(bytes) = std::fs::read(dir.join(&rel)) {
+            match crate::deliver::artwork::inspect(&bytes) {
+                Ok(f) => {
+                    if f.format != crate::deliver::profile::ImageFormat::Jpeg {
+                        out.push(problem(&rel, "format", "is not a JPEG"));
+                    }
+                    if (f.width, f.height) != (cover.width, cover.height) {
+                        out.push(problem(
+                            &rel,
+                            "size",
+                            format!(
+                                "is {}x{}, report.json says {}x{}",
+                                f.width, f.height, cover.width, cover.height
+                            ),
+                        ));
+                    }
+                    if !f.colour.is_rgb() {
+                        out.push(problem(
+                            &rel,
+                            "colour",
+                            format!("is {:?}, not RGB", f.colour),
+                        ));
+                    }
+                }
+                Err(e) => out.push(problem(&rel, "image", e)),
+            }
+        }
+    }
+    let rel = format!("streaming/{}/metadata.json", b.name);
+    let Ok(text) = std::fs::read_to_string(dir.join(&rel)) else {
+        return out;
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        out.push(problem(&rel, "json", "is not JSON"));
+        return out;
+    };
+    let rows = v["tracks"].as_array().cloned().unwrap_or_default();
+    if rows.len() != b.files.len() {
+        out.push(problem(
+            &rel,
+            "tracks",
+            format!(
+                "{} rows, report.json has {} files",
+                rows.len(),
+                b.files.len()
+            ),
+        ));
+    }
+    for (row, f) in rows.iter().zip(&b.files) {
+        let file = row["file"].as_str().unwrap_or_default();
+        if file != f.file {
+            out.push(problem(
+                &rel,
+                "file",
+                format!("row {} names {file:?}, report.json {:?}", f.track, f.file),
+            ));
+            continue;
+        }
+        let md5 = crate::deliver::sheet::md5_hex(&dir.join("streaming").join(&b.name).join(file));
+        if let (Ok(m), Some(w)) = (md5, row["md5"].as_str()) {
+            if m != w {
+                out.push(problem(
+                    format!("streaming/{}/{file}", b.name),
+                    "md5",
+                    format!("is {m}, {rel} says {w}"),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The bit rate of the first MPEG-1 Layer III frame after any ID3v2 tag.
+fn mp3_bitrate_kbps(path: &Path) -> Option<u32> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut at = 0usize;
+    if bytes.starts_with(b"ID3") && bytes.len() > 10 {
+        let size = bytes[6..10]
+            .iter()
+            .fold(0usize, |s, &b| (s << 7) | usize::from(b & 0x7f));
+        at = 10 + size + if bytes[5] & 0x10 != 0 { 10 } else { 0 };
+    }
+    let h = bytes
+        .get(at..)?
+        .windows(4)
+        .find(|w| w[0] == 0xff && w[1] & 0xe0 == 0xe0)?;
+    // MPEG-1 (version bits 11), Layer III (layer bits 01).
+    if (h[1] >> 3) & 3 != 3 || (h[1] >> 1) & 3 != 1 {
+        return None;
+    }
+    const KBPS: [u32; 15] = [
+        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+    ];
+    KBPS.get(usize::from(h[2] >> 4)).copied().filter(|k| *k > 0)
+}

@@ -1,0 +1,301 @@
+//! The CD outputs against report.json: the image's format and length, the
+//! DDP fileset's own checks, IMAGE.DAT byte for byte against album.wav's
+//! data, and every track's indexes and ISRC and the MCN in the DDP PQ
+//! table and the CUE sheet.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+
+use super::{problem, quoted, Problem, Verification};
+use crate::disc::cue::ReadTrack;
+use crate::disc::ddp::DdpFileset;
+use crate::disc::text::msf;
+use crate::report::model::{Report, TrackReport};
+
+const WAV: &str = "cd/album.wav";
+const CUE: &str = "cd/album.cue";
+const DDP: &str = "cd/ddp";
+/// Bytes of one CD frame of audio.
+const FRAME_BYTES: u64 = 2352;
+
+pub(super) fn check(dir: &Path, report: &Report, v: &mut Verification) {
+    let Some(disc) = &report.cd else {
+        return;
+    };
+    let listed = |prefix: &str| report.outputs.iter().any(|o| o.path.starts_with(prefix));
+    let want_bytes = disc.total_frames * FRAME_BYTES;
+    let mut wav_data = None;
+    if listed(WAV) {
+        match crate::audio::read_wav_header(&dir.join(WAV)) {
+            Ok(h) => {
+                let mut fmt = |field: &str, got: u64, want: u64| {
+                    if got != want {
+                        v.problems.push(problem(
+                            WAV,
+                            field,
+                            format!("is {got}, a CD image has {want}"),
+                        ));
+                    }
+                };
+                fmt("format tag", h.format_tag.into(), 1);
+                fmt("channels", h.channels.into(), 2);
+                fmt("sample rate", h.sample_rate.into(), 44_100);
+                fmt("bits", h.bits.into(), 16);
+                if h.data_len != want_bytes {
+                    v.problems.push(problem(
+                        WAV,
+                        "length",
+                        format!(
+                            "{} bytes of audio, report.json's {} frames need {want_bytes}",
+                            h.data_len, disc.total_frames
+                        ),
+                    ));
+                }
+                wav_data = Some(h.data_offset);
+            }
+            Err(e) => v
+                .problems
+                .push(problem(WAV, "header", format!("cannot be read: {e}"))),
+        }
+    }
+    if listed(&format!("{DDP}/")) {
+        check_ddp(dir, report, wav_data, v);
+    }
+    if listed(CUE) {
+        check_cue(dir, report, v);
+    }
+}
+
+fn check_ddp(dir: &Path, report: &Report, wav_data: Option<u64>, v: &mut Verification) {
+    let disc = report.cd.as_ref().expect("checked by the caller");
+    let set = match DdpFileset::open(dir.join(DDP)) {
+        Ok(s) => s,
+        Err(e) => {
+            v.problems
+                .push(problem(DDP, "fileset", format!("cannot be read: {e}")));
+            return;
+        }
+    };
+    match set.verify() {
+        Ok(r) => {
+            for c in r.failures() {
+                v.problems
+                    .push(problem(DDP, c.what.clone(), c.detail.clone()));
+            }
+        }
+        Err(e) => v
+            .problems
+            .push(problem(DDP, "checksums", format!("cannot be checked: {e}"))),
+    }
+    let image = format!(
+        "{DDP}/{}",
+        set.image_path()
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    );
+    if u64::from(set.lead_out()) != disc.total_frames {
+        v.problems.push(problem(
+            format!("{DDP}/{}", set.pq_file()),
+            "lead-out",
+            format!(
+                "at {} ({}), report.json's disc ends at {} ({})",
+                set.lead_out(),
+                msf(set.lead_out()),
+                disc.total_frames,
+                msf(disc.total_frames as u32)
+            ),
+        ));
+    }
+    if set.upc() != disc.mcn.as_deref() {
+        v.problems.push(problem(
+            format!("{DDP}/{}", set.pq_file()),
+            "MCN",
+            format!(
+                "is {}, report.json says {}",
+                quoted(set.upc()),
+                quoted(disc.mcn.as_deref())
+            ),
+        ));
+    }
+    let pq = format!("{DDP}/{}", set.pq_file());
+    let ddp_tracks: Vec<ReadTrack> = set
+        .tracks()
+        .iter()
+        .map(|t| ReadTrack {
+            number: t.number,
+            isrc: t.isrc.clone(),
+            indexes: t.indexes.iter().map(|i| (i.number, i.frame)).collect(),
+        })
+        .collect();
+    v.problems
+        .extend(compare_tracks(&pq, &ddp_tracks, &report.tracks));
+    if let Some(offset) = wav_data {
+        if let Some(p) = same_audio(&dir.join(WAV), offset, &set.image_path(), &image) {
+            v.problems.push(p);
+        }
+    }
+}
+
+fn check_cue(dir: &Path, report: &Report, v: &mut Verification) {
+    let sheet = match std::fs::read(dir.join(CUE))
+        .map_err(|e| e.to_string())
+        .and_then(|b| crate::disc::cue::read(&b))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            v.problems
+                .push(problem(CUE, "sheet", format!("cannot be read: {e}")));
+            return;
+        }
+    };
+    let disc = report.cd.as_ref().expect("checked by the caller");
+    if sheet.files != ["album.wav"] {
+        v.problems.push(problem(
+            CUE,
+            "FILE",
+            format!("names {:?}, the image is album.wav", sheet.files),
+        ));
+    }
+    if sheet.catalog != disc.mcn {
+        v.problems.push(problem(
+            CUE,
+            "CATALOG",
+            format!(
+                "is {}, report.json says {}",
+                quoted(sheet.catalog.as_deref()),
+                quoted(disc.mcn.as_deref())
+            ),
+        ));
+    }
+    v.problems
+        .extend(compare_tracks(CUE, &sheet.tracks, &report.tracks));
+}
+
+/// Tracks as a PQ table or a CUE sheet gives them — number, ISRC and
+/// `(index, frame)` with index 00 first when there is a pregap — against
+/// report.json.
+fn compare_tracks(file: &str, got: &[ReadTrack], want: &[TrackReport]) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if got.len() != want.len() {
+        out.push(problem(
+            file,
+            "tracks",
+            format!("{} tracks, report.json has {}", got.len(), want.len()),
+        ));
+    }
+    for (i, (ReadTrack { isrc, indexes, .. }, t)) in got.iter().zip(want).enumerate() {
+        let n = i + 1;
+        let Some(cd) = &t.cd else { continue };
+        if isrc.as_deref() != t.isrc.as_deref() {
+            out.push(problem(
+                file,
+                format!("track {n:02} ISRC"),
+                format!(
+                    "is {}, report.json says {}",
+                    quoted(isrc.as_deref()),
+                    quoted(t.isrc.as_deref())
+                ),
+            ));
+        }
+        let mut expected: Vec<(u8, u32)> = Vec::new();
+        if cd.pregap_frames > 0 {
+            expected.push((0, (cd.start_frame - cd.pregap_frames) as u32));
+        }
+        for (k, f) in cd.indexes.iter().enumerate() {
+            expected.push((k as u8 + 1, *f as u32));
+        }
+        if *indexes != expected {
+            let show = |x: &[(u8, u32)]| {
+                x.iter()
+                    .map(|(i, f)| format!("{i:02} {}", msf(*f)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            out.push(problem(
+                file,
+                format!("track {n:02} indexes"),
+                format!(
+                    "are [{}], report.json says [{}]",
+                    show(indexes),
+                    show(&expected)
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// `None` when IMAGE.DAT holds the very bytes of album.wav's data chunk;
+/// otherwise the first difference.
+fn same_audio(wav: &Path, offset: u64, image: &Path, image_name: &str) -> Option<Problem> {
+    let open =
+        |p: &Path| std::fs::File::open(p).map(|f| std::io::BufReader::with_capacity(1 << 20, f));
+    let (mut a, mut b) = match (open(wav), open(image)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (_, Err(e)) | (Err(e), _) => {
+            return Some(problem(
+                image_name,
+                "audio",
+                format!("cannot be compared: {e}"),
+            ))
+        }
+    };
+    if let Err(e) = a.seek(SeekFrom::Start(offset)) {
+        return Some(problem(WAV, "audio", format!("cannot be read: {e}")));
+    }
+    let mut x = vec![0u8; 1 << 20];
+    let mut y = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    loop {
+        let n = read_full(&mut a, &mut x);
+        let m = read_full(&mut b, &mut y);
+        let (n, m) = match (n, m) {
+            (Ok(n), Ok(m)) => (n, m),
+            (Err(e), _) | (_, Err(e)) => {
+                return Some(problem(image_name, "audio", format!("cannot be read: {e}")))
+            }
+        };
+        if let Some(k) = x[..n.min(m)]
+            .iter()
+            .zip(&y[..n.min(m)])
+            .position(|(p, q)| p != q)
+        {
+            let byte = at + k as u64;
+            return Some(problem(
+                image_name,
+                "audio",
+                format!(
+                    "differs from {WAV}'s data at byte {byte} (frame {}, {})",
+                    byte / FRAME_BYTES,
+                    msf((byte / FRAME_BYTES) as u32)
+                ),
+            ));
+        }
+        if n != m {
+            return Some(problem(
+                image_name,
+                "audio",
+                format!(
+                    "{} bytes, {WAV}'s data {} bytes",
+                    at + m as u64,
+                    at + n as u64
+                ),
+            ));
+        }
+        if n == 0 {
+            return None;
+        }
+        at += n as u64;
+    }
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
