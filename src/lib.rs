@@ -7,8 +7,9 @@
 //! [`dsp`] (the mastering chain: EQ, compression, true-peak limiting, fades,
 //! resampling, dither) → [`disc`] (Red Book layout, CUE, TOC, CD-Text, DDP)
 //! and [`deliver`] (streaming bundles) → [`report`] (report.json and
-//! report.html). [`cli`] is the command line on top; it is the only place
-//! that prints.
+//! report.html). [`verify`] reads a finished build back and checks it
+//! against its report. [`cli`] is the command line on top; it is the only
+//! place that prints.
 
 pub mod analysis;
 pub mod audio;
