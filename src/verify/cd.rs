@@ -22,6 +22,7 @@ pub(super) fn check(dir: &Path, report: &Report, v: &mut Verification) {
     let Some(disc) = &report.cd else {
         return;
     };
+    v.problems.extend(layout(report));
     let listed = |prefix: &str| report.outputs.iter().any(|o| o.path.starts_with(prefix));
     let want_bytes = disc.total_frames * FRAME_BYTES;
     let mut wav_data = None;
@@ -64,6 +65,89 @@ pub(super) fn check(dir: &Path, report: &Report, v: &mut Verification) {
     if listed(CUE) {
         check_cue(dir, report, v);
     }
+}
+
+/// report.json's CD layout against the Red Book: at most 99 tracks, each
+/// at least 4 s, the first after a pause of at least 2 s, tracks one after
+/// another with no hole or overlap, indexes rising inside their track, the
+/// disc within 79:57:74.
+fn layout(report: &Report) -> Vec<Problem> {
+    use crate::disc::layout::MIN_FIRST_PAUSE;
+    use crate::manifest::validate::{MAX_DISC_FRAMES, MIN_TRACK_FRAMES};
+    let disc = report.cd.as_ref().expect("checked by the caller");
+    let mut out = Vec::new();
+    let mut bad = |field: String, m: String| out.push(problem("report.json", field, m));
+    let cds: Vec<_> = report.tracks.iter().filter_map(|t| t.cd.as_ref()).collect();
+    if cds.len() != report.tracks.len() || cds.is_empty() || cds.len() > 99 {
+        bad(
+            "tracks".into(),
+            format!("{} tracks on the disc: a CD holds 1 to 99", cds.len()),
+        );
+        return out;
+    }
+    if disc.total_frames > MAX_DISC_FRAMES {
+        bad(
+            "cd.total_frames".into(),
+            format!(
+                "{} ({}), past the Red Book's 79:57:74",
+                disc.total_frames,
+                msf(disc.total_frames as u32)
+            ),
+        );
+    }
+    if cds[0].start_frame < u64::from(MIN_FIRST_PAUSE) {
+        bad(
+            "tracks[1].cd.start_frame".into(),
+            format!(
+                "is {}: track 1 starts after at least {MIN_FIRST_PAUSE} frames (2 s)",
+                cds[0].start_frame
+            ),
+        );
+    }
+    let mut end = 0u64;
+    for (i, c) in cds.iter().enumerate() {
+        let n = i + 1;
+        if c.length_frames < MIN_TRACK_FRAMES {
+            bad(
+                format!("tracks[{n}].cd.length_frames"),
+                format!(
+                    "is {}: a track lasts at least 4 s (300 frames)",
+                    c.length_frames
+                ),
+            );
+        }
+        let pregap_at = c.start_frame.checked_sub(c.pregap_frames);
+        if pregap_at != Some(end) {
+            bad(
+                format!("tracks[{n}].cd.pregap_frames"),
+                format!(
+                    "track {n}'s pregap starts at {pregap_at:?}, the disc before it ends at {end}"
+                ),
+            );
+        }
+        let rising = c.indexes.first() == Some(&c.start_frame)
+            && c.indexes.windows(2).all(|w| w[0] < w[1])
+            && c.indexes
+                .last()
+                .is_some_and(|&l| l < c.start_frame + c.length_frames);
+        if !rising {
+            bad(
+                format!("tracks[{n}].cd.indexes"),
+                format!(
+                    "{:?} do not start at INDEX 01 ({}) and rise inside the track",
+                    c.indexes, c.start_frame
+                ),
+            );
+        }
+        end = c.start_frame + c.length_frames;
+    }
+    if end != disc.total_frames {
+        bad(
+            "cd.total_frames".into(),
+            format!("is {}, the last track ends at {end}", disc.total_frames),
+        );
+    }
+    out
 }
 
 fn check_ddp(dir: &Path, report: &Report, wav_data: Option<u64>, v: &mut Verification) {

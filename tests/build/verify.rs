@@ -296,3 +296,21 @@ fn verify_refuses_a_folder_without_a_report() {
         "{err}"
     );
 }
+
+#[test]
+fn verify_names_a_cd_layout_that_differs_from_the_disc() {
+    let dir = copy_of_demo("layout");
+    let path = dir.join("report.json");
+    let mut report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // Track 2 one frame later in report.json than on the disc.
+    let cd = &mut report["tracks"][1]["cd"];
+    let start = cd["start_frame"].as_u64().unwrap();
+    cd["start_frame"] = (start + 1).into();
+    cd["indexes"][0] = (start + 1).into();
+    std::fs::write(&path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    let (code, doc, _) = verify(&dir, &manifest());
+    assert_flags(&doc, code, "cd/album.cue", "track 02 indexes");
+    assert_flags(&doc, code, "cd/ddp/PQDESCR", "track 02 indexes");
+    assert_flags(&doc, code, "report.json", "tracks[2].cd.pregap_frames");
+}
