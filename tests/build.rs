@@ -11,7 +11,7 @@ mod cd;
 mod demo;
 mod failures;
 mod mastering;
-mod music;
+pub mod music;
 mod streaming;
 mod verify;
 

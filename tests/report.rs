@@ -17,6 +17,7 @@ use glassmaster::report::model::{
 };
 use glassmaster::report::{render_html, CheckSeverity};
 
+use crate::build::music;
 use crate::util;
 
 const PLOTS: [&str; 5] = [
@@ -487,7 +488,7 @@ fn pink(seconds: f64, seed: u64, lowpass_hz: Option<f64>) -> (Vec<f64>, Vec<f64>
     if let Some(f) = lowpass_hz {
         for c in &mut chans {
             for _ in 0..2 {
-                lowpass(c, f);
+                music::lowpass(c, RATE, f);
             }
         }
     }
@@ -498,27 +499,6 @@ fn pink(seconds: f64, seed: u64, lowpass_hz: Option<f64>) -> (Vec<f64>, Vec<f64>
     }
     let [l, r] = chans;
     (l, r)
-}
-
-/// A 2nd-order Butterworth low-pass (RBJ cookbook), in place.
-fn lowpass(x: &mut [f64], f: f64) {
-    let w = std::f64::consts::TAU * f / f64::from(RATE);
-    let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
-    let cos = w.cos();
-    let a0 = 1.0 + alpha;
-    let b0 = (1.0 - cos) / 2.0 / a0;
-    let b1 = (1.0 - cos) / a0;
-    let a1 = -2.0 * cos / a0;
-    let a2 = (1.0 - alpha) / a0;
-    let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
-    for s in x.iter_mut() {
-        let y = b0 * *s + b1 * x1 + b0 * x2 - a1 * y1 - a2 * y2;
-        x2 = x1;
-        x1 = *s;
-        y2 = y1;
-        y1 = y;
-        *s = y;
-    }
 }
 
 /// Meters planar stereo in the decoder's block size.
