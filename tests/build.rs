@@ -11,12 +11,13 @@ mod cd;
 mod demo;
 mod failures;
 mod mastering;
-mod music;
+pub mod music;
 mod streaming;
 mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 use crate::util::bin;
 
@@ -49,6 +50,25 @@ pub fn build_ok(
         t.elapsed().as_secs_f64()
     );
     (report(&dir.join(out)), stderr)
+}
+
+/// The demo album (examples/demo/album.yaml) built once, everything it
+/// asks for, for the tests that only read a build: its folder and
+/// report.json. A test that changes files builds its own.
+pub fn demo_build() -> &'static (PathBuf, serde_json::Value) {
+    static DEMO: OnceLock<(PathBuf, serde_json::Value)> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let manifest = root.join("examples/demo/album.yaml");
+        let out = crate::util::scratch("build-demo-shared").join("out");
+        let (report, _) = build_ok(
+            &root,
+            manifest.to_str().unwrap(),
+            out.to_str().unwrap(),
+            &[],
+        );
+        (out, report)
+    })
 }
 
 /// report.json of a build folder.

@@ -1,7 +1,8 @@
 //! The report: report.json's fields and round trip, report.html's content
 //! (self-contained, small, every plot drawn, every track's row), the
 //! spectral-outlier check and the meter's series and spectrum on generated
-//! audio, and the page in headless Chromium (skipped without `chromium`).
+//! audio, and the page in headless Chromium, generated and the demo
+//! album's (skipped without `chromium`).
 
 use std::path::Path;
 use std::process::Command;
@@ -17,6 +18,7 @@ use glassmaster::report::model::{
 };
 use glassmaster::report::{render_html, CheckSeverity};
 
+use crate::build::music;
 use crate::util;
 
 const PLOTS: [&str; 5] = [
@@ -224,9 +226,23 @@ fn plot<'a>(html: &'a str, id: &str) -> &'a str {
     &html[open..end]
 }
 
-/// Checks a page (our HTML or Chromium's DOM of it): every plot is an
-/// `svg.plot` with drawn marks, every track has its row.
-fn assert_complete(html: &str, report: &Report, what: &str) {
+/// The row of track `number` in the page's track table.
+fn row(html: &str, number: u32) -> &str {
+    let start = html
+        .find(&format!("id=\"track-{number}\""))
+        .unwrap_or_else(|| panic!("no row for track {number}"));
+    let open = html[..start].rfind("<tr").expect("the id is on a <tr>");
+    let end = start + html[start..].find("</tr>").expect("the row is closed");
+    &html[open..end]
+}
+
+/// Checks a page (our HTML or Chromium's DOM of it) of an album with
+/// `tracks` (their numbers) and `stores` normalisation profiles: every
+/// plot is an `svg.plot` with drawn marks (the timeline a series per
+/// track, the loudness and true-peak plots a bar per track, the spectrum
+/// a panel per track, the normalisation plot a bar per store and track),
+/// and every track has its row in the table and its own table.
+fn assert_drawn(html: &str, tracks: &[u32], stores: usize, what: &str) {
     for id in PLOTS {
         let svg = plot(html, id);
         assert!(
@@ -236,30 +252,38 @@ fn assert_complete(html: &str, report: &Report, what: &str) {
         let marks = svg.matches("class=\"mark").count();
         assert!(marks > 0, "{what}: {id} has no marks");
     }
-    // The timeline draws one series per track, the bars one per track.
-    let n = report.tracks.len();
-    assert_eq!(
-        plot(html, "plot-timeline")
-            .matches("class=\"mark series\"")
-            .count(),
-        n,
-        "{what}"
-    );
-    assert_eq!(
-        plot(html, "plot-loudness")
-            .matches("class=\"mark bar")
-            .count(),
-        n,
-        "{what}"
-    );
-    assert_eq!(
-        plot(html, "plot-true-peak")
-            .matches("class=\"mark bar")
-            .count(),
-        n,
-        "{what}"
-    );
-    // The dull track's panel is red, the rest are not.
+    let n = tracks.len();
+    for (id, mark, count) in [
+        ("plot-timeline", "class=\"mark series\"", n),
+        ("plot-loudness", "class=\"mark bar", n),
+        ("plot-true-peak", "class=\"mark bar", n),
+        ("plot-spectrum", "class=\"mark deviation", n),
+        ("plot-normalisation", "class=\"mark bar", stores * n),
+    ] {
+        assert_eq!(
+            plot(html, id).matches(mark).count(),
+            count,
+            "{what}: {id}, {mark}"
+        );
+    }
+    assert_eq!(html.matches("<tr class=\"track-row").count(), n, "{what}");
+    for &t in tracks {
+        assert!(
+            row(html, t).contains(&format!("<td>{t}</td>")),
+            "{what}: the row of track {t} has no number"
+        );
+        assert!(
+            html.contains(&format!("id=\"track-{t}-detail\"")),
+            "{what}: no table for track {t}"
+        );
+    }
+}
+
+/// [`assert_drawn`] for a [`synthetic`] report: three stores, and the
+/// dull track's spectrum panel is red, the rest are not.
+fn assert_complete(html: &str, report: &Report, what: &str) {
+    let tracks: Vec<u32> = report.tracks.iter().map(|t| t.number).collect();
+    assert_drawn(html, &tracks, 3, what);
     assert_eq!(
         plot(html, "plot-spectrum")
             .matches("mark deviation over")
@@ -267,27 +291,6 @@ fn assert_complete(html: &str, report: &Report, what: &str) {
         1,
         "{what}"
     );
-    // 3 stores for every track.
-    assert_eq!(
-        plot(html, "plot-normalisation")
-            .matches("class=\"mark bar")
-            .count(),
-        3 * n,
-        "{what}"
-    );
-    assert_eq!(html.matches("<tr class=\"track-row").count(), n, "{what}");
-    for t in &report.tracks {
-        assert!(
-            html.contains(&format!("id=\"track-{}\"", t.number)),
-            "{what}: no row for track {}",
-            t.number
-        );
-        assert!(
-            html.contains(&format!("id=\"track-{}-detail\"", t.number)),
-            "{what}: no table for track {}",
-            t.number
-        );
-    }
 }
 
 fn assert_self_contained(html: &str) {
@@ -487,7 +490,7 @@ fn pink(seconds: f64, seed: u64, lowpass_hz: Option<f64>) -> (Vec<f64>, Vec<f64>
     if let Some(f) = lowpass_hz {
         for c in &mut chans {
             for _ in 0..2 {
-                lowpass(c, f);
+                music::lowpass(c, RATE, f);
             }
         }
     }
@@ -498,27 +501,6 @@ fn pink(seconds: f64, seed: u64, lowpass_hz: Option<f64>) -> (Vec<f64>, Vec<f64>
     }
     let [l, r] = chans;
     (l, r)
-}
-
-/// A 2nd-order Butterworth low-pass (RBJ cookbook), in place.
-fn lowpass(x: &mut [f64], f: f64) {
-    let w = std::f64::consts::TAU * f / f64::from(RATE);
-    let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
-    let cos = w.cos();
-    let a0 = 1.0 + alpha;
-    let b0 = (1.0 - cos) / 2.0 / a0;
-    let b1 = (1.0 - cos) / a0;
-    let a1 = -2.0 * cos / a0;
-    let a2 = (1.0 - alpha) / a0;
-    let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
-    for s in x.iter_mut() {
-        let y = b0 * *s + b1 * x1 + b0 * x2 - a1 * y1 - a2 * y2;
-        x2 = x1;
-        x1 = *s;
-        y2 = y1;
-        y1 = y;
-        *s = y;
-    }
 }
 
 /// Meters planar stereo in the decoder's block size.
@@ -771,6 +753,56 @@ document.getElementById("f").onload = function () {{
             assert!(ms < 1000.0, "the page took {ms} ms");
         }
     }
+}
+
+/// The demo album's report.html, from the build the tests share, in
+/// headless Chromium: from the DOM, every plot has drawn marks (a mark per
+/// track, a bar per store and track) and each of the three tracks has
+/// its row, with its title and ISRC, and its table.
+#[test]
+fn demo_report_in_headless_chromium() {
+    if !util::have_tool("chromium", "demo_report_in_headless_chromium") {
+        return;
+    }
+    let (out, report) = crate::build::demo_build();
+    let tracks: Vec<&serde_json::Value> = report["tracks"].as_array().unwrap().iter().collect();
+    let numbers: Vec<u32> = tracks
+        .iter()
+        .map(|t| t["number"].as_u64().unwrap() as u32)
+        .collect();
+    assert_eq!(numbers, [1, 2, 3]);
+    let mut stores: Vec<&str> = report["normalisation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["profile"].as_str().unwrap())
+        .collect();
+    stores.sort_unstable();
+    stores.dedup();
+    assert!(!stores.is_empty(), "no normalisation in the demo's report");
+    let dir = util::scratch("report-demo-chromium");
+    let url = format!("file://{}", out.join("report.html").display());
+    let (dom, took) = chromium(&["--dump-dom".into(), url], &dir.join("profile"));
+    assert!(dom.contains("<svg"), "Chromium gave no DOM");
+    assert_drawn(&dom, &numbers, stores.len(), "Chromium's DOM of the demo");
+    for t in tracks {
+        let n = t["number"].as_u64().unwrap() as u32;
+        for field in ["title", "isrc"] {
+            let v = t[field].as_str().unwrap();
+            assert!(
+                row(&dom, n).contains(&format!(">{v}</td>")),
+                "the row of track {n} has no {field} {v}"
+            );
+        }
+    }
+    eprintln!(
+        "demo report in Chromium: {} tracks, {} stores ({}), DOM of {} bytes in {:.0} ms",
+        numbers.len(),
+        stores.len(),
+        stores.join(", "),
+        dom.len(),
+        took.as_secs_f64() * 1000.0
+    );
 }
 
 #[test]

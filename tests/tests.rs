@@ -4,6 +4,7 @@
 mod analysis;
 mod build;
 mod cdtext;
+mod checks;
 mod cli;
 mod ddp;
 mod deliver;

@@ -233,6 +233,28 @@ pub fn level(b: &mut Block, rate: u32, lufs: f64, max_peak_dbfs: f64) -> (f64, f
     loudness(b, rate)
 }
 
+/// A 2nd-order Butterworth low-pass at `f` Hz (RBJ cookbook), in place;
+/// twice for -24 dB/octave.
+pub fn lowpass(x: &mut [f64], rate: u32, f: f64) {
+    let w = TAU * f / f64::from(rate);
+    let alpha = w.sin() / (2.0 * std::f64::consts::FRAC_1_SQRT_2);
+    let cos = w.cos();
+    let a0 = 1.0 + alpha;
+    let b0 = (1.0 - cos) / 2.0 / a0;
+    let b1 = (1.0 - cos) / a0;
+    let a1 = -2.0 * cos / a0;
+    let a2 = (1.0 - alpha) / a0;
+    let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
+    for s in x.iter_mut() {
+        let y = b0 * *s + b1 * x1 + b0 * x2 - a1 * y1 - a2 * y2;
+        x2 = x1;
+        x1 = *s;
+        y2 = y1;
+        y1 = y;
+        *s = y;
+    }
+}
+
 /// Writes a block as plain PCM (`channels` 1 takes the left channel).
 pub fn write(path: &Path, b: &Block, rate: u32, channels: u16, format: WavFormat) {
     let mut w = WavWriter::create(path, rate, channels, format).unwrap();

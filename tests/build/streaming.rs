@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::build_ok;
-use crate::util::{have_tool, scratch};
+use super::demo_build;
+use crate::util::have_tool;
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -28,15 +28,7 @@ fn text(cmd: &mut Command) -> String {
 
 #[test]
 fn demo_bundles_pass_the_stores_readers() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let out = scratch("build-bundles").join("out");
-    let manifest = root.join("examples/demo/album.yaml");
-    let (report, _) = build_ok(
-        &root,
-        manifest.to_str().unwrap(),
-        out.to_str().unwrap(),
-        &[],
-    );
+    let (out, report) = demo_build();
     let tracks = report["tracks"].as_array().unwrap();
 
     // spotify: FLAC, tagged, with a front cover.
