@@ -559,6 +559,26 @@ fn top(
         .node("report")
         .map(|n| report_section(cx, n))
         .unwrap_or_default();
+    // A ceiling above the report's limit lets masters through that the
+    // report then flags: say so now, so that `check --strict` catches it.
+    let ceiling_node = f.node("mastering").and_then(|m| match &m.value {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.name == "true_peak_dbtp")
+            .map(|(_, n)| n.pos),
+        _ => None,
+    });
+    if let Some(pos) = ceiling_node {
+        if mastering.true_peak_dbtp > report.max_true_peak_dbtp + 1e-9 {
+            cx.warn(
+                pos,
+                format!(
+                    "`mastering.true_peak_dbtp` is {} dBTP, above `report.max_true_peak_dbtp` ({} dBTP): masters may peak over the report's limit and be flagged",
+                    mastering.true_peak_dbtp, report.max_true_peak_dbtp
+                ),
+            );
+        }
+    }
 
     let artist = release
         .as_ref()

@@ -5,13 +5,12 @@
 //! edited after the build.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use glassmaster::audio::{read_all, WavFormat, WavWriter};
 use lofty::file::{AudioFile, TaggedFileExt};
 use lofty::tag::ItemKey;
 
-use super::{build_ok, gm};
+use super::gm;
 use crate::util::scratch;
 
 fn root() -> PathBuf {
@@ -22,20 +21,9 @@ fn manifest() -> PathBuf {
     root().join("examples/demo/album.yaml")
 }
 
-/// The demo album, built once for every test here.
+/// The demo album, built once for the tests of this binary.
 fn demo() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let dir = scratch("verify-demo");
-        let out = dir.join("build");
-        build_ok(
-            &root(),
-            manifest().to_str().unwrap(),
-            out.to_str().unwrap(),
-            &["-q"],
-        );
-        out
-    })
+    &super::demo_build().0
 }
 
 /// A copy of the demo build to change.
