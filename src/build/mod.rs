@@ -20,7 +20,7 @@ use crate::manifest::model::{Dither, Manifest};
 use crate::master::{self, MasterError, Sink, TrackPlan};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
 use crate::report::{model, Report};
-use output::{md5_file, safe_file_name, Staging};
+use output::{md5_file, Staging};
 use sinks::{CdSink, CdSlot, MasterWav};
 
 /// Why a build failed. The output folder is left as it was.
@@ -129,7 +129,20 @@ pub fn build(
     let master_names: Vec<String> = manifest
         .tracks
         .iter()
-        .map(|t| format!("masters/{:02} {}.wav", t.number, safe_file_name(&t.title)))
+        .map(|t| {
+            let fields = crate::deliver::naming::NameFields {
+                track: t.number,
+                title: t.title.clone(),
+                ..Default::default()
+            };
+            let name = crate::deliver::naming::file_name(
+                "{track:02} {title}",
+                &fields,
+                crate::deliver::profile::Charset::Any,
+                "wav",
+            );
+            format!("masters/{name}")
+        })
         .collect();
     let cd_slots: Vec<CdSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
     let cd_dither = manifest

@@ -76,42 +76,7 @@ impl Drop for Staging {
     }
 }
 
-/// A file name made from a title: no path separators, control or
-/// reserved characters, no trailing dots or spaces, at most 120 bytes.
-pub fn safe_file_name(title: &str) -> String {
-    let mut s: String = title
-        .chars()
-        .map(|c| match c {
-            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
-            c if c.is_control() => '_',
-            c => c,
-        })
-        .collect();
-    while s.len() > 120 {
-        s.pop();
-    }
-    let s = s.trim_end_matches(['.', ' ']).trim_start().to_owned();
-    if s.is_empty() {
-        "untitled".to_owned()
-    } else {
-        s
-    }
-}
-
 /// MD5 of a file (the deliver stage's reader), errors naming the file.
 pub fn md5_file(path: &Path) -> Result<String, BuildError> {
     crate::deliver::sheet::md5_hex(path).map_err(|e| BuildError::io(path, e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn safe_names() {
-        assert_eq!(safe_file_name("AC/DC: Live?"), "AC_DC_ Live_");
-        assert_eq!(safe_file_name("Trailing... "), "Trailing");
-        assert_eq!(safe_file_name("..."), "untitled");
-        assert_eq!(safe_file_name("Café"), "Café");
-    }
 }

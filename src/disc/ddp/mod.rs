@@ -32,30 +32,17 @@ pub use write::{
     write_fileset, write_fileset_with_md5, DiscLayout, LayoutTrack, WriteOptions, Written,
 };
 
-/// True for an ISRC as the Q channel carries it: 2 letters, 3 letters or
-/// digits, 7 digits, no dashes.
+/// True for an ISRC as the Q channel carries it: the rules of
+/// [`crate::manifest::codes::Isrc`] in their compact form (12 characters,
+/// upper case, no dashes).
 pub fn isrc_valid(isrc: &str) -> bool {
-    let b = isrc.as_bytes();
-    b.len() == 12
-        && b[..2].iter().all(u8::is_ascii_uppercase)
-        && b[2..5]
-            .iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && b[5..].iter().all(u8::is_ascii_digit)
+    crate::manifest::codes::Isrc::parse(isrc).is_ok_and(|i| i.as_str() == isrc)
 }
 
-/// True for a 13-digit UPC/EAN whose GS1 check digit is right.
+/// True for a 13-digit UPC/EAN whose GS1 check digit is right (the rules
+/// of [`crate::manifest::codes::Upc`], 13-digit form only).
 pub fn upc_valid(upc: &str) -> bool {
-    let b = upc.as_bytes();
-    if b.len() != 13 || !b.iter().all(u8::is_ascii_digit) {
-        return false;
-    }
-    let sum: u32 = b[..12]
-        .iter()
-        .enumerate()
-        .map(|(i, c)| u32::from(c - b'0') * if i % 2 == 0 { 1 } else { 3 })
-        .sum();
-    u32::from(b[12] - b'0') == (10 - sum % 10) % 10
+    upc.len() == 13 && crate::manifest::codes::Upc::parse(upc).is_ok_and(|u| u.ean13() == upc)
 }
 
 /// Bytes in one CD-DA sector (1/75 s of 16-bit stereo at 44.1 kHz).
