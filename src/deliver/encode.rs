@@ -12,14 +12,16 @@
 //! 24 bit unless the bundle asks for dither).
 //!
 //! - WAV: plain PCM through [`crate::audio::WavWriter`] (format tag 1).
-//! - FLAC: flacenc, frame by frame. The encoder keeps one batch of
+//! - FLAC: glassmaster's own frame encoder ([`flac`]: what `flac -5`
+//!   does, but the stereo decorrelation picked from an estimate instead of
+//!   coding all four channels), frame by frame. The sink keeps one batch of
 //!   [`FLAC_BATCH`] frames of 4096 samples (about 2 MB of 32-bit samples)
 //!   and encodes a batch's frames in parallel (rayon), writing them in
 //!   order; the STREAMINFO block (block sizes, frame sizes, total samples,
 //!   MD5 of the samples) is written first as a placeholder and patched at
 //!   the end. Memory does not grow with the track. The minimum block size
 //!   is the block size: the FLAC format excludes the short last block from
-//!   it (flacenc's own stream writer counts it, which symphonia refuses).
+//!   it.
 //! - MP3: LAME (mp3lame-encoder), CBR at the bundle's bit rate, joint
 //!   stereo, quality 3 (LAME's default), with a LAME/Info tag (encoder
 //!   delay and padding, for gapless players). The resampled float signal is
@@ -38,9 +40,6 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use flacenc::component::BitRepr;
-use flacenc::error::Verify;
-use flacenc::source::Fill;
 use rayon::prelude::*;
 
 use super::profile::ResolvedBundle;
@@ -49,6 +48,8 @@ use crate::analysis::Meter;
 use crate::audio::{Block, Decoder, WavFormat, WavWriter, BLOCK_FRAMES};
 use crate::dsp::{Dither, DitherKind, Resampler};
 use crate::manifest::model::{AudioFormat, Dither as DitherChoice};
+
+mod flac;
 
 /// FLAC block size (samples per channel in a frame), as `flac -5`.
 pub const FLAC_BLOCK: usize = 4096;
@@ -320,19 +321,17 @@ impl TrackEncoder {
 
 // ---------------------------------------------------------------- FLAC
 
-/// Streams 16/24-bit stereo into a FLAC file with flacenc, frame by frame.
+/// Streams 16/24-bit stereo into a FLAC file, frame by frame.
 struct FlacSink {
     path: PathBuf,
     part: PathBuf,
     out: Option<BufWriter<File>>,
-    config: flacenc::error::Verified<flacenc::config::Encoder>,
-    info: Option<flacenc::component::StreamInfo>,
+    encoder: flac::FrameEncoder,
     rate: u32,
     bits: u16,
-    /// Interleaved samples waiting for a whole frame.
-    pending: Vec<i32>,
-    /// Whole frames waiting to be encoded together.
-    batch: Vec<Vec<i32>>,
+    /// Samples waiting to be encoded: up to [`FLAC_BATCH`] whole frames.
+    left: Vec<i32>,
+    right: Vec<i32>,
     frames_done: usize,
     samples: u64,
     min_frame: u32,
@@ -342,35 +341,17 @@ struct FlacSink {
     clipped: u64,
 }
 
-/// flacenc's settings: its defaults without the fixed predictors. flacenc
-/// picks a fixed predictor by an entropy estimate that, on 24-bit music,
-/// often prefers it to the LPC one that codes smaller: on 40 s of a real
-/// 48 kHz 24-bit track, 10.23 MB with them and 8.59 MB without (16 %
-/// smaller), and 18 % faster. Constant and verbatim subframes remain.
-fn flac_config() -> flacenc::config::Encoder {
-    let mut c = flacenc::config::Encoder::default();
-    c.subframe_coding.use_fixed = false;
-    c
-}
-
 /// Bytes before the first frame: "fLaC", the STREAMINFO header and body.
 const FLAC_HEADER_LEN: usize = 4 + 4 + 34;
 
 impl FlacSink {
     fn create(path: &Path, rate: u32, bits: u16) -> Result<FlacSink, DeliverError> {
-        let config = flac_config()
-            .into_verified()
-            .map_err(|(_, e)| DeliverError::Flac {
+        if !(8..=24).contains(&bits) || !(1..(1 << 20)).contains(&rate) {
+            return Err(DeliverError::Flac {
                 path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-        let info =
-            flacenc::component::StreamInfo::new(rate as usize, 2, bits as usize).map_err(|e| {
-                DeliverError::Flac {
-                    path: path.to_path_buf(),
-                    reason: e.to_string(),
-                }
-            })?;
+                reason: format!("{bits}-bit at {rate} Hz cannot be written"),
+            });
+        }
         let part = part_path(path);
         let file = File::create(&part).map_err(|e| io_err(path, e))?;
         let mut out = BufWriter::with_capacity(1 << 18, file);
@@ -380,18 +361,17 @@ impl FlacSink {
             path: path.to_path_buf(),
             part,
             out: Some(out),
-            config,
-            info: Some(info),
+            encoder: flac::FrameEncoder::new(u32::from(bits), rate, FLAC_BLOCK),
             rate,
             bits,
-            pending: Vec::with_capacity(FLAC_BLOCK * 2),
-            batch: Vec::with_capacity(FLAC_BATCH),
+            left: Vec::with_capacity(FLAC_BLOCK * FLAC_BATCH),
+            right: Vec::with_capacity(FLAC_BLOCK * FLAC_BATCH),
             frames_done: 0,
             samples: 0,
             min_frame: u32::MAX,
             max_frame: 0,
             md5: md5::Context::new(),
-            md5_buf: Vec::with_capacity(FLAC_BLOCK * 2 * 3),
+            md5_buf: Vec::new(),
             clipped: 0,
         })
     }
@@ -399,80 +379,94 @@ impl FlacSink {
     fn write(&mut self, left: &[i32], right: &[i32]) -> Result<(), DeliverError> {
         let max = (1i32 << (self.bits - 1)) - 1;
         let min = -max - 1;
-        let bytes = usize::from(self.bits / 8);
-        for (&l, &r) in left.iter().zip(right) {
-            for v in [l, r] {
-                let c = v.clamp(min, max);
-                if c != v {
-                    self.clipped += 1;
-                }
-                self.pending.push(c);
-                self.md5_buf.extend_from_slice(&c.to_le_bytes()[..bytes]);
+        let n = left.len().min(right.len());
+        let mut pos = 0;
+        while pos < n {
+            let take = (FLAC_BLOCK * FLAC_BATCH - self.left.len()).min(n - pos);
+            let (l, r) = (&left[pos..pos + take], &right[pos..pos + take]);
+            let from = self.left.len();
+            self.left.extend(l.iter().map(|&v| v.clamp(min, max)));
+            self.right.extend(r.iter().map(|&v| v.clamp(min, max)));
+            self.clipped += l.iter().chain(r).filter(|&&v| v < min || v > max).count() as u64;
+            self.digest(from);
+            pos += take;
+            if self.left.len() == FLAC_BLOCK * FLAC_BATCH {
+                self.flush_batch()?;
             }
-            if self.pending.len() == FLAC_BLOCK * 2 {
-                let frame =
-                    std::mem::replace(&mut self.pending, Vec::with_capacity(FLAC_BLOCK * 2));
-                self.batch.push(frame);
-                if self.batch.len() == FLAC_BATCH {
-                    self.flush_batch()?;
+        }
+        self.samples += n as u64;
+        Ok(())
+    }
+
+    /// Adds the samples from `from` on to the MD5 (interleaved,
+    /// little-endian, bits/8 bytes each).
+    fn digest(&mut self, from: usize) {
+        let (l, r) = (&self.left[from..], &self.right[from..]);
+        let bytes = usize::from(self.bits / 8);
+        self.md5_buf.clear();
+        self.md5_buf.resize(l.len() * 2 * bytes, 0);
+        let frames = self.md5_buf.chunks_exact_mut(2 * bytes);
+        match bytes {
+            2 => {
+                for ((f, &a), &b) in frames.zip(l).zip(r) {
+                    f[..2].copy_from_slice(&(a as i16).to_le_bytes());
+                    f[2..].copy_from_slice(&(b as i16).to_le_bytes());
+                }
+            }
+            3 => {
+                for ((f, &a), &b) in frames.zip(l).zip(r) {
+                    f[..3].copy_from_slice(&a.to_le_bytes()[..3]);
+                    f[3..].copy_from_slice(&b.to_le_bytes()[..3]);
+                }
+            }
+            _ => {
+                for ((f, &a), &b) in frames.zip(l).zip(r) {
+                    f[..bytes].copy_from_slice(&a.to_le_bytes()[..bytes]);
+                    f[bytes..].copy_from_slice(&b.to_le_bytes()[..bytes]);
                 }
             }
         }
         self.md5.consume(&self.md5_buf);
-        self.md5_buf.clear();
-        self.samples += left.len().min(right.len()) as u64;
-        Ok(())
     }
 
     /// Encodes the waiting frames (in parallel) and writes them in order.
     fn flush_batch(&mut self) -> Result<(), DeliverError> {
-        if self.batch.is_empty() {
+        if self.left.is_empty() {
             return Ok(());
         }
-        let info = self.info.as_ref().expect("live sink has stream info");
-        let config = &self.config;
         let first = self.frames_done;
-        let path = &self.path;
-        let encoded: Vec<Result<Vec<u8>, DeliverError>> = self
-            .batch
-            .par_iter()
-            .enumerate()
-            .map(|(i, samples)| {
-                let flac_err = |reason: String| DeliverError::Flac {
-                    path: path.clone(),
-                    reason,
-                };
-                let mut fb = flacenc::source::FrameBuf::with_size(2, FLAC_BLOCK)
-                    .map_err(|e| flac_err(e.to_string()))?;
-                fb.fill_interleaved(samples)
-                    .map_err(|e| flac_err(e.to_string()))?;
-                let frame = flacenc::encode_fixed_size_frame(config, &fb, first + i, info)
-                    .map_err(|e| flac_err(e.to_string()))?;
-                let mut sink = flacenc::bitsink::ByteSink::with_capacity(frame.count_bits());
-                frame
-                    .write(&mut sink)
-                    .map_err(|e| flac_err(e.to_string()))?;
-                Ok(sink.into_inner())
+        let frames = self.left.len().div_ceil(FLAC_BLOCK);
+        let (left, right, encoder) = (&self.left, &self.right, &self.encoder);
+        let encoded: Vec<Vec<u8>> = (0..frames)
+            .into_par_iter()
+            .map_init(flac::Scratch::default, |scratch, i| {
+                let end = ((i + 1) * FLAC_BLOCK).min(left.len());
+                let span = i * FLAC_BLOCK..end;
+                let mut bytes = Vec::new();
+                encoder.encode(
+                    (first + i) as u32,
+                    &left[span.clone()],
+                    &right[span],
+                    scratch,
+                    &mut bytes,
+                );
+                bytes
             })
             .collect();
         let out = self.out.as_mut().expect("live sink has a writer");
         for bytes in encoded {
-            let bytes = bytes?;
             let n = bytes.len() as u32;
             self.min_frame = self.min_frame.min(n);
             self.max_frame = self.max_frame.max(n);
             out.write_all(&bytes).map_err(|e| io_err(&self.path, e))?;
         }
-        self.frames_done += self.batch.len();
-        self.batch.clear();
+        self.frames_done += frames;
+        self.left.clear();
+        self.right.clear();
         Ok(())
     }
 
     fn finish(mut self) -> Result<(), DeliverError> {
-        if !self.pending.is_empty() {
-            let last = std::mem::take(&mut self.pending);
-            self.batch.push(last);
-        }
         self.flush_batch()?;
         let digest = self.md5.clone().finalize();
         let mut header = [0u8; FLAC_HEADER_LEN];
@@ -803,4 +797,91 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
         }
     }
     Ok(got)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A noisy two-tone test signal at `bits`, with stretches that
+    /// exercise every subframe kind: silence (constant), a DC step, full
+    /// scale square waves in opposite phase (25-bit side channel), low
+    /// bits cleared (wasted bits) and white noise (verbatim).
+    fn signal(bits: u16, frames: usize) -> (Vec<i32>, Vec<i32>) {
+        let full = (1i64 << (bits - 1)) as f64;
+        let (max, min) = ((1i32 << (bits - 1)) - 1, -(1i32 << (bits - 1)));
+        let mut seed = 12345u32;
+        let mut noise = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            f64::from(seed >> 8) / f64::from(1u32 << 24) - 0.5
+        };
+        let mut l = Vec::with_capacity(frames);
+        let mut r = Vec::with_capacity(frames);
+        for i in 0..frames {
+            let t = i as f64 / 48_000.0;
+            let section = (i / 5000) % 6;
+            let (a, b) = match section {
+                0 => {
+                    let s = 0.5 * (2.0 * std::f64::consts::PI * 440.0 * t).sin()
+                        + 0.2 * (2.0 * std::f64::consts::PI * 3100.0 * t).sin();
+                    (
+                        (s + 0.01 * noise()) * full,
+                        (0.8 * s + 0.01 * noise()) * full,
+                    )
+                }
+                1 => (0.0, 0.0),
+                2 => (1234.0, -77.0),
+                3 => {
+                    let hi = (i / 7) % 2 == 0;
+                    if hi {
+                        (f64::from(max), f64::from(min))
+                    } else {
+                        (f64::from(min), f64::from(max))
+                    }
+                }
+                4 => {
+                    let s = 0.7 * (2.0 * std::f64::consts::PI * 97.0 * t).sin();
+                    let v = ((s * full) as i32) & !0xFF;
+                    (f64::from(v), f64::from(-v))
+                }
+                _ => (noise() * 2.0 * full, noise() * 2.0 * full),
+            };
+            l.push((a as i32).clamp(min, max));
+            r.push((b as i32).clamp(min, max));
+        }
+        (l, r)
+    }
+
+    fn round_trip(bits: u16, rate: u32, frames: usize, chunk: usize) {
+        let dir = std::env::temp_dir().join(format!("gm-flac-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("rt-{bits}-{rate}-{frames}-{chunk}.flac"));
+        let (l, r) = signal(bits, frames);
+        let mut sink = FlacSink::create(&path, rate, bits).unwrap();
+        for (a, b) in l.chunks(chunk).zip(r.chunks(chunk)) {
+            sink.write(a, b).unwrap();
+        }
+        sink.finish().unwrap();
+        let (info, block) = crate::audio::read_all(&path).unwrap();
+        assert_eq!(info.sample_rate, rate);
+        assert_eq!(info.bit_depth, Some(bits));
+        assert_eq!(block.len(), frames);
+        let scale = (1i64 << (bits - 1)) as f64;
+        for (i, (&a, &b)) in block.left.iter().zip(&block.right).enumerate() {
+            assert_eq!((a * scale) as i32, l[i], "left {i} of {bits}-bit");
+            assert_eq!((b * scale) as i32, r[i], "right {i} of {bits}-bit");
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn flac_round_trips_exactly_at_16_and_24_bit() {
+        round_trip(24, 48_000, 31_000, 1000);
+        round_trip(16, 44_100, 31_000, 4096);
+        round_trip(24, 96_000, 4096 * 3, 777);
+        round_trip(16, 22_050, 1, 1);
+        round_trip(24, 48_000, 4096 * FLAC_BATCH + 17, 10_000);
+        round_trip(24, 44_100, 4096 + 3, 4096 + 3);
+        round_trip(16, 48_000, 100, 7);
+    }
 }
