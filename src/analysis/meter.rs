@@ -56,19 +56,7 @@ pub struct Meter {
     /// K-weighting and the 100 ms energies.
     ebu: EbuR128,
     /// True peak, fed only the blocks that may raise it.
-    tp: EbuR128,
-    /// The interpolator's largest gain (with a margin).
-    tp_gain: f64,
-    /// Largest true peak so far (linear).
-    tp_max: f64,
-    /// Whether `tp` saw the previous block (else it must be primed).
-    tp_primed: bool,
-    /// Frames the true-peak meter was spared.
-    tp_skipped: u64,
-    /// The last `TP_HISTORY` frames (zeros before the first), and their
-    /// peak.
-    tail: [[f64; TP_HISTORY]; 2],
-    tail_peak: f64,
+    tp: TruePeak,
     sample_peak: f64,
     sample_rate: u32,
     /// Channels and bit depth of the source, reported as is.
@@ -129,19 +117,13 @@ impl Meter {
             })
         };
         let ebu = make(Mode::M)?;
-        let tp = make(Mode::TRUE_PEAK)?;
+        let tp = TruePeak::new(sample_rate)?;
         // ebur128's own 100 ms, so that hops end on its block boundaries.
         // (ebur128 takes rates from 16 Hz, so a hop is at least 2 frames.)
         let hop = (sample_rate as usize + 5) / 10;
         Ok(Meter {
             ebu,
             tp,
-            tp_gain: interpolator_gain(sample_rate) * 1.05,
-            tp_max: 0.0,
-            tp_primed: true,
-            tp_skipped: 0,
-            tail: [[0.0; TP_HISTORY]; 2],
-            tail_peak: 0.0,
             sample_peak: 0.0,
             sample_rate,
             channels: 2,
@@ -216,7 +198,7 @@ impl Meter {
         let (l, r) = (&block.left[..n], &block.right[..n]);
         let peak = self.add_stats(l, r);
         self.sample_peak = self.sample_peak.max(peak);
-        self.true_peak(l, r, peak);
+        self.tp.add_planar(l, r, peak);
         if let Some(s) = &mut self.spectrum {
             s.add(l, r);
         }
@@ -235,42 +217,6 @@ impl Meter {
             }
         }
         self.frames += n as u64;
-    }
-
-    /// Feeds the true-peak meter unless the block cannot raise the peak
-    /// (see the module doc); keeps the last frames to prime it again.
-    fn true_peak(&mut self, l: &[f64], r: &[f64], peak: f64) {
-        let n = l.len();
-        if self.tp_gain * peak.max(self.tail_peak) >= self.tp_max {
-            if !self.tp_primed {
-                // All of the tail, with the zeros before the first frame
-                // that the interpolator started from.
-                let _ = self
-                    .tp
-                    .seed_frames_planar_f64(&[&self.tail[0][..], &self.tail[1][..]]);
-            }
-            let _ = self.tp.add_frames_planar_f64(&[l, r]);
-            let a = self.tp.true_peak(0).unwrap_or(0.0);
-            let b = self.tp.true_peak(1).unwrap_or(0.0);
-            self.tp_max = self.tp_max.max(a).max(b);
-            self.tp_primed = true;
-        } else {
-            self.tp_primed = false;
-            self.tp_skipped += n as u64;
-        }
-        // The tail: the last TP_HISTORY frames, right-aligned.
-        for (tail, x) in self.tail.iter_mut().zip([l, r]) {
-            if n >= TP_HISTORY {
-                tail.copy_from_slice(&x[n - TP_HISTORY..]);
-            } else {
-                tail.copy_within(n.., 0);
-                tail[TP_HISTORY - n..].copy_from_slice(x);
-            }
-        }
-        self.tail_peak = self.tail[0]
-            .iter()
-            .chain(&self.tail[1])
-            .fold(0.0, |m: f64, x| m.max(x.abs()));
     }
 
     /// After each 100 ms: update the maxima and the loudness range.
@@ -399,7 +345,7 @@ impl Meter {
             loudness_range_lu: self.short_term.range(),
             short_term_max_lufs: finite(energy_to_loudness(self.short_term_max)),
             momentary_max_lufs: finite(energy_to_loudness(self.momentary_max)),
-            true_peak_dbtp: db(self.tp_max.max(self.sample_peak)),
+            true_peak_dbtp: db(self.tp.max.max(self.sample_peak)),
             sample_peak_dbfs: db(self.sample_peak),
             dc_offset_dbfs: dc,
             correlation,
@@ -409,6 +355,125 @@ impl Meter {
             short_term_series: self.series.clone(),
             spectrum: self.spectrum.as_ref().map(SpectrumMeter::spectrum),
         }
+    }
+}
+
+/// The 4x true peak alone (ebur128's interpolator), skipping the blocks
+/// that cannot raise it (see the module doc): what [`Meter`] reports as
+/// `true_peak_dbtp`, for a fraction of the meter's time. The deliver stage
+/// checks decoded MP3s with it.
+pub struct TruePeak {
+    ebu: EbuR128,
+    /// The interpolator's largest gain (with a margin).
+    gain: f64,
+    /// Largest true peak so far (linear).
+    max: f64,
+    /// Whether `ebu` saw the previous block (else it must be primed).
+    primed: bool,
+    /// Frames the interpolator was spared.
+    skipped: u64,
+    /// The last `TP_HISTORY` frames (zeros before the first), and their
+    /// peak.
+    tail: [[f64; TP_HISTORY]; 2],
+    tail_peak: f64,
+    sample_peak: f64,
+}
+
+impl std::fmt::Debug for TruePeak {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TruePeak")
+            .field("max", &self.max)
+            .field("sample_peak", &self.sample_peak)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TruePeak {
+    /// A true-peak meter for stereo blocks at `sample_rate`.
+    pub fn new(sample_rate: u32) -> Result<TruePeak, AnalysisError> {
+        let ebu = EbuR128::new(2, sample_rate, Mode::TRUE_PEAK).map_err(|e| {
+            AnalysisError::SampleRate {
+                rate: sample_rate,
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(TruePeak {
+            ebu,
+            gain: interpolator_gain(sample_rate) * 1.05,
+            max: 0.0,
+            primed: true,
+            skipped: 0,
+            tail: [[0.0; TP_HISTORY]; 2],
+            tail_peak: 0.0,
+            sample_peak: 0.0,
+        })
+    }
+
+    /// Meters one block.
+    pub fn add(&mut self, block: &Block) {
+        let n = block.left.len().min(block.right.len());
+        if n == 0 {
+            return;
+        }
+        let (l, r) = (&block.left[..n], &block.right[..n]);
+        let mut peak = [0.0f64; 4];
+        let lc = l.chunks_exact(4);
+        let rc = r.chunks_exact(4);
+        let (lt, rt) = (lc.remainder(), rc.remainder());
+        for (a, b) in lc.zip(rc) {
+            for k in 0..4 {
+                peak[k] = peak[k].max(a[k].abs()).max(b[k].abs());
+            }
+        }
+        for (&a, &b) in lt.iter().zip(rt) {
+            peak[0] = peak[0].max(a.abs()).max(b.abs());
+        }
+        let peak = peak[0].max(peak[1]).max(peak[2]).max(peak[3]);
+        self.add_planar(l, r, peak);
+    }
+
+    /// The true peak so far (at least the sample peak), dBTP; `None` for
+    /// digital silence.
+    pub fn dbtp(&self) -> Option<f64> {
+        db(self.max.max(self.sample_peak))
+    }
+
+    /// Feeds the interpolator unless the block (of sample peak `peak`)
+    /// cannot raise the peak (see the module doc); keeps the last frames to
+    /// prime it again.
+    fn add_planar(&mut self, l: &[f64], r: &[f64], peak: f64) {
+        self.sample_peak = self.sample_peak.max(peak);
+        let n = l.len();
+        if self.gain * peak.max(self.tail_peak) >= self.max {
+            if !self.primed {
+                // All of the tail, with the zeros before the first frame
+                // that the interpolator started from.
+                let _ = self
+                    .ebu
+                    .seed_frames_planar_f64(&[&self.tail[0][..], &self.tail[1][..]]);
+            }
+            let _ = self.ebu.add_frames_planar_f64(&[l, r]);
+            let a = self.ebu.true_peak(0).unwrap_or(0.0);
+            let b = self.ebu.true_peak(1).unwrap_or(0.0);
+            self.max = self.max.max(a).max(b);
+            self.primed = true;
+        } else {
+            self.primed = false;
+            self.skipped += n as u64;
+        }
+        // The tail: the last TP_HISTORY frames, right-aligned.
+        for (tail, x) in self.tail.iter_mut().zip([l, r]) {
+            if n >= TP_HISTORY {
+                tail.copy_from_slice(&x[n - TP_HISTORY..]);
+            } else {
+                tail.copy_within(n.., 0);
+                tail[TP_HISTORY - n..].copy_from_slice(x);
+            }
+        }
+        self.tail_peak = self.tail[0]
+            .iter()
+            .chain(&self.tail[1])
+            .fold(0.0, |m: f64, x| m.max(x.abs()));
     }
 }
 
@@ -537,13 +602,23 @@ mod tests {
                         right: b.to_vec(),
                     });
                 }
-                let got = meter.tp_max.max(meter.sample_peak);
+                let got = meter.tp.max.max(meter.sample_peak);
                 assert_eq!(got, want, "rate {rate}, blocks of {block}");
                 // The skipping was exercised.
                 assert!(
-                    meter.tp_skipped > meter.frames / 4,
+                    meter.tp.skipped > meter.frames / 4,
                     "rate {rate}, blocks of {block}"
                 );
+                // The true peak alone gives the same.
+                let mut alone = TruePeak::new(rate).unwrap();
+                for (a, b) in l.chunks(block).zip(r.chunks(block)) {
+                    alone.add(&Block {
+                        left: a.to_vec(),
+                        right: b.to_vec(),
+                    });
+                }
+                assert_eq!(alone.max.max(alone.sample_peak), want);
+                assert_eq!(alone.dbtp(), db(want));
             }
         }
     }

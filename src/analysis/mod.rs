@@ -37,7 +37,7 @@ use serde::Serialize;
 use crate::audio::{AudioError, AudioInfo, Block, Decoder, BLOCK_FRAMES};
 
 pub use album::{album_loudness, AlbumFigures};
-pub use meter::{Meter, CLIP_RUN, SILENCE_THRESHOLD_DBFS};
+pub use meter::{Meter, TruePeak, CLIP_RUN, SILENCE_THRESHOLD_DBFS};
 pub use series::LoudnessSeries;
 pub use spectrum::{album_balance, AlbumBalance, Spectrum, BANDS, BAND_CENTRES_HZ};
 

@@ -253,7 +253,8 @@ fn riff_info_tags_when_the_profile_asks() {
 
 /// Loud and bright: a 2.5 kHz square with noise, clipped at -1.2 dBFS
 /// sample peak. The MP3's lowpass and quantisation ring well above the
-/// ceiling, so the first encode fails it.
+/// ceiling, so it is encoded with less gain (see `MAX_REENCODES` and
+/// `PREDICTED_OVERSHOOT_DB`; the re-encode loop has a unit test).
 fn loud_bright(rate: u32, secs: f64) -> Block {
     let n = (secs * f64::from(rate)) as usize;
     let mut rng = glassmaster::dsp::dither::Rng::new(99);
@@ -314,7 +315,6 @@ fn promo_mp3_is_320k_cbr_id3v24_and_under_the_ceiling_after_decoding() {
         e.decoded_true_peak_dbtp.unwrap()
     );
     assert_eq!(e.sample_rate, 44_100);
-    assert!(e.reencodes >= 1, "the loud input must need a re-encode");
     assert!(e.gain_db < 0.0 && e.gain_db > -6.0, "gain {}", e.gain_db);
     assert!(e.decoded_true_peak_dbtp.unwrap() <= -1.0);
     assert!(!dir.join("01 Loud.mp3.spool.f32").exists(), "spool removed");
