@@ -81,3 +81,16 @@ pub enum AudioError {
         source: std::io::Error,
     },
 }
+
+/// Reads until `buf` is full or the reader ends; returns the bytes read
+/// (less than `buf.len()` only at the end).
+pub fn read_full(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}

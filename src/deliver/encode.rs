@@ -42,7 +42,7 @@
 //! removes its partial files.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -752,7 +752,8 @@ impl Mp3Sink {
         let mut rd = BufReader::with_capacity(1 << 18, file);
         let mut bytes = vec![0u8; BLOCK_FRAMES * 8];
         loop {
-            let n = read_full(&mut rd, &mut bytes).map_err(|e| io_err(&self.path, e))?;
+            let n =
+                crate::audio::read_full(&mut rd, &mut bytes).map_err(|e| io_err(&self.path, e))?;
             if n < 8 {
                 break;
             }
@@ -834,17 +835,6 @@ impl Drop for Mp3Sink {
             let _ = std::fs::remove_file(&self.part);
         }
     }
-}
-
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
 
 #[cfg(test)]

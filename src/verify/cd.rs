@@ -3,7 +3,7 @@
 //! data, and every track's indexes and ISRC and the MCN in the DDP PQ
 //! table and the CUE sheet.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::path::Path;
 
 use super::{problem, quoted, Problem, Verification};
@@ -331,8 +331,8 @@ fn same_audio(wav: &Path, offset: u64, image: &Path, image_name: &str) -> Option
     let mut y = vec![0u8; 1 << 20];
     let mut at = 0u64;
     loop {
-        let n = read_full(&mut a, &mut x);
-        let m = read_full(&mut b, &mut y);
+        let n = crate::audio::read_full(&mut a, &mut x);
+        let m = crate::audio::read_full(&mut b, &mut y);
         let (n, m) = match (n, m) {
             (Ok(n), Ok(m)) => (n, m),
             (Err(e), _) | (_, Err(e)) => {
@@ -371,15 +371,4 @@ fn same_audio(wav: &Path, offset: u64, image: &Path, image_name: &str) -> Option
         }
         at += n as u64;
     }
-}
-
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    Ok(got)
 }
