@@ -55,9 +55,9 @@ const SERIES_HOPS: u64 = 10;
 pub struct Meter {
     /// K-weighting and the 100 ms energies.
     ebu: EbuR128,
-    /// True peak, fed only the blocks that may raise it.
+    /// True peak, fed only the blocks that may raise it, and the sample
+    /// peak with it.
     tp: TruePeak,
-    sample_peak: f64,
     sample_rate: u32,
     /// Channels and bit depth of the source, reported as is.
     channels: u16,
@@ -124,7 +124,6 @@ impl Meter {
         Ok(Meter {
             ebu,
             tp,
-            sample_peak: 0.0,
             sample_rate,
             channels: 2,
             bit_depth: None,
@@ -197,7 +196,6 @@ impl Meter {
         }
         let (l, r) = (&block.left[..n], &block.right[..n]);
         let peak = self.add_stats(l, r);
-        self.sample_peak = self.sample_peak.max(peak);
         self.tp.add_planar(l, r, peak);
         if let Some(s) = &mut self.spectrum {
             s.add(l, r);
@@ -345,8 +343,8 @@ impl Meter {
             loudness_range_lu: self.short_term.range(),
             short_term_max_lufs: finite(energy_to_loudness(self.short_term_max)),
             momentary_max_lufs: finite(energy_to_loudness(self.momentary_max)),
-            true_peak_dbtp: db(self.tp.max.max(self.sample_peak)),
-            sample_peak_dbfs: db(self.sample_peak),
+            true_peak_dbtp: self.tp.dbtp(),
+            sample_peak_dbfs: db(self.tp.sample_peak),
             dc_offset_dbfs: dc,
             correlation,
             head_silence_s: head as f64 / rate,
@@ -602,7 +600,7 @@ mod tests {
                         right: b.to_vec(),
                     });
                 }
-                let got = meter.tp.max.max(meter.sample_peak);
+                let got = meter.tp.max.max(meter.tp.sample_peak);
                 assert_eq!(got, want, "rate {rate}, blocks of {block}");
                 // The skipping was exercised.
                 assert!(
