@@ -23,7 +23,50 @@ const DURATION_TOLERANCE_S: f64 = 0.01;
 
 enum Job<'a> {
     Master(&'a TrackReport, &'a str),
-    Bundle(&'a BundleReport, &'a BundleFile, Option<&'a TrackReport>),
+    Bundle(&'a Folder<'a>, &'a BundleFile, Option<&'a TrackReport>),
+}
+
+/// A bundle and what its folder holds besides the audio, read once for
+/// all of its files: the sheet's rows and the cover's bytes.
+struct Folder<'a> {
+    b: &'a BundleReport,
+    sheet: Sheet,
+    cover: Option<Vec<u8>>,
+}
+
+/// metadata.json as read.
+enum Sheet {
+    Missing,
+    NotJson,
+    /// Its `tracks`.
+    Rows(Vec<serde_json::Value>),
+}
+
+impl<'a> Folder<'a> {
+    fn read(dir: &Path, b: &'a BundleReport) -> Folder<'a> {
+        let folder = dir.join("streaming").join(&b.name);
+        let sheet = match std::fs::read_to_string(folder.join("metadata.json")) {
+            // A missing sheet is named by the checksums.
+            Err(_) => Sheet::Missing,
+            Ok(t) => match serde_json::from_str::<serde_json::Value>(&t) {
+                Ok(v) => Sheet::Rows(v["tracks"].as_array().cloned().unwrap_or_default()),
+                Err(_) => Sheet::NotJson,
+            },
+        };
+        let cover = b
+            .cover
+            .as_ref()
+            .and_then(|c| std::fs::read(folder.join(&c.file)).ok());
+        Folder { b, sheet, cover }
+    }
+
+    /// The display artist the sheet gives `file`.
+    fn artist(&self, file: &str) -> Option<&str> {
+        let Sheet::Rows(rows) = &self.sheet else {
+            return None;
+        };
+        rows.iter().find(|r| r["file"] == file)?["artist"].as_str()
+    }
 }
 
 pub(super) fn check(dir: &Path, report: &Report, jobs: usize, v: &mut Verification) {
@@ -32,15 +75,20 @@ pub(super) fn check(dir: &Path, report: &Report, jobs: usize, v: &mut Verificati
         .iter()
         .filter_map(|t| t.master.file.as_deref().map(|f| Job::Master(t, f)))
         .collect();
-    for b in &report.bundles {
-        for f in &b.files {
+    let folders: Vec<Folder<'_>> = report
+        .bundles
+        .iter()
+        .map(|b| Folder::read(dir, b))
+        .collect();
+    for folder in &folders {
+        for f in &folder.b.files {
             let t = report.tracks.iter().find(|t| t.number == f.track);
-            work.push(Job::Bundle(b, f, t));
+            work.push(Job::Bundle(folder, f, t));
         }
     }
     let run = |j: &Job<'_>| match j {
         Job::Master(t, f) => master(dir, t, f),
-        Job::Bundle(b, f, t) => bundle_file(dir, report, b, f, *t),
+        Job::Bundle(folder, f, t) => bundle_file(dir, report, folder, f, *t),
     };
     let found: Vec<Vec<Problem>> = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
@@ -51,8 +99,8 @@ pub(super) fn check(dir: &Path, report: &Report, jobs: usize, v: &mut Verificati
     };
     v.audio_checked += work.len();
     v.problems.extend(found.into_iter().flatten());
-    for b in &report.bundles {
-        v.problems.extend(bundle_folder(dir, b));
+    for folder in &folders {
+        v.problems.extend(bundle_folder(report, folder));
     }
 }
 
@@ -157,10 +205,11 @@ fn master(dir: &Path, t: &TrackReport, rel: &str) -> Vec<Problem> {
 fn bundle_file(
     dir: &Path,
     report: &Report,
-    b: &BundleReport,
+    folder: &Folder<'_>,
     f: &BundleFile,
     t: Option<&TrackReport>,
 ) -> Vec<Problem> {
+    let b = folder.b;
     let rel = format!("streaming/{}/{}", b.name, f.file);
     let path = dir.join(&rel);
     if !path.is_file() {
@@ -244,7 +293,7 @@ fn bundle_file(
         AudioFormat::Flac => {}
     }
     if b.tags != TagSet::None {
-        out.extend(tags(dir, report, b, f, t, &path, &rel));
+        out.extend(tags(report, folder, f, t, &path, &rel));
     }
     out
 }
@@ -253,9 +302,8 @@ fn bundle_file(
 /// sheet: title, artist, album, track number, ISRC, barcode, and the
 /// embedded front cover against `cover.jpg`.
 fn tags(
-    dir: &Path,
     report: &Report,
-    b: &BundleReport,
+    folder: &Folder<'_>,
     f: &BundleFile,
     t: Option<&TrackReport>,
     path: &Path,
@@ -268,6 +316,7 @@ fn tags(
     let Some(tag) = tagged.primary_tag().or_else(|| tagged.first_tag()) else {
         return vec![problem(rel, "tags", "the file carries none")];
     };
+    let b = folder.b;
     let mut out = Vec::new();
     let mut want = |field: &str, got: Option<String>, expected: Option<&str>| {
         if got.as_deref() != expected {
@@ -313,34 +362,21 @@ fn tags(
         .count()
         .to_string();
     want("track number", number, Some(position.as_str()));
-    if let Some(artist) = sheet_artist(dir, b, &f.file) {
-        want("artist", get(ItemKey::TrackArtist), Some(artist.as_str()));
+    if let Some(artist) = folder.artist(&f.file) {
+        want("artist", get(ItemKey::TrackArtist), Some(artist));
     }
-    out.extend(embedded_cover(dir, b, tag, rel));
+    out.extend(embedded_cover(folder, tag, rel));
     out
 }
 
-/// The display artist the bundle's metadata.json gives the file.
-fn sheet_artist(dir: &Path, b: &BundleReport, file: &str) -> Option<String> {
-    let text =
-        std::fs::read_to_string(dir.join("streaming").join(&b.name).join("metadata.json")).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["tracks"].as_array()?.iter().find(|r| r["file"] == file)?["artist"]
-        .as_str()
-        .map(str::to_owned)
-}
-
-fn embedded_cover(dir: &Path, b: &BundleReport, tag: &Tag, rel: &str) -> Vec<Problem> {
-    let Some(cover) = &b.cover else {
+fn embedded_cover(folder: &Folder<'_>, tag: &Tag, rel: &str) -> Vec<Problem> {
+    let (Some(cover), Some(jpeg)) = (&folder.b.cover, &folder.cover) else {
         return Vec::new();
     };
     let front = tag
         .pictures()
         .iter()
         .find(|p| p.pic_type() == PictureType::CoverFront);
-    let Ok(jpeg) = std::fs::read(dir.join("streaming").join(&b.name).join(&cover.file)) else {
-        return Vec::new();
-    };
     match front {
         None => vec![problem(rel, "cover", "no front cover is embedded")],
         Some(p) if p.data() != &jpeg[..] => vec![problem(
@@ -356,48 +392,48 @@ fn embedded_cover(dir: &Path, b: &BundleReport, tag: &Tag, rel: &str) -> Vec<Pro
 }
 
 /// `cover.jpg` as report.json describes it, and each sheet's rows against
-/// report.json's files.
-fn bundle_folder(dir: &Path, b: &BundleReport) -> Vec<Problem> {
+/// report.json's files and their checksums in `outputs` (the files
+/// themselves were compared with `outputs` already).
+fn bundle_folder(report: &Report, folder: &Folder<'_>) -> Vec<Problem> {
+    let b = folder.b;
     let mut out = Vec::new();
-    if let Some(cover) = &b.cover {
+    if let (Some(cover), Some(bytes)) = (&b.cover, &folder.cover) {
         let rel = format!("streaming/{}/{}", b.name, cover.file);
-        if let Ok(bytes) = std::fs::read(dir.join(&rel)) {
-            match crate::deliver::artwork::inspect(&bytes) {
-                Ok(f) => {
-                    if f.format != crate::deliver::profile::ImageFormat::Jpeg {
-                        out.push(problem(&rel, "format", "is not a JPEG"));
-                    }
-                    if (f.width, f.height) != (cover.width, cover.height) {
-                        out.push(problem(
-                            &rel,
-                            "size",
-                            format!(
-                                "is {}x{}, report.json says {}x{}",
-                                f.width, f.height, cover.width, cover.height
-                            ),
-                        ));
-                    }
-                    if !f.colour.is_rgb() {
-                        out.push(problem(
-                            &rel,
-                            "colour",
-                            format!("is {:?}, not RGB", f.colour),
-                        ));
-                    }
+        match crate::deliver::artwork::inspect(bytes) {
+            Ok(f) => {
+                if f.format != crate::deliver::profile::ImageFormat::Jpeg {
+                    out.push(problem(&rel, "format", "is not a JPEG"));
                 }
-                Err(e) => out.push(problem(&rel, "image", e)),
+                if (f.width, f.height) != (cover.width, cover.height) {
+                    out.push(problem(
+                        &rel,
+                        "size",
+                        format!(
+                            "is {}x{}, report.json says {}x{}",
+                            f.width, f.height, cover.width, cover.height
+                        ),
+                    ));
+                }
+                if !f.colour.is_rgb() {
+                    out.push(problem(
+                        &rel,
+                        "colour",
+                        format!("is {:?}, not RGB", f.colour),
+                    ));
+                }
             }
+            Err(e) => out.push(problem(&rel, "image", e)),
         }
     }
     let rel = format!("streaming/{}/metadata.json", b.name);
-    let Ok(text) = std::fs::read_to_string(dir.join(&rel)) else {
-        return out;
+    let rows = match &folder.sheet {
+        Sheet::Missing => return out,
+        Sheet::NotJson => {
+            out.push(problem(&rel, "json", "is not JSON"));
+            return out;
+        }
+        Sheet::Rows(rows) => rows,
     };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-        out.push(problem(&rel, "json", "is not JSON"));
-        return out;
-    };
-    let rows = v["tracks"].as_array().cloned().unwrap_or_default();
     if rows.len() != b.files.len() {
         out.push(problem(
             &rel,
@@ -419,13 +455,14 @@ fn bundle_folder(dir: &Path, b: &BundleReport) -> Vec<Problem> {
             ));
             continue;
         }
-        let md5 = crate::deliver::sheet::md5_hex(&dir.join("streaming").join(&b.name).join(file));
-        if let (Ok(m), Some(w)) = (md5, row["md5"].as_str()) {
-            if m != w {
+        let path = format!("streaming/{}/{file}", b.name);
+        let listed = report.outputs.iter().find(|o| o.path == path);
+        if let (Some(o), Some(w)) = (listed, row["md5"].as_str()) {
+            if o.md5 != w {
                 out.push(problem(
-                    format!("streaming/{}/{file}", b.name),
+                    &rel,
                     "md5",
-                    format!("is {m}, {rel} says {w}"),
+                    format!("gives {file} {w}, report.json's outputs {}", o.md5),
                 ));
             }
         }
@@ -435,16 +472,22 @@ fn bundle_folder(dir: &Path, b: &BundleReport) -> Vec<Problem> {
 
 /// The bit rate of the first MPEG-1 Layer III frame after any ID3v2 tag.
 fn mp3_bitrate_kbps(path: &Path) -> Option<u32> {
-    let bytes = std::fs::read(path).ok()?;
-    let mut at = 0usize;
-    if bytes.starts_with(b"ID3") && bytes.len() > 10 {
-        let size = bytes[6..10]
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut head = [0u8; 10];
+    f.read_exact(&mut head).ok()?;
+    let mut at = 0u64;
+    if head.starts_with(b"ID3") {
+        let size = head[6..10]
             .iter()
-            .fold(0usize, |s, &b| (s << 7) | usize::from(b & 0x7f));
-        at = 10 + size + if bytes[5] & 0x10 != 0 { 10 } else { 0 };
+            .fold(0u64, |s, &b| (s << 7) | u64::from(b & 0x7f));
+        at = 10 + size + if head[5] & 0x10 != 0 { 10 } else { 0 };
     }
+    // The first frame header lies within the next few kilobytes.
+    f.seek(SeekFrom::Start(at)).ok()?;
+    let mut bytes = Vec::with_capacity(8192);
+    f.take(8192).read_to_end(&mut bytes).ok()?;
     let h = bytes
-        .get(at..)?
         .windows(4)
         .find(|w| w[0] == 0xff && w[1] & 0xe0 == 0xe0)?;
     // MPEG-1 (version bits 11), Layer III (layer bits 01).
