@@ -11,36 +11,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:-$(nproc)}
-MUSIC=target/real-music
 ALBUM=target/bench-album
+. bench/common.sh
 
 cargo build --release --quiet --bin glassmaster
-# shared/ lies beside the repository.
-SCRIPT=../shared/testdata/real-music.sh
-[ -f "$SCRIPT" ] || SCRIPT=/work/shared/testdata/real-music.sh
-bash "$SCRIPT" "$MUSIC" >/dev/null
-
-if [ ! -f "$ALBUM/.ready" ]; then
-  rm -rf "$ALBUM"
-  mkdir -p "$ALBUM"
-  total=0
-  copy=1
-  while [ "$total" -lt 3600 ]; do
-    for f in "$MUSIC"/wav48/*.wav; do
-      cp "$f" "$ALBUM/c${copy}-$(basename "$f")"
-      frames=$(ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 "$f")
-      total=$((total + frames / 48000))
-    done
-    copy=$((copy + 1))
-  done
-  touch "$ALBUM/.ready"
-fi
+real_music
+hour_album "$ALBUM" "$MUSIC/wav48" 48000
 FILES=("$ALBUM"/*.wav)
-secs=0
-for f in "${FILES[@]}"; do
-  d=$(ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 "$f")
-  secs=$((secs + d / 48000))
-done
+secs=$(album_secs 48000 "${FILES[@]}")
 echo "album: ${#FILES[@]} files, $((secs / 60)) min $((secs % 60)) s of 48 kHz 24-bit stereo; $(nproc) cores"
 
 now() { date +%s.%N; }

@@ -19,46 +19,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:-$(nproc)}
-MUSIC=target/real-music
+. bench/common.sh
 for tool in flac lame ffprobe; do
   command -v "$tool" >/dev/null || { echo "bench/deliver.sh needs $tool"; exit 1; }
 done
 
 cargo build --release --quiet --example deliver_bench
-if [ ! -d "$MUSIC/wav48" ]; then
-  if [ -d /work/main/target/real-music/wav48 ]; then
-    ln -sfn /work/main/target/real-music "$MUSIC"
-  else
-    SCRIPT=../shared/testdata/real-music.sh
-    [ -f "$SCRIPT" ] || SCRIPT=/work/shared/testdata/real-music.sh
-    bash "$SCRIPT" "$MUSIC" >/dev/null
-  fi
-fi
-
-# album DIR SRC RATE: links the SRC WAVs into DIR until they last an hour.
-album() {
-  local dir=$1 src=$2 rate=$3 total=0 copy=1
-  if [ ! -f "$dir/.ready" ]; then
-    rm -rf "$dir"; mkdir -p "$dir"
-    while [ "$total" -lt 3600 ]; do
-      for f in "$src"/*.wav; do
-        ln -s "$(realpath "$f")" "$dir/c${copy}-$(basename "$f")"
-        frames=$(ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 "$f")
-        total=$((total + frames / rate))
-      done
-      copy=$((copy + 1))
-    done
-    touch "$dir/.ready"
-  fi
-}
-album target/bench-deliver48 "$MUSIC/wav48" 48000
-album target/bench-deliver44 "$MUSIC/wav44" 44100
+real_music
+hour_album target/bench-deliver48 "$MUSIC/wav48" 48000
+hour_album target/bench-deliver44 "$MUSIC/wav44" 44100
 F48=(target/bench-deliver48/*.wav)
 F44=(target/bench-deliver44/*.wav)
 OUT=target/bench-deliver-out
 rm -rf "$OUT"; mkdir -p "$OUT/ours-flac" "$OUT/ours-mp3" "$OUT/flac" "$OUT/lame"
-secs() { local s=0 f d; for f in "$@"; do d=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$f"); s=$(awk -v a="$s" -v b="$d" 'BEGIN{print a+b}'); done; echo "$s"; }
-echo "FLAC album: ${#F48[@]} files, $(secs "${F48[@]}") s of 48 kHz 24-bit; MP3 album: ${#F44[@]} files, $(secs "${F44[@]}") s of 44.1 kHz 16-bit; $(nproc) cores, JOBS=$JOBS"
+echo "FLAC album: ${#F48[@]} files, $(album_secs 48000 "${F48[@]}") s of 48 kHz 24-bit; MP3 album: ${#F44[@]} files, $(album_secs 44100 "${F44[@]}") s of 44.1 kHz 16-bit; $(nproc) cores, JOBS=$JOBS"
 
 cat "${F48[@]}" "${F44[@]}" >/dev/null  # warm the page cache for both sides
 now() { date +%s.%N; }

@@ -14,36 +14,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:-$(nproc)}
-MUSIC=target/real-music
 ALBUM=target/bench-master
+. bench/common.sh
 
 cargo build --release --quiet --bin glassmaster
-SCRIPT=../shared/testdata/real-music.sh
-[ -f "$SCRIPT" ] || SCRIPT=/work/shared/testdata/real-music.sh
-bash "$SCRIPT" "$MUSIC" >/dev/null
-
-if [ ! -f "$ALBUM/.ready" ]; then
-  rm -rf "$ALBUM"
-  mkdir -p "$ALBUM/mixes"
-  total=0
-  copy=1
-  while [ "$total" -lt 3600 ]; do
-    for f in "$MUSIC"/wav48/*.wav; do
-      # Hard links (or copies across file systems): the same bytes, no space.
-      ln "$f" "$ALBUM/mixes/c${copy}-$(basename "$f")" 2>/dev/null || cp "$f" "$ALBUM/mixes/c${copy}-$(basename "$f")"
-      frames=$(ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 "$f")
-      total=$((total + frames / 48000))
-    done
-    copy=$((copy + 1))
-  done
-  touch "$ALBUM/.ready"
-fi
+real_music
+hour_album "$ALBUM/mixes" "$MUSIC/wav48" 48000
 FILES=("$ALBUM"/mixes/*.wav)
-secs=0
-for f in "${FILES[@]}"; do
-  d=$(ffprobe -v error -show_entries stream=duration_ts -of csv=p=0 "$f")
-  secs=$((secs + d / 48000))
-done
+secs=$(album_secs 48000 "${FILES[@]}")
 {
   cat <<'YAML'
 glassmaster: 1
