@@ -283,6 +283,20 @@ fn verify_refuses_a_folder_without_a_report() {
         err.contains("report.json") && err.contains("cannot be read"),
         "{err}"
     );
+    // A report.json that is not ours: refused, named, nothing else said.
+    std::fs::write(dir.join("report.json"), "{\"tracks\": 3}\n").unwrap();
+    let o = gm(&root(), &["verify", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("report.json") && err.contains("is not a glassmaster report"),
+        "{err}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
 }
 
 #[test]
