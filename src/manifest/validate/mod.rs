@@ -1,0 +1,265 @@
+//! Raw tree → checked model, in one pass that collects every problem.
+//!
+//! Each section has a list of the keys it knows; an unknown key is an error
+//! that suggests the nearest known one. Values are typed and range-checked
+//! where they stand, so a manifest with ten mistakes gets ten diagnostics.
+//! The cross-field rules (ISRC generation and duplicates, Red Book limits,
+//! fades and indexes inside their track) run after the fields, on what could
+//! be read. Source files are probed through a caller-given function, so that
+//! missing, unreadable or surround files are reported at their `file:` line.
+//!
+//! One file per section: `fields.rs` holds the typed readers every section
+//! uses; `release.rs`, `isrc.rs`, `mastering.rs`, `tracks.rs`, `cd.rs`,
+//! `streaming.rs` and `report.rs` read their sections; this file reads the
+//! top level and runs the cross-section rules in order.
+
+mod cd;
+mod fields;
+mod isrc;
+mod mastering;
+mod release;
+mod report;
+mod streaming;
+mod tracks;
+
+use std::path::{Path, PathBuf};
+
+use super::diagnostic::Diagnostic;
+use super::model::*;
+use super::raw::{Node, Pos, Value};
+use crate::audio::{AudioError, AudioInfo};
+use cd::{cd_section, red_book};
+use fields::fields;
+pub use fields::suggest;
+use isrc::{assign_isrcs, isrc_section};
+use mastering::mastering;
+use release::release;
+use report::report_section;
+use streaming::streaming;
+pub use streaming::{check_naming, NAMING_FIELDS, PROFILE_NAMES};
+use tracks::track;
+
+/// The format version this glassmaster reads.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// Red Book: the longest programme, 79:57:74, in frames.
+pub const MAX_DISC_FRAMES: u64 = (79 * 60 + 57) * 75 + 74;
+/// Past 74:00 some plants and players have trouble.
+pub const WARN_DISC_FRAMES: u64 = 74 * 60 * 75;
+/// Red Book: the shortest track, 4 seconds, in frames.
+pub const MIN_TRACK_FRAMES: u64 = 4 * 75;
+
+const TOP_KEYS: &[&str] = &[
+    "glassmaster",
+    "release",
+    "isrc",
+    "mastering",
+    "tracks",
+    "cd",
+    "streaming",
+    "report",
+];
+/// Reads a source file's header (the audio stage's probe in the program,
+/// a stand-in in tests).
+pub type Probe<'a> = &'a (dyn Fn(&Path) -> Result<AudioInfo, AudioError> + Sync);
+
+/// Validates a parsed manifest. Returns the model when there is no error,
+/// and every diagnostic (warnings included) either way.
+pub fn validate(
+    root: &Node,
+    manifest_path: &Path,
+    base_dir: &Path,
+    probe: Probe<'_>,
+) -> (Option<Manifest>, Vec<Diagnostic>) {
+    let mut cx = Cx {
+        file: manifest_path.to_owned(),
+        diags: Vec::new(),
+    };
+    let manifest = top(&mut cx, root, manifest_path, base_dir, probe);
+    let mut diags = cx.diags;
+    super::diagnostic::sort(&mut diags);
+    let ok = !diags.iter().any(Diagnostic::is_error);
+    (manifest.filter(|_| ok), diags)
+}
+
+/// The diagnostics being collected.
+pub(super) struct Cx {
+    file: PathBuf,
+    diags: Vec<Diagnostic>,
+}
+
+impl Cx {
+    fn error(&mut self, pos: Pos, msg: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::error(&self.file, Some(pos), msg));
+    }
+    fn warn(&mut self, pos: Pos, msg: impl Into<String>) {
+        self.diags
+            .push(Diagnostic::warning(&self.file, Some(pos), msg));
+    }
+}
+
+fn top(
+    cx: &mut Cx,
+    root: &Node,
+    manifest_path: &Path,
+    base_dir: &Path,
+    probe: Probe<'_>,
+) -> Option<Manifest> {
+    if root.value == Value::Null {
+        cx.error(
+            root.pos,
+            "the manifest is empty: it needs at least `glassmaster: 1`, `release` and `tracks`",
+        );
+        return None;
+    }
+    let f = fields(cx, root, "the manifest", TOP_KEYS)?;
+    match f.map.get("glassmaster") {
+        None => cx.error(
+            Pos { line: 1, column: 1 },
+            "the manifest must start with `glassmaster: 1`, the format version",
+        ),
+        Some((_, node)) => match node.value {
+            Value::Int(FORMAT_VERSION) => {}
+            Value::Int(v) => cx.error(
+                node.pos,
+                format!(
+                    "format version {v} is not supported; this glassmaster reads version {FORMAT_VERSION}"
+                ),
+            ),
+            ref other => cx.error(
+                node.pos,
+                format!("`glassmaster` must be the format version 1, found {}", other.kind()),
+            ),
+        },
+    }
+
+    let release = match f.node("release") {
+        Some(n) => release(cx, n, base_dir),
+        None => {
+            f.missing(cx, "release");
+            None
+        }
+    };
+    let isrc_gen = f.node("isrc").and_then(|n| isrc_section(cx, n));
+    let mastering = f
+        .node("mastering")
+        .map(|n| mastering(cx, n))
+        .unwrap_or_default();
+    let cd = f.node("cd").and_then(|n| cd_section(cx, n));
+    let streaming = f
+        .node("streaming")
+        .map(|n| streaming(cx, n))
+        .unwrap_or_default();
+    let report = f
+        .node("report")
+        .map(|n| report_section(cx, n))
+        .unwrap_or_default();
+    // A ceiling above the report's limit lets masters through that the
+    // report then flags: say so now, so that `check --strict` catches it.
+    let ceiling_node = f.node("mastering").and_then(|m| match &m.value {
+        Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.name == "true_peak_dbtp")
+            .map(|(_, n)| n.pos),
+        _ => None,
+    });
+    if let Some(pos) = ceiling_node {
+        if mastering.true_peak_dbtp > report.max_true_peak_dbtp + 1e-9 {
+            cx.warn(
+                pos,
+                format!(
+                    "`mastering.true_peak_dbtp` is {} dBTP, above `report.max_true_peak_dbtp` ({} dBTP): masters may peak over the report's limit and be flagged",
+                    mastering.true_peak_dbtp, report.max_true_peak_dbtp
+                ),
+            );
+        }
+    }
+
+    let artist = release
+        .as_ref()
+        .map(|r| r.artist.clone())
+        .unwrap_or_default();
+    let mut tracks = Vec::new();
+    let mut track_nodes = Vec::new();
+    match f.node("tracks") {
+        None => f.missing(cx, "tracks"),
+        Some(node) => match &node.value {
+            Value::Seq(items) if items.is_empty() => cx.error(
+                node.pos,
+                "`tracks` is empty: a release needs at least one track",
+            ),
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if let Some(t) = track(cx, item, i as u32 + 1, &artist, base_dir, probe) {
+                        tracks.push(t);
+                        track_nodes.push(item);
+                    }
+                }
+                if cd.is_some() && items.len() > 99 {
+                    cx.error(
+                        node.pos,
+                        format!(
+                            "the release has {} tracks; a CD holds at most 99 (Red Book)",
+                            items.len()
+                        ),
+                    );
+                }
+            }
+            other => cx.error(
+                node.pos,
+                format!("`tracks` must be a list of tracks, found {}", other.kind()),
+            ),
+        },
+    }
+
+    let isrc_written = f.map.contains_key("isrc");
+    let needs_isrc = cd.is_some() || !streaming.is_empty();
+    assign_isrcs(
+        cx,
+        &mut tracks,
+        &track_nodes,
+        isrc_gen.as_ref(),
+        isrc_written,
+        needs_isrc,
+        f.key_pos("isrc"),
+    );
+    if let Some(cd) = &cd {
+        red_book(cx, &tracks, &track_nodes, cd, f.key_pos("tracks"));
+    }
+
+    Some(Manifest {
+        path: manifest_path.to_owned(),
+        base_dir: base_dir.to_owned(),
+        release: release?,
+        mastering,
+        tracks,
+        cd,
+        streaming,
+        report,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_off_is_the_word_not_false() {
+        let text = "glassmaster: 1\nrelease: {title: T, artist: A}\nmastering:\n  loudness_mode: off\ntracks: []\n";
+        let root = super::super::raw::parse(text).unwrap();
+        let mut cx = Cx {
+            file: PathBuf::from("a.yaml"),
+            diags: Vec::new(),
+        };
+        let m = top(&mut cx, &root, Path::new("a.yaml"), Path::new("."), &|_| {
+            unreachable!("no tracks to probe")
+        });
+        assert!(
+            !cx.diags.iter().any(|d| d.message.contains("loudness_mode")),
+            "{:?}",
+            cx.diags
+        );
+        assert_eq!(m.unwrap().mastering.loudness_mode, LoudnessMode::Off);
+    }
+}

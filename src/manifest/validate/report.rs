@@ -1,0 +1,54 @@
+//! The `report:` section: the thresholds of the consistency checks.
+
+use super::fields::settings;
+use super::Cx;
+use crate::manifest::model::ReportThresholds;
+use crate::manifest::raw::Node;
+
+pub(super) const REPORT_KEYS: &[&str] = &[
+    "max_loudness_spread_lu",
+    "max_true_peak_dbtp",
+    "max_head_silence_s",
+    "max_tail_silence_s",
+    "max_plr_deviation_db",
+    "max_dc_offset_dbfs",
+    "min_correlation",
+    "max_clipped_samples",
+    "max_spectral_deviation_db",
+];
+
+pub(super) fn report_section(cx: &mut Cx, node: &Node) -> ReportThresholds {
+    let d = ReportThresholds::default();
+    let Some(f) = settings(cx, node, "report", REPORT_KEYS) else {
+        return d;
+    };
+    ReportThresholds {
+        max_loudness_spread_lu: f
+            .number(cx, "max_loudness_spread_lu", " LU", 0.0, 40.0)
+            .unwrap_or(d.max_loudness_spread_lu),
+        max_true_peak_dbtp: f
+            .number(cx, "max_true_peak_dbtp", " dBTP", -20.0, 3.0)
+            .unwrap_or(d.max_true_peak_dbtp),
+        max_head_silence_s: f
+            .number(cx, "max_head_silence_s", " s", 0.0, 600.0)
+            .unwrap_or(d.max_head_silence_s),
+        max_tail_silence_s: f
+            .number(cx, "max_tail_silence_s", " s", 0.0, 600.0)
+            .unwrap_or(d.max_tail_silence_s),
+        max_plr_deviation_db: f
+            .number(cx, "max_plr_deviation_db", " dB", 0.0, 40.0)
+            .unwrap_or(d.max_plr_deviation_db),
+        max_dc_offset_dbfs: f
+            .number(cx, "max_dc_offset_dbfs", " dBFS", -140.0, 0.0)
+            .unwrap_or(d.max_dc_offset_dbfs),
+        min_correlation: f
+            .number(cx, "min_correlation", "", -1.0, 1.0)
+            .unwrap_or(d.min_correlation),
+        max_clipped_samples: f
+            .integer(cx, "max_clipped_samples", 0, i64::MAX)
+            .map_or(d.max_clipped_samples, |v| v as u64),
+        max_spectral_deviation_db: f
+            .number(cx, "max_spectral_deviation_db", " dB", 0.0, 40.0)
+            .unwrap_or(d.max_spectral_deviation_db),
+    }
+}
