@@ -226,3 +226,178 @@ fn mutated_manifests_never_panic() {
         assert!(r.is_ok(), "panicked on:\n{s}");
     }
 }
+
+/// The broken manifests that passed `check` before and failed `build` only
+/// after the mastering: each must now fail `build` at its line before any
+/// rendering — no output folder, within seconds — with every part and
+/// with `--only masters`.
+#[test]
+fn late_failures_fail_build_before_rendering() {
+    let dir = scratch("manifest-prerender");
+    make_mixes(&dir);
+    let cases = [
+        "cd-gap-1e308",
+        "cd-pregap-huge",
+        "cd-100-indexes",
+        "cd-two-indexes-in-one-frame",
+        "cd-text-over-253-packs",
+        "trim-start-past-end",
+        "title-with-nul",
+        "artist-with-c1-control",
+    ];
+    for name in cases {
+        let file = format!("{name}.yaml");
+        std::fs::copy(fixtures().join("bad").join(&file), dir.join(&file)).unwrap();
+        for only in [None, Some("masters")] {
+            let out = dir.join(format!("out-{name}"));
+            let mut cmd = Command::new(bin());
+            cmd.current_dir(&dir)
+                .arg("build")
+                .arg(&file)
+                .arg("-o")
+                .arg(&out);
+            if let Some(o) = only {
+                cmd.arg("--only").arg(o);
+            }
+            let t = std::time::Instant::now();
+            let run = cmd.output().unwrap();
+            let secs = t.elapsed().as_secs_f64();
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            assert_eq!(run.status.code(), Some(1), "{name} {only:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+            assert!(
+                stderr.starts_with(&format!("{file}:")) && stderr.contains(": error: "),
+                "{name} {only:?}: not at its line: {stderr}"
+            );
+            assert!(
+                !out.exists(),
+                "{name} {only:?}: {} was created",
+                out.display()
+            );
+            let leftovers: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.contains(&format!("out-{name}")))
+                .collect();
+            assert!(leftovers.is_empty(), "{name}: {leftovers:?}");
+            assert!(secs < 5.0, "{name} {only:?}: took {secs:.1} s");
+        }
+    }
+}
+
+/// No message prints a huge number in full: every numeric field set to
+/// ±1e308 (and 1e-308), and no run of 20 digits in what `check` says.
+#[test]
+fn huge_numbers_are_printed_rounded() {
+    let dir = scratch("manifest-huge-numbers");
+    make_mixes(&dir);
+    for v in ["1e308", "-1e308", "1.7976931348623157e308", "1e-308"] {
+        let text = format!(
+            "glassmaster: 1
+release: {{ title: Fixture, artist: Tester }}
+isrc: {{ registrant: US-XYZ, year: 26 }}
+mastering:
+  target_lufs: {v}
+  true_peak_dbtp: {v}
+  chain:
+    - eq: [{{ type: bell, freq_hz: {v}, gain_db: {v}, q: {v} }}]
+    - compressor: {{ threshold_db: {v}, ratio: {v}, attack_ms: {v}, release_ms: {v}, knee_db: {v}, makeup_db: {v}, stereo_link: {v} }}
+    - gain: {{ gain_db: {v} }}
+    - stereo: {{ width: {v} }}
+    - limiter: {{ release_ms: {v}, lookahead_ms: {v} }}
+tracks:
+  - file: mixes/a.wav
+    title: One
+    gain_db: {v}
+    trim: {{ start: {v}, end: {v} }}
+    fade: {{ in_s: {v}, out_s: {v} }}
+    indexes: [{v}]
+  - file: mixes/b.wav
+    title: Two
+    pregap: {v}
+    indexes: [1, {v}]
+cd:
+  gap_s: {v}
+streaming:
+  - profile: spotify
+    true_peak_dbtp: {v}
+report:
+  max_loudness_spread_lu: {v}
+  max_true_peak_dbtp: {v}
+  max_head_silence_s: {v}
+  min_correlation: {v}
+"
+        );
+        std::fs::write(dir.join("album.yaml"), &text).unwrap();
+        let (code, _, stderr) = check(&dir, "album.yaml", &[]);
+        assert_eq!(code, 1, "{v}: {stderr}");
+        let longest = stderr
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        assert!(
+            longest < 20,
+            "{v}: a number of {longest} digits in:\n{stderr}"
+        );
+        assert!(
+            stderr.contains("e308") || stderr.contains("e-308"),
+            "{v}: {stderr}"
+        );
+    }
+}
+
+/// Control characters in text are refused at their line (newline and tab
+/// only in `lyrics`), and nothing from the manifest reaches the terminal
+/// raw: an escape sequence in a key is shown escaped.
+#[test]
+fn control_characters_are_refused_and_never_echoed() {
+    let dir = scratch("manifest-control");
+    make_mixes(&dir);
+    let base = "glassmaster: 1\nrelease: { title: Fixture, artist: Tester }\nisrc: { registrant: US-XYZ, year: 26 }\ntracks:\n  - file: mixes/a.wav\n";
+    for (field, value) in [
+        ("title", "\"A\\0B\""),
+        ("title", "\"A\\eB\""),
+        ("title", "\"A\\x7fB\""),
+        ("title", "\"A\\x85B\""),
+        ("title", "\"A\\u009fB\""),
+        ("title", "\"A\\tB\""),
+        ("composer", "\"A\\nB\""),
+        ("lyrics", "\"A\\rB\""),
+        ("featuring", "[\"A\\x01B\"]"),
+    ] {
+        let text = if field == "title" {
+            format!("{base}    title: {value}\n")
+        } else {
+            format!("{base}    {field}: {value}\n    title: One\n")
+        };
+        std::fs::write(dir.join("album.yaml"), &text).unwrap();
+        let (code, _, stderr) = check(&dir, "album.yaml", &[]);
+        assert_eq!(code, 1, "{field}: {value}: {stderr}");
+        assert!(
+            stderr.starts_with("album.yaml:6:") && stderr.contains("control character"),
+            "{field}: {value}: {stderr}"
+        );
+    }
+    // Lyrics keep their lines and tabs.
+    let text = format!("{base}    title: One\n    lyrics: \"first line\\n\\tsecond line\"\n");
+    std::fs::write(dir.join("album.yaml"), &text).unwrap();
+    let (code, _, stderr) = check(&dir, "album.yaml", &[]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let text = format!("{base}    title: One\n    \"\\e[2J\\e]0;pwned\\a\": 1\n");
+    std::fs::write(dir.join("album.yaml"), &text).unwrap();
+    let out = Command::new(bin())
+        .current_dir(&dir)
+        .args(["check", "album.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !out.stderr.iter().any(|b| *b == 0x1b || *b == 0x07),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("\\u{1b}[2J"), "{stderr}");
+}

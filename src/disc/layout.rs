@@ -18,7 +18,8 @@
 //!   to the later frame). [`ImageSpan::boundary_offset`] says how far the
 //!   true start is from that frame (at most 294 samples either way);
 //! - extra indexes (seconds from INDEX 01) go to the nearest frame and must
-//!   be strictly increasing and inside their track;
+//!   be strictly increasing (one frame apart at least) and inside their
+//!   track, INDEX 99 the last;
 //! - 1 to 99 tracks, each at least 300 frames (4 s) from INDEX 01 to the
 //!   next track's start, at most 79:57:74 in all (a warning past 74:00),
 //!   an MCN of 13 digits with a right check digit, ISRCs `CCXXXYYNNNNN`.
@@ -30,6 +31,7 @@ use super::cdtext::{self, CdText, CdTextBlock, Fields, Genre};
 use super::ddp::{self, Control};
 use super::from_manifest::layout_input;
 use super::text::{latin1, DiscWarning};
+use crate::manifest::diagnostic::num;
 use crate::manifest::model::Manifest;
 use crate::manifest::time::frames_to_msf;
 use crate::manifest::validate::{MAX_DISC_FRAMES, MIN_TRACK_FRAMES, WARN_DISC_FRAMES};
@@ -40,7 +42,9 @@ pub const SAMPLES_PER_FRAME: u64 = 588;
 pub const FRAMES_PER_SECOND: u32 = 75;
 /// The longest pause taken at all (80 minutes); past it the disc could
 /// not hold it anyway.
-const MAX_PAUSE_S: f64 = 4800.0;
+pub const MAX_PAUSE_S: f64 = 4800.0;
+/// Index points a track may have after INDEX 01 (INDEX 02 to 99).
+pub const MAX_EXTRA_INDEXES: usize = 98;
 /// The least pause before track 1, in frames (2 s).
 pub const MIN_FIRST_PAUSE: u32 = 150;
 
@@ -207,11 +211,11 @@ pub enum LayoutError {
     },
     #[error("the disc runs {} (mm:ss:ff); a CD holds at most 79:57:74", frames_to_msf(*frames))]
     DiscTooLong { frames: u64 },
-    #[error("track 1 ({title:?}) has a pause of {seconds} s before it; a CD needs at least 2 s (150 frames) there")]
+    #[error("track 1 ({title:?}) has a pause of {} s before it; a CD needs at least 2 s (150 frames) there", num(*seconds))]
     FirstPause { title: String, seconds: f64 },
     #[error("track 1 ({title:?}) cannot be a segue: nothing comes before it")]
     FirstSegue { title: String },
-    #[error("track {track} ({title:?}): a pause of {seconds} s is not between 0 s and a whole disc (4800 s)")]
+    #[error("track {track} ({title:?}): a pause of {} s is not between 0 s and a whole disc (4800 s)", num(*seconds))]
     BadPause {
         track: u8,
         title: String,
@@ -225,13 +229,19 @@ pub enum LayoutError {
         title: String,
         value: String,
     },
-    #[error("track {track} ({title:?}): INDEX {index:02} at {seconds} s {problem}")]
+    #[error("track {track} ({title:?}): INDEX {index:02} at {} s {problem}", num(*seconds))]
     Index {
         track: u8,
         title: String,
         index: u8,
         seconds: f64,
         problem: String,
+    },
+    #[error("track {track} ({title:?}) has {count} index points after INDEX 01; a CD track holds at most 98 more (INDEX 02 to 99)")]
+    TooManyIndexes {
+        track: u8,
+        title: String,
+        count: usize,
     },
     #[error("CD-Text: {0}")]
     CdText(#[from] cdtext::CdTextError),
@@ -372,6 +382,14 @@ impl DiscLayout {
                 });
             }
             t.length_frames = length;
+            let extra = input.tracks[i].indexes_s.len();
+            if extra > MAX_EXTRA_INDEXES {
+                return Err(LayoutError::TooManyIndexes {
+                    track: t.number,
+                    title: t.title.clone(),
+                    count: extra,
+                });
+            }
             for (k, &s) in input.tracks[i].indexes_s.iter().enumerate() {
                 let index = (k + 2) as u8;
                 let bad = |problem: String| LayoutError::Index {

@@ -1,11 +1,19 @@
-//! The `cd:` section (pause, formats, CD-Text, dither, flags) and the Red
-//! Book limits on the tracks' lengths.
+//! The `cd:` section (pause, formats, CD-Text, dither, flags), and the
+//! disc itself: laid out by the disc stage's own Red Book layout from the
+//! probed lengths after the trims, and its CD-Text encoded, so that `check`
+//! and the start of `build` find what the CD writers would refuse after
+//! all the mastering.
 
 use super::fields::{choice_value, settings};
-use super::{Cx, MAX_DISC_FRAMES, MIN_TRACK_FRAMES, WARN_DISC_FRAMES};
+use super::{Cx, MIN_TRACK_FRAMES};
+use crate::disc::cdtext::{CdTextError, MAX_TEXT_PACKS};
+use crate::disc::from_manifest::layout_input;
+use crate::disc::layout::{
+    DiscLayout, LayoutError, LayoutInput, MAX_EXTRA_INDEXES, MAX_PAUSE_S, SAMPLES_PER_FRAME,
+};
+use crate::disc::DiscWarning;
 use crate::manifest::model::*;
 use crate::manifest::raw::{Node, Pos, Value};
-use crate::manifest::time::CD_FRAMES_PER_SECOND;
 
 pub(super) const CD_KEYS: &[&str] = &[
     "gap_s",
@@ -68,69 +76,209 @@ pub(super) fn cd_section(cx: &mut Cx, node: &Node) -> Option<CdOptions> {
     })
 }
 
-/// Red Book limits, on the track lengths the sources give.
-pub(super) fn red_book(
-    cx: &mut Cx,
-    tracks: &[Track],
-    nodes: &[&Node],
-    cd: &CdOptions,
-    tracks_pos: Pos,
-) {
-    let mut total_frames: u64 = 0;
-    let mut known = true;
-    for (i, (t, node)) in tracks.iter().zip(nodes).enumerate() {
-        let pregap_s = if t.segue && i > 0 {
-            0.0
-        } else {
-            t.pregap_s.unwrap_or(cd.gap_s)
-        };
-        if i == 0 {
-            if t.segue {
-                cx.error(
-                    node.pos,
-                    "track 1 cannot be a segue: nothing comes before it",
-                );
-            }
-            if pregap_s < 2.0 - 1e-9 {
-                cx.error(
-                    node.pos,
-                    format!(
-                        "track 1 has a pause of {pregap_s} s before it; a CD needs at least 2 s (150 frames) there"
-                    ),
-                );
-            }
-        }
-        total_frames += (pregap_s * CD_FRAMES_PER_SECOND).round() as u64;
-        match t.duration_s() {
-            Some(len) => {
-                let frames = (len * CD_FRAMES_PER_SECOND).round() as u64;
-                if frames < MIN_TRACK_FRAMES {
-                    cx.error(
-                        node.pos,
-                        format!(
-                            "track {} (\"{}\") is {len:.2} s long; a CD track must be at least 4 s",
-                            t.number, t.title
-                        ),
-                    );
-                }
-                total_frames += frames;
-            }
-            None => known = false,
-        }
-    }
-    if !known {
+/// Where the parts of the disc were written in the manifest, for placing
+/// the layout's errors.
+pub(super) struct Places<'n> {
+    /// The `tracks` key and its list.
+    pub tracks_key: Pos,
+    pub tracks_list: Pos,
+    /// One per track of the model, in order.
+    pub tracks: &'n [&'n Node],
+    /// The `cd` key and its mapping.
+    pub cd_key: Pos,
+    pub cd: Option<&'n Node>,
+    pub release: Option<&'n Node>,
+}
+
+/// Samples per channel at 44.1 kHz that the CD path makes of a track: the
+/// source frames the trim keeps (rounded to the nearest frame as
+/// `master::TrackPlan` does), resampled at the ratio of
+/// `dsp::Resampler::output_len`. `None` when the source's length is not
+/// known before decoding.
+pub(super) fn cd_samples(t: &Track) -> Option<u64> {
+    let info = t.info.as_ref()?;
+    let frames = info.frames?;
+    let rate = f64::from(info.sample_rate);
+    let end = t
+        .trim_end_s
+        .map_or(frames, |e| ((e * rate).round() as u64).min(frames));
+    let start = ((t.trim_start_s * rate).round() as u64).min(end);
+    let (from, to) = (u128::from(info.sample_rate), u128::from(CD_RATE));
+    Some(((u128::from(end - start) * to + from / 2) / from) as u64)
+}
+
+const CD_RATE: u32 = 44_100;
+
+/// The disc as `build` will lay it out, from the probed lengths after the
+/// trims: [`DiscLayout::new`] applies every Red Book rule (none is copied
+/// here). Each problem is reported at the manifest line it comes from and
+/// set right in the input, and the layout is tried again, so that every
+/// problem is reported at once. Then the CD-Text is encoded, as the DDP
+/// writer will, to check that it fits in its packs.
+pub(super) fn disc_layout(cx: &mut Cx, m: &Manifest, places: &Places<'_>) {
+    if m.cd.is_none() || m.tracks.len() != places.tracks.len() {
         return;
     }
-    let msf = crate::manifest::time::frames_to_msf(total_frames);
-    if total_frames > MAX_DISC_FRAMES {
-        cx.error(
-            tracks_pos,
-            format!("the disc runs {msf} (mm:ss:ff); a CD holds at most 79:57:74"),
-        );
-    } else if total_frames > WARN_DISC_FRAMES {
-        cx.warn(
-            tracks_pos,
-            format!("the disc runs {msf} (mm:ss:ff), past 74:00: some plants and players refuse discs this long"),
-        );
+    let known: Vec<Option<u64>> = m.tracks.iter().map(cd_samples).collect();
+    let all_known = known.iter().all(Option::is_some);
+    // A source whose length only decoding tells: long enough for its
+    // indexes and the 4 s, and the disc's length is not judged.
+    let samples: Vec<u64> = known
+        .iter()
+        .zip(&m.tracks)
+        .map(|(k, t)| {
+            k.unwrap_or_else(|| {
+                let last = t.indexes.iter().copied().fold(0.0, f64::max);
+                ((last.min(MAX_PAUSE_S) + 5.0) * f64::from(CD_RATE)) as u64
+            })
+        })
+        .collect();
+    let Ok(mut input) = layout_input(m, &samples) else {
+        return;
+    };
+    for _ in 0..input.tracks.len() * 4 + 8 {
+        match DiscLayout::new(&input) {
+            Ok(layout) => {
+                for w in &layout.warnings {
+                    if matches!(w, DiscWarning::Long { .. }) && all_known {
+                        cx.warn(places.tracks_key, w.to_string());
+                    }
+                }
+                cd_text_budget(cx, &layout, places);
+                return;
+            }
+            Err(e) => {
+                if !report_and_mend(cx, m, &mut input, &e, places, all_known) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// The value of `key` in the mapping `node`.
+fn child<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
+    node.as_map()?
+        .iter()
+        .find(|(k, _)| k.name == key)
+        .map(|(_, v)| v)
+}
+
+/// Where the value of `key` in `node` stands, or `or`.
+fn place(node: Option<&Node>, key: &str, or: Pos) -> Pos {
+    node.and_then(|n| child(n, key)).map_or(or, |v| v.pos)
+}
+
+/// Reports one layout error at its place and changes `input` so that the
+/// next try gets past it; false when it cannot be got past.
+fn report_and_mend(
+    cx: &mut Cx,
+    m: &Manifest,
+    input: &mut LayoutInput,
+    e: &LayoutError,
+    p: &Places<'_>,
+    all_known: bool,
+) -> bool {
+    let track_node = |n: u8| p.tracks.get(usize::from(n).wrapping_sub(1)).copied();
+    let track_pos = |n: u8| track_node(n).map_or(p.tracks_list, |t| t.pos);
+    let index_pos = |n: u8, k: usize| {
+        let list = track_node(n).and_then(|t| child(t, "indexes"));
+        match list.map(|l| &l.value) {
+            Some(Value::Seq(items)) => items.get(k).map_or(track_pos(n), |i| i.pos),
+            _ => track_pos(n),
+        }
+    };
+    let msg = e.to_string();
+    match e {
+        LayoutError::TrackCount { .. } => {
+            cx.error(p.tracks_list, msg);
+            false
+        }
+        LayoutError::DiscTooLong { .. } => {
+            if all_known {
+                cx.error(p.tracks_key, msg);
+            }
+            false
+        }
+        LayoutError::FirstSegue { .. } => {
+            cx.error(place(track_node(1), "segue", track_pos(1)), msg);
+            input.tracks[0].segue = false;
+            true
+        }
+        LayoutError::FirstPause { .. } => {
+            let at = if m.tracks[0].pregap_s.is_some() {
+                place(track_node(1), "pregap", track_pos(1))
+            } else {
+                place(p.cd, "gap_s", track_pos(1))
+            };
+            cx.error(at, msg);
+            input.tracks[0].pregap_s = Some(DEFAULT_GAP_S);
+            true
+        }
+        LayoutError::BadPause { track, .. } => {
+            let i = usize::from(*track) - 1;
+            if input.tracks[i].pregap_s.is_some() {
+                cx.error(place(track_node(*track), "pregap", track_pos(*track)), msg);
+                input.tracks[i].pregap_s = Some(DEFAULT_GAP_S);
+            } else {
+                cx.error(place(p.cd, "gap_s", p.cd_key), msg);
+                input.gap_s = DEFAULT_GAP_S;
+            }
+            true
+        }
+        LayoutError::Mcn { .. } => {
+            cx.error(place(p.release, "upc", p.tracks_key), msg);
+            input.mcn = None;
+            true
+        }
+        LayoutError::Isrc { track, .. } => {
+            cx.error(place(track_node(*track), "isrc", track_pos(*track)), msg);
+            input.tracks[usize::from(*track) - 1].isrc = None;
+            true
+        }
+        LayoutError::Index { track, index, .. } => {
+            let k = usize::from(*index) - 2;
+            cx.error(index_pos(*track, k), msg);
+            input.tracks[usize::from(*track) - 1].indexes_s.remove(k);
+            true
+        }
+        LayoutError::TooManyIndexes { track, .. } => {
+            cx.error(index_pos(*track, MAX_EXTRA_INDEXES), msg);
+            input.tracks[usize::from(*track) - 1]
+                .indexes_s
+                .truncate(MAX_EXTRA_INDEXES);
+            true
+        }
+        LayoutError::TrackTooShort { track, .. } => {
+            cx.error(track_pos(*track), msg);
+            let t = &mut input.tracks[usize::from(*track) - 1];
+            let enough = (MIN_TRACK_FRAMES + 1) * SAMPLES_PER_FRAME;
+            if t.samples >= enough {
+                return false;
+            }
+            t.samples = enough;
+            true
+        }
+        _ => {
+            cx.error(p.tracks_key, msg);
+            false
+        }
+    }
+}
+
+/// The CD-Text packs the DDP writer will make: over the budget of one
+/// block (253 text packs) is an error at `cd_text` (or `cd`).
+fn cd_text_budget(cx: &mut Cx, layout: &DiscLayout, p: &Places<'_>) {
+    let Some(text) = layout.cdtext() else { return };
+    if let Err(e) = text.encode() {
+        let at = place(p.cd, "cd_text", p.cd_key);
+        let msg = match e {
+            CdTextError::TooManyTextPacks { count, .. } => format!(
+                "the CD-Text needs {count} packs; a disc holds at most {MAX_TEXT_PACKS}: shorten \
+                 the titles and names, or set `cd_text: false`"
+            ),
+            other => format!("the CD-Text cannot be written: {other}"),
+        };
+        cx.error(at, msg);
     }
 }

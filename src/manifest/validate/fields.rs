@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::Cx;
+use crate::manifest::diagnostic::num;
 use crate::manifest::raw::{Key, Node, Pos, Value};
 use crate::manifest::time::parse_time;
 
@@ -68,7 +69,7 @@ pub(super) fn shown(v: &Value) -> String {
     match v {
         Value::Str(s) => format!("text \"{s}\""),
         Value::Int(i) => format!("the number {i}"),
-        Value::Float(f) => format!("the number {f}"),
+        Value::Float(f) => format!("the number {}", num(*f)),
         Value::Bool(b) => format!("`{b}`"),
         other => other.kind().to_owned(),
     }
@@ -130,9 +131,15 @@ impl<'n> Fields<'n> {
                 cx.error(node.pos, format!("`{key}` is empty"));
                 None
             }
-            Value::Str(s) => Some(s.clone()),
+            Value::Str(s) => {
+                if let Some(why) = control_char(key, s) {
+                    cx.error(node.pos, why);
+                    return None;
+                }
+                Some(s.clone())
+            }
             Value::Int(i) => Some(i.to_string()),
-            Value::Float(f) => Some(f.to_string()),
+            Value::Float(f) => Some(num(*f)),
             Value::Bool(b) => Some(b.to_string()),
             other => {
                 cx.error(
@@ -175,7 +182,12 @@ impl<'n> Fields<'n> {
         if !v.is_finite() || v < lo || v > hi {
             cx.error(
                 node.pos,
-                format!("`{key}` is {v}{unit}; it must be between {lo} and {hi}{unit}"),
+                format!(
+                    "`{key}` is {}{unit}; it must be between {} and {}{unit}",
+                    num(v),
+                    num(lo),
+                    num(hi)
+                ),
             );
             return None;
         }
@@ -239,11 +251,23 @@ impl<'n> Fields<'n> {
             return Vec::new();
         };
         match &node.value {
-            Value::Str(s) => vec![s.clone()],
+            Value::Str(s) => match control_char(key, s) {
+                Some(why) => {
+                    cx.error(node.pos, why);
+                    Vec::new()
+                }
+                None => vec![s.clone()],
+            },
             Value::Seq(items) => items
                 .iter()
                 .filter_map(|item| match &item.value {
-                    Value::Str(s) => Some(s.clone()),
+                    Value::Str(s) => match control_char(key, s) {
+                        Some(why) => {
+                            cx.error(item.pos, why);
+                            None
+                        }
+                        None => Some(s.clone()),
+                    },
                     other => {
                         cx.error(
                             item.pos,
@@ -264,6 +288,31 @@ impl<'n> Fields<'n> {
     }
 }
 
+/// Text fields that may hold several lines: newline and tab are allowed
+/// there, and only there.
+const MULTI_LINE_KEYS: &[&str] = &["lyrics"];
+
+/// Why `text` cannot be the value of `key`: a control character (C0, DEL
+/// or C1; newline and tab only in [`MULTI_LINE_KEYS`]), which would cut a
+/// tag at a NUL or break a CUE, TOC or CD-Text line.
+pub(super) fn control_char(key: &str, text: &str) -> Option<String> {
+    let multi = MULTI_LINE_KEYS.contains(&key);
+    let (at, c) = text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !(multi && matches!(c, '\n' | '\t')))?;
+    let allowed = if multi {
+        "only line breaks and tabs are allowed here"
+    } else {
+        "text fields cannot hold them (only `lyrics` may have line breaks and tabs)"
+    };
+    Some(format!(
+        "`{key}` has the control character U+{:04X} at character {}; {allowed}",
+        u32::from(c),
+        at + 1
+    ))
+}
+
 pub(super) fn time_value(cx: &mut Cx, node: &Node, key: &str) -> Option<f64> {
     let parsed = match &node.value {
         Value::Int(i) => Ok(*i as f64),
@@ -273,10 +322,17 @@ pub(super) fn time_value(cx: &mut Cx, node: &Node, key: &str) -> Option<f64> {
     };
     match parsed {
         Ok(t) if t.is_finite() && t >= 0.0 => Some(t),
+        Ok(t) if !t.is_finite() => {
+            cx.error(
+                node.pos,
+                format!("`{key}` is {} s; a time must be a finite number", num(t)),
+            );
+            None
+        }
         Ok(t) => {
             cx.error(
                 node.pos,
-                format!("`{key}` is {t} s; a time cannot be negative"),
+                format!("`{key}` is {} s; a time cannot be negative", num(t)),
             );
             None
         }

@@ -187,10 +187,10 @@ pub(super) fn compressor(cx: &mut Cx, node: &Node) -> Option<Stage> {
             .number(cx, "attack_ms", " ms", 0.01, 1000.0)
             .unwrap_or(10.0),
         release_ms: f
-            .number(cx, "release_ms", " ms", 1.0, 10_000.0)
+            .number(cx, "release_ms", " ms", 1.0, 5000.0)
             .unwrap_or(150.0),
-        knee_db: f.number(cx, "knee_db", " dB", 0.0, 40.0).unwrap_or(6.0),
-        makeup_db: f.number(cx, "makeup_db", " dB", -24.0, 48.0).unwrap_or(0.0),
+        knee_db: f.number(cx, "knee_db", " dB", 0.0, 24.0).unwrap_or(6.0),
+        makeup_db: f.number(cx, "makeup_db", " dB", -24.0, 24.0).unwrap_or(0.0),
         stereo_link: f.number(cx, "stereo_link", "", 0.0, 1.0).unwrap_or(1.0),
     }))
 }
@@ -200,10 +200,69 @@ pub(super) fn limiter(cx: &mut Cx, node: &Node) -> Option<Stage> {
     let d = Limiter::default();
     Some(Stage::Limiter(Limiter {
         release_ms: f
-            .number(cx, "release_ms", " ms", 1.0, 5000.0)
+            .number(cx, "release_ms", " ms", 1.0, 2000.0)
             .unwrap_or(d.release_ms),
         lookahead_ms: f
             .number(cx, "lookahead_ms", " ms", 0.5, 50.0)
             .unwrap_or(d.lookahead_ms),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::raw::parse;
+    use crate::manifest::validate::fields::settings;
+
+    /// Every range the manifest accepts for a stage is one the DSP stage
+    /// accepts too (the manifest's bounds, built at 44.1 kHz): a value that
+    /// passes `check` cannot fail `build`.
+    #[test]
+    fn the_manifest_ranges_are_inside_the_dsp_ranges() {
+        let mut cx = Cx {
+            file: "a.yaml".into(),
+            diags: Vec::new(),
+            lengths_unsure: false,
+        };
+        for lo in [true, false] {
+            let pick = |a: f64, b: f64| if lo { a } else { b };
+            let text = format!(
+                "compressor: {{ threshold_db: {}, ratio: {}, attack_ms: {}, release_ms: {}, knee_db: {}, makeup_db: {}, stereo_link: {} }}\nlimiter: {{ release_ms: {}, lookahead_ms: {} }}\n",
+                pick(-80.0, 0.0), pick(1.0, 100.0), pick(0.01, 1000.0), pick(1.0, 5000.0),
+                pick(0.0, 24.0), pick(-24.0, 24.0), pick(0.0, 1.0), pick(1.0, 2000.0), pick(0.5, 50.0)
+            );
+            let root = parse(&text).unwrap();
+            let f = settings(&mut cx, &root, "stages", &["compressor", "limiter"]).unwrap();
+            let Some(Stage::Compressor(c)) = compressor(&mut cx, f.node("compressor").unwrap())
+            else {
+                panic!("no compressor");
+            };
+            let Some(Stage::Limiter(l)) = limiter(&mut cx, f.node("limiter").unwrap()) else {
+                panic!("no limiter");
+            };
+            assert!(cx.diags.is_empty(), "{:?}", cx.diags);
+            crate::dsp::Compressor::new(
+                44_100,
+                crate::dsp::CompressorParams {
+                    threshold_db: c.threshold_db,
+                    ratio: c.ratio,
+                    attack_ms: c.attack_ms,
+                    release_ms: c.release_ms,
+                    knee_db: c.knee_db,
+                    makeup_db: c.makeup_db,
+                    stereo_link: c.stereo_link,
+                },
+            )
+            .unwrap();
+            crate::dsp::Limiter::new(
+                44_100,
+                crate::dsp::LimiterParams {
+                    ceiling_dbtp: pick(-20.0, 0.0),
+                    release_ms: l.release_ms,
+                    lookahead_ms: l.lookahead_ms,
+                },
+            )
+            .unwrap();
+        }
+    }
 }

@@ -28,7 +28,7 @@ use super::diagnostic::Diagnostic;
 use super::model::*;
 use super::raw::{Node, Pos, Value};
 use crate::audio::{AudioError, AudioInfo};
-use cd::{cd_section, red_book};
+use cd::{cd_section, disc_layout, Places};
 use fields::fields;
 pub use fields::suggest;
 use isrc::{assign_isrcs, isrc_section};
@@ -37,7 +37,7 @@ use release::release;
 use report::report_section;
 use streaming::streaming;
 pub use streaming::{check_naming, NAMING_FIELDS, PROFILE_NAMES};
-use tracks::track;
+use tracks::{processing_fits, track};
 
 /// The format version this glassmaster reads.
 pub const FORMAT_VERSION: i64 = 1;
@@ -74,6 +74,7 @@ pub fn validate(
     let mut cx = Cx {
         file: manifest_path.to_owned(),
         diags: Vec::new(),
+        lengths_unsure: false,
     };
     let manifest = top(&mut cx, root, manifest_path, base_dir, probe);
     let mut diags = cx.diags;
@@ -86,6 +87,9 @@ pub fn validate(
 pub(super) struct Cx {
     file: PathBuf,
     diags: Vec<Diagnostic>,
+    /// A track's trim was refused: its length is not what the manifest
+    /// meant, and the disc is not laid out from it.
+    lengths_unsure: bool,
 }
 
 impl Cx {
@@ -141,6 +145,7 @@ fn top(
             None
         }
     };
+    let has_release = release.is_some();
     let isrc_gen = f.node("isrc").and_then(|n| isrc_section(cx, n));
     let mastering = f
         .node("mastering")
@@ -182,6 +187,8 @@ fn top(
         .unwrap_or_default();
     let mut tracks = Vec::new();
     let mut track_nodes = Vec::new();
+    let mut all_read = false;
+    let mut tracks_list = f.key_pos("tracks");
     match f.node("tracks") {
         None => f.missing(cx, "tracks"),
         Some(node) => match &node.value {
@@ -196,15 +203,8 @@ fn top(
                         track_nodes.push(item);
                     }
                 }
-                if cd.is_some() && items.len() > 99 {
-                    cx.error(
-                        node.pos,
-                        format!(
-                            "the release has {} tracks; a CD holds at most 99 (Red Book)",
-                            items.len()
-                        ),
-                    );
-                }
+                all_read = tracks.len() == items.len();
+                tracks_list = node.pos;
             }
             other => cx.error(
                 node.pos,
@@ -213,6 +213,9 @@ fn top(
         },
     }
 
+    for (t, node) in tracks.iter().zip(&track_nodes) {
+        processing_fits(cx, t, node, &mastering);
+    }
     let isrc_written = f.map.contains_key("isrc");
     let needs_isrc = cd.is_some() || !streaming.is_empty();
     assign_isrcs(
@@ -224,20 +227,29 @@ fn top(
         needs_isrc,
         f.key_pos("isrc"),
     );
-    if let Some(cd) = &cd {
-        red_book(cx, &tracks, &track_nodes, cd, f.key_pos("tracks"));
-    }
 
-    Some(Manifest {
+    let manifest = Manifest {
         path: manifest_path.to_owned(),
         base_dir: base_dir.to_owned(),
-        release: release?,
+        release: release.unwrap_or_default(),
         mastering,
         tracks,
         cd,
         streaming,
         report,
-    })
+    };
+    if all_read && !cx.lengths_unsure {
+        let places = Places {
+            tracks_key: f.key_pos("tracks"),
+            tracks_list,
+            tracks: &track_nodes,
+            cd_key: f.key_pos("cd"),
+            cd: f.node("cd"),
+            release: f.node("release"),
+        };
+        disc_layout(cx, &manifest, &places);
+    }
+    has_release.then_some(manifest)
 }
 
 #[cfg(test)]
@@ -251,6 +263,7 @@ mod tests {
         let mut cx = Cx {
             file: PathBuf::from("a.yaml"),
             diags: Vec::new(),
+            lengths_unsure: false,
         };
         let m = top(&mut cx, &root, Path::new("a.yaml"), Path::new("."), &|_| {
             unreachable!("no tracks to probe")

@@ -1,7 +1,7 @@
 //! One entry of `tracks:`: the source (probed at its `file:` line), the
 //! text fields, ISRC, gain, trim, fades, pause, segue, index points and
-//! the track's own chain; then the trim, fades and indexes against the
-//! source's length.
+//! the track's own chain; then the trim and fades against the source's
+//! length (the index points are checked by the disc layout).
 
 use std::path::{Path, PathBuf};
 
@@ -10,8 +10,10 @@ use super::mastering::chain;
 use super::{Cx, Probe};
 use crate::audio::AudioError;
 use crate::manifest::codes::Isrc;
+use crate::manifest::diagnostic::num;
 use crate::manifest::model::*;
 use crate::manifest::raw::{Node, Value};
+use crate::master::TrackPlan;
 
 pub(super) const TRACK_KEYS: &[&str] = &[
     "file",
@@ -76,9 +78,14 @@ pub(super) fn track(
                 let end = t.time(cx, "end");
                 if let Some(e) = end {
                     if e <= start {
+                        cx.lengths_unsure = true;
                         cx.error(
                             t.node("end").map_or(t.pos, |n| n.pos),
-                            format!("`trim` ends at {e} s, not after its start at {start} s"),
+                            format!(
+                                "`trim` ends at {} s, not after its start at {} s",
+                                num(e),
+                                num(start)
+                            ),
                         );
                     }
                 }
@@ -155,21 +162,45 @@ pub(super) fn track(
     Some(track)
 }
 
-/// Trim, fades and index points must fall inside the track.
+/// The trim and the fades must fall inside the source. (The index points
+/// are the CD's: the disc layout checks them, in `cd.rs`.) A trim that
+/// leaves nothing marks the lengths unsure, so that the layout does not
+/// report the same mistake again as a track too short.
 pub(super) fn track_timing(cx: &mut Cx, f: &Fields<'_>, t: &Track) {
     let source_s = t
         .info
         .as_ref()
         .and_then(|i| Some(i.frames? as f64 / f64::from(i.sample_rate)));
-    if let (Some(total), Some(end)) = (source_s, t.trim_end_s) {
-        if end > total + 1e-9 {
+    let trim = f.node("trim");
+    let trim_pos = |key: &str| {
+        trim.and_then(Node::as_map)
+            .and_then(|m| m.iter().find(|(k, _)| k.name == key))
+            .map_or(f.key_pos("trim"), |(_, v)| v.pos)
+    };
+    if let Some(total) = source_s {
+        if t.trim_start_s > 0.0 && t.trim_start_s >= total {
+            cx.lengths_unsure = true;
             cx.error(
-                f.key_pos("trim"),
+                trim_pos("start"),
                 format!(
-                    "`trim` ends at {end} s, past the end of {} ({total:.3} s)",
+                    "`trim` starts at {} s, at or past the end of {} ({total:.3} s): nothing of it would be left",
+                    num(t.trim_start_s),
                     t.file.display()
                 ),
             );
+        }
+        if let Some(end) = t.trim_end_s {
+            if end > total + 1e-9 {
+                cx.lengths_unsure = true;
+                cx.error(
+                    trim_pos("end"),
+                    format!(
+                        "`trim` ends at {} s, past the end of {} ({total:.3} s)",
+                        num(end),
+                        t.file.display()
+                    ),
+                );
+            }
         }
     }
     let Some(len) = t.duration_s() else { return };
@@ -179,40 +210,40 @@ pub(super) fn track_timing(cx: &mut Cx, f: &Fields<'_>, t: &Track) {
                 f.key_pos("fade"),
                 format!(
                     "the fades ({} s in, {} s out) are longer than the track ({len:.3} s)",
-                    fade.in_s, fade.out_s
+                    num(fade.in_s),
+                    num(fade.out_s)
                 ),
             );
         }
     }
-    let mut prev = 0.0;
-    for (i, &at) in t.indexes.iter().enumerate() {
-        let pos = match f.node("indexes").map(|n| &n.value) {
-            Some(Value::Seq(items)) => items.get(i).map_or(f.pos, |n| n.pos),
-            _ => f.pos,
-        };
-        if at <= prev {
-            cx.error(
-                pos,
-                format!(
-                    "INDEX {:02} at {at} s must come after {} at {prev} s",
-                    i + 2,
-                    if i == 0 {
-                        "the track start".to_owned()
-                    } else {
-                        format!("INDEX {:02}", i + 1)
-                    }
-                ),
-            );
-        } else if at >= len {
-            cx.error(
-                pos,
-                format!(
-                    "INDEX {:02} at {at} s is past the end of the track ({len:.3} s)",
-                    i + 2
-                ),
-            );
-        }
-        prev = at;
+}
+
+/// The track's processing built as `build` builds it, at the source's
+/// sample rate: each DSP stage checks its own settings (an EQ band at or
+/// above 0.49 of the rate, say), so that what the DSP would refuse after
+/// the first pass is found here, at the track's `file:` line.
+pub(super) fn processing_fits(cx: &mut Cx, t: &Track, node: &Node, mastering: &Mastering) {
+    let Some(frames) = t.info.as_ref().map(|i| i.frames.unwrap_or(0)) else {
+        return;
+    };
+    let built = TrackPlan::new(t, mastering).and_then(|plan| {
+        plan.pre_chain(mastering.true_peak_dbtp)?;
+        plan.post_chain(0.0, frames)?;
+        Ok(())
+    });
+    if let Err(e) = built {
+        let pos = node
+            .as_map()
+            .and_then(|m| m.iter().find(|(k, _)| k.name == "file"))
+            .map_or(node.pos, |(_, v)| v.pos);
+        let rate = t.info.as_ref().map_or(0, |i| i.sample_rate);
+        cx.error(
+            pos,
+            format!(
+                "{} ({rate} Hz) cannot be mastered with these settings: {e}",
+                t.file.display()
+            ),
+        );
     }
 }
 
