@@ -244,6 +244,7 @@ fn late_failures_fail_build_before_rendering() {
         "trim-start-past-end",
         "title-with-nul",
         "artist-with-c1-control",
+        "mp3-bitrate-not-mpeg",
     ];
     for name in cases {
         let file = format!("{name}.yaml");

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::fields::{fields, suggest};
 use super::Cx;
+use crate::manifest::diagnostic::Diagnostic;
 use crate::manifest::model::*;
 use crate::manifest::raw::{Node, Pos, Value};
 
@@ -63,6 +64,7 @@ pub(super) fn streaming(cx: &mut Cx, node: &Node) -> Vec<BundleSpec> {
     let mut out: Vec<BundleSpec> = Vec::new();
     let mut names: HashMap<String, Pos> = HashMap::new();
     for item in items {
+        let errors_before = cx.diags.len();
         let Some(f) = fields(cx, item, "streaming bundle", BUNDLE_KEYS) else {
             continue;
         };
@@ -174,6 +176,15 @@ pub(super) fn streaming(cx: &mut Cx, node: &Node) -> Vec<BundleSpec> {
             ),
             true_peak_dbtp: f.number(cx, "true_peak_dbtp", " dBTP", -20.0, 0.0),
         });
+        // The bundle as `build` resolves it over its profile (an MP3 bit
+        // rate or sample rate the format does not have, say), unless the
+        // bundle's own keys were refused already.
+        let fresh = !cx.diags[errors_before..].iter().any(Diagnostic::is_error);
+        if let (Some(spec), true) = (out.last(), fresh) {
+            if let Err(e) = crate::deliver::resolve_spec(spec) {
+                cx.error(f.pos, e.to_string());
+            }
+        }
     }
     out
 }
