@@ -8,6 +8,7 @@ use indicatif::ProgressBar;
 use super::check::{load, print_diagnostics};
 use super::{jobs, progress, Context, Outcome};
 use crate::build::{self, BuildOptions, BuildProgress, Parts};
+use crate::manifest::diagnostic::safe;
 
 /// The parts `--only` takes.
 pub fn parse_only(list: &str) -> Result<Parts, String> {
@@ -83,7 +84,7 @@ pub fn run(
             if let Some(b) = bar.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 b.finish_and_clear();
             }
-            eprintln!("error: {e}");
+            eprintln!("error: {}", safe(&e.to_string()));
             return Ok(Outcome::Failed);
         }
     };
@@ -91,10 +92,10 @@ pub fn run(
         b.finish_and_clear();
     }
     for w in &summary.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", safe(w));
     }
     for c in &summary.checks {
-        eprintln!("warning: [{}] {}", c.id, c.message);
+        eprintln!("warning: [{}] {}", c.id, safe(&c.message));
     }
     if !ctx.quiet {
         let f = |v: Option<f64>| v.map_or_else(|| "-inf".to_owned(), |x| format!("{x:.2}"));

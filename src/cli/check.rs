@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::{jobs, progress, Context, Outcome};
 use crate::analysis::{analyze_files, AlbumFigures, BatchAnalysis, FileAnalysis};
+use crate::manifest::diagnostic::{safe, safe_line};
 use crate::manifest::{self, Diagnostic, Loaded};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
 
@@ -117,7 +118,7 @@ pub fn run(
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else if !ctx.quiet && !failed {
-        eprintln!("{}: ok", path.display());
+        eprintln!("{}: ok", safe_line(&path.display().to_string()));
     }
     Ok(if failed {
         Outcome::Failed
@@ -132,7 +133,7 @@ fn print_checks(checks: &[Check]) {
             checks::CheckSeverity::Warning => "warning",
             checks::CheckSeverity::Error => "error",
         };
-        eprintln!("{sev}: [{}] {}", c.id, c.message);
+        eprintln!("{sev}: [{}] {}", c.id, safe(&c.message));
     }
 }
 
@@ -146,7 +147,7 @@ pub fn analyze(
     let mut failed = false;
     for r in &batch.files {
         if let Err(e) = r {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", safe(&e.to_string()));
             failed = true;
         }
     }
@@ -196,6 +197,7 @@ fn print_track_table<'a>(
             || f.path.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
+        let name = safe_line(&name).into_owned();
         let name: String = if name.chars().count() > 32 {
             name.chars().take(31).chain(['…']).collect()
         } else {

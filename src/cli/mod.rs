@@ -174,7 +174,12 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Failed) => ExitCode::from(1),
         Err(e) => {
             let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
-            eprintln!("error: {}", chain.join(": "));
+            // Messages carry file names and values: escape what would
+            // drive the terminal.
+            eprintln!(
+                "error: {}",
+                crate::manifest::diagnostic::safe(&chain.join(": "))
+            );
             ExitCode::from(1)
         }
     }
