@@ -245,6 +245,7 @@ fn late_failures_fail_build_before_rendering() {
         "title-with-nul",
         "artist-with-c1-control",
         "mp3-bitrate-not-mpeg",
+        "eq-band-above-nyquist",
     ];
     for name in cases {
         let file = format!("{name}.yaml");

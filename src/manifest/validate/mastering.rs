@@ -210,59 +210,52 @@ pub(super) fn limiter(cx: &mut Cx, node: &Node) -> Option<Stage> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::path::Path;
+
+    use crate::audio::AudioInfo;
     use crate::manifest::raw::parse;
-    use crate::manifest::validate::fields::settings;
 
     /// Every range the manifest accepts for a stage is one the DSP stage
-    /// accepts too (the manifest's bounds, built at 44.1 kHz): a value that
-    /// passes `check` cannot fail `build`.
+    /// accepts too: a manifest with every setting at its lowest (then its
+    /// highest) allowed value validates, and validation builds each
+    /// track's stages as `build` does (a limiter inside the chain and the
+    /// final one), so a value that passes `check` cannot fail `build`.
     #[test]
     fn the_manifest_ranges_are_inside_the_dsp_ranges() {
-        let mut cx = Cx {
-            file: "a.yaml".into(),
-            diags: Vec::new(),
-            lengths_unsure: false,
+        let probe = |_: &Path| {
+            Ok(AudioInfo {
+                sample_rate: 44_100,
+                channels: 2,
+                bit_depth: Some(16),
+                float: false,
+                frames: Some(441_000),
+                codec: "pcm".into(),
+            })
         };
         for lo in [true, false] {
             let pick = |a: f64, b: f64| if lo { a } else { b };
-            let text = format!(
-                "compressor: {{ threshold_db: {}, ratio: {}, attack_ms: {}, release_ms: {}, knee_db: {}, makeup_db: {}, stereo_link: {} }}\nlimiter: {{ release_ms: {}, lookahead_ms: {} }}\n",
+            let comp = format!(
+                "{{ threshold_db: {}, ratio: {}, attack_ms: {}, release_ms: {}, knee_db: {}, makeup_db: {}, stereo_link: {} }}",
                 pick(-80.0, 0.0), pick(1.0, 100.0), pick(0.01, 1000.0), pick(1.0, 5000.0),
-                pick(0.0, 24.0), pick(-24.0, 24.0), pick(0.0, 1.0), pick(1.0, 2000.0), pick(0.5, 50.0)
+                pick(0.0, 24.0), pick(-24.0, 24.0), pick(0.0, 1.0)
+            );
+            let lim = format!(
+                "{{ release_ms: {}, lookahead_ms: {} }}",
+                pick(1.0, 2000.0),
+                pick(0.5, 50.0)
+            );
+            let text = format!(
+                "glassmaster: 1\nrelease: {{ title: T, artist: A }}\nmastering:\n  true_peak_dbtp: {}\n  chain:\n    - compressor: {comp}\n    - limiter: {lim}\n    - gain: {{ gain_db: {} }}\n    - stereo: {{ width: {} }}\n    - limiter: {lim}\ntracks:\n  - {{ file: Cargo.toml, title: One }}\n",
+                pick(-20.0, 0.0),
+                pick(-48.0, 48.0),
+                pick(0.0, 2.0)
             );
             let root = parse(&text).unwrap();
-            let f = settings(&mut cx, &root, "stages", &["compressor", "limiter"]).unwrap();
-            let Some(Stage::Compressor(c)) = compressor(&mut cx, f.node("compressor").unwrap())
-            else {
-                panic!("no compressor");
-            };
-            let Some(Stage::Limiter(l)) = limiter(&mut cx, f.node("limiter").unwrap()) else {
-                panic!("no limiter");
-            };
-            assert!(cx.diags.is_empty(), "{:?}", cx.diags);
-            crate::dsp::Compressor::new(
-                44_100,
-                crate::dsp::CompressorParams {
-                    threshold_db: c.threshold_db,
-                    ratio: c.ratio,
-                    attack_ms: c.attack_ms,
-                    release_ms: c.release_ms,
-                    knee_db: c.knee_db,
-                    makeup_db: c.makeup_db,
-                    stereo_link: c.stereo_link,
-                },
-            )
-            .unwrap();
-            crate::dsp::Limiter::new(
-                44_100,
-                crate::dsp::LimiterParams {
-                    ceiling_dbtp: pick(-20.0, 0.0),
-                    release_ms: l.release_ms,
-                    lookahead_ms: l.lookahead_ms,
-                },
-            )
-            .unwrap();
+            let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+            let (m, diags) =
+                super::super::validate(&root, &here.join("a.yaml"), here, &|p| probe(p));
+            let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+            assert!(errors.is_empty() && m.is_some(), "{lo}: {errors:#?}");
         }
     }
 }
