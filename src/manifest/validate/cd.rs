@@ -4,7 +4,7 @@
 //! and the start of `build` find what the CD writers would refuse after
 //! all the mastering.
 
-use super::fields::{choice_value, settings};
+use super::fields::{child, choice_value, settings};
 use super::{Cx, MIN_TRACK_FRAMES};
 use crate::disc::cdtext::{CdTextError, MAX_TEXT_PACKS};
 use crate::disc::from_manifest::layout_input;
@@ -154,14 +154,6 @@ pub(super) fn disc_layout(cx: &mut Cx, m: &Manifest, places: &Places<'_>) {
             }
         }
     }
-}
-
-/// The value of `key` in the mapping `node`.
-fn child<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
-    node.as_map()?
-        .iter()
-        .find(|(k, _)| k.name == key)
-        .map(|(_, v)| v)
 }
 
 /// Where the value of `key` in `node` stands, or `or`.

@@ -288,6 +288,14 @@ impl<'n> Fields<'n> {
     }
 }
 
+/// The value of `key` in the mapping `node`, as written.
+pub(super) fn child<'n>(node: &'n Node, key: &str) -> Option<&'n Node> {
+    node.as_map()?
+        .iter()
+        .find(|(k, _)| k.name == key)
+        .map(|(_, v)| v)
+}
+
 /// Text fields that may hold several lines: newline and tab are allowed
 /// there, and only there.
 const MULTI_LINE_KEYS: &[&str] = &["lyrics"];

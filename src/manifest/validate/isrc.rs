@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::fields::fields;
+use super::fields::{child, fields};
 use super::Cx;
 use crate::manifest::codes::{parse_registrant, Isrc};
 use crate::manifest::model::Track;
@@ -109,8 +109,5 @@ pub(super) fn assign_isrcs(
 }
 
 pub(super) fn isrc_node_pos(track: &Node) -> Pos {
-    track
-        .as_map()
-        .and_then(|m| m.iter().find(|(k, _)| k.name == "isrc"))
-        .map_or(track.pos, |(_, v)| v.pos)
+    child(track, "isrc").map_or(track.pos, |v| v.pos)
 }

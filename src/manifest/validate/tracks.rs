@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fields::{fields, time_value, Fields};
+use super::fields::{child, fields, time_value, Fields};
 use super::mastering::chain;
 use super::{Cx, Probe};
 use crate::audio::AudioError;
@@ -173,9 +173,8 @@ pub(super) fn track_timing(cx: &mut Cx, f: &Fields<'_>, t: &Track) {
         .and_then(|i| Some(i.frames? as f64 / f64::from(i.sample_rate)));
     let trim = f.node("trim");
     let trim_pos = |key: &str| {
-        trim.and_then(Node::as_map)
-            .and_then(|m| m.iter().find(|(k, _)| k.name == key))
-            .map_or(f.key_pos("trim"), |(_, v)| v.pos)
+        trim.and_then(|n| child(n, key))
+            .map_or(f.key_pos("trim"), |v| v.pos)
     };
     if let Some(total) = source_s {
         if t.trim_start_s > 0.0 && t.trim_start_s >= total {
@@ -232,10 +231,7 @@ pub(super) fn processing_fits(cx: &mut Cx, t: &Track, node: &Node, mastering: &M
         Ok(())
     });
     if let Err(e) = built {
-        let pos = node
-            .as_map()
-            .and_then(|m| m.iter().find(|(k, _)| k.name == "file"))
-            .map_or(node.pos, |(_, v)| v.pos);
+        let pos = child(node, "file").map_or(node.pos, |v| v.pos);
         let rate = t.info.as_ref().map_or(0, |i| i.sample_rate);
         cx.error(
             pos,
