@@ -182,8 +182,12 @@ fn report_and_mend(
     };
     let msg = e.to_string();
     match e {
-        LayoutError::TrackCount { .. } => {
-            cx.error(p.tracks_list, msg);
+        LayoutError::TrackCount { count } => {
+            // The release's tracks, as the manifest counts them.
+            cx.error(
+                p.tracks_list,
+                format!("the release has {count} tracks; a CD holds at most 99 (Red Book)"),
+            );
             false
         }
         LayoutError::DiscTooLong { .. } => {
