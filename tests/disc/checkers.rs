@@ -136,7 +136,8 @@ fn cdrdao_reads_the_toc() {
     assert!(cddb.contains("DTITLE=The Example Band / Night Drive\n"));
     let text = l.text.as_ref().unwrap();
     for (i, f) in text.tracks.iter().enumerate() {
-        let want = f.text(TextField::Title).unwrap().replace('\\', "\\\\");
+        // cdrdao reads the `\134` glassmaster writes for `\` back as `\`.
+        let want = f.text(TextField::Title).unwrap();
         assert!(
             cddb.contains(&format!("TTITLE{i}={want}\n")),
             "TTITLE{i}={want} in\n{cddb}"
