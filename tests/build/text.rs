@@ -19,6 +19,7 @@ use glassmaster::disc::cdtext::TextField;
 use glassmaster::disc::ddp::DdpFileset;
 
 use super::music::{self, Style};
+use super::streaming::files;
 use super::{build_ok, gm};
 use crate::disc::checkers::{latin1, run};
 use crate::util::{have_tool, scratch};
@@ -258,16 +259,6 @@ fn ddp_keeps_the_text_and_its_extracted_cue_reads_back() {
         assert_eq!(cueprint(&x.join("x"), "album.cue"), cueprint_want());
         eprintln!("cueprint reads ddp extract's album.cue: 5 titles as documented");
     }
-}
-
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == ext))
-        .collect();
-    v.sort();
-    v
 }
 
 /// ffprobe's format tags of a file, keys lowercased.
