@@ -21,7 +21,7 @@ use glassmaster::disc::ddp::DdpFileset;
 use super::music::{self, Style};
 use super::streaming::files;
 use super::{build_ok, gm};
-use crate::disc::checkers::{latin1, run};
+use crate::disc::checkers::{cue_value, latin1, run};
 use crate::util::{have_tool, scratch};
 
 const ALBUM: &str = r#"Disc "Q" \"#;
@@ -48,11 +48,7 @@ fn cdtext(s: &str) -> String {
 
 /// A CUE value as glassmaster documents writing it (unquoted).
 fn cue(s: &str) -> String {
-    let mut v = cdtext(s).replace('"', "'");
-    if v.ends_with('\\') {
-        v.push(' ');
-    }
-    v
+    cue_value(&cdtext(s))
 }
 
 /// YAML double-quoted scalar (a JSON string is one).

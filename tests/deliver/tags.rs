@@ -7,10 +7,9 @@
 
 use std::path::Path;
 
-use glassmaster::deliver::profile::resolve_spec;
 use glassmaster::deliver::tags::write_tags;
-use glassmaster::manifest::model::BundleSpec;
 
+use super::encode::bundle;
 use super::{encode, full_tags, programme, tool};
 use crate::util::scratch;
 
@@ -46,18 +45,7 @@ fn tag_values_survive_nul_and_controls() {
     let title = "cut here \"Q\" back\\";
     let artist = " Edge Band  feat. 日本 🎸";
     for (profile, ext) in [("promo-mp3", "mp3"), ("archive", "flac")] {
-        let b = resolve_spec(&BundleSpec {
-            profile: profile.into(),
-            name: profile.into(),
-            format: None,
-            sample_rate: None,
-            bit_depth: None,
-            naming: None,
-            bitrate_kbps: None,
-            dither: None,
-            true_peak_dbtp: None,
-        })
-        .unwrap();
+        let b = bundle(profile);
         let path = dir.join(format!("t.{ext}"));
         encode(&b, 44_100, &programme(44_100, 1.0, 3), &path, 2);
         let mut tags = full_tags();
