@@ -6,7 +6,6 @@
 mod artwork;
 mod encode;
 mod meta;
-mod tags;
 
 use std::path::Path;
 use std::process::Command;
