@@ -13,6 +13,7 @@ mod failures;
 mod mastering;
 pub mod music;
 mod streaming;
+mod text;
 mod verify;
 
 use std::path::{Path, PathBuf};

@@ -3,7 +3,11 @@
 //! little-endian interleaved) and `album.cue` (one WAVE file, indexes
 //! relative to its start, which is 00:00:00 of the disc).
 //!
-//! The CUE is written in ISO-8859-1 when every text fits, else in UTF-8.
+//! The CUE is written in ISO-8859-1 when every text fits, else in UTF-8;
+//! its strings follow the one CUE rule, [`cue::quote`] (`"` as `'`, a
+//! space after a trailing `\`), and are not cut: the CD-Text is the
+//! authority, the sheet a way to play or burn the image.
+//!
 //! Both files are written under a temporary name and renamed when whole.
 
 use std::fmt::Write as _;
@@ -14,6 +18,7 @@ use std::path::{Path, PathBuf};
 use super::verify::msf;
 use super::{DdpError, DdpFileset, SECTOR_BYTES};
 use crate::disc::cdtext::{Fields, TextField};
+use crate::disc::cue;
 
 /// What `extract` wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,12 +113,6 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
     })
 }
 
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 fn text_lines(out: &mut String, indent: &str, f: Option<&Fields>) {
     let Some(f) = f else { return };
     for (field, cmd) in [
@@ -122,7 +121,7 @@ fn text_lines(out: &mut String, indent: &str, f: Option<&Fields>) {
         (TextField::Songwriter, "SONGWRITER"),
     ] {
         if let Some(v) = f.text(field) {
-            let _ = writeln!(out, "{indent}{cmd} \"{}\"", clean(v));
+            let _ = writeln!(out, "{indent}{cmd} {}", cue::quote(v).text);
         }
     }
 }
