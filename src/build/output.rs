@@ -233,7 +233,7 @@ fn refuse_place(shown: &Path, target: &Path, inputs: &[PathBuf]) -> Result<(), O
     for input in inputs {
         let r = resolve(input)?;
         if r.starts_with(target) {
-            let what = if &r == target {
+            let what = if r == target {
                 "it is".to_owned()
             } else {
                 "it holds".to_owned()

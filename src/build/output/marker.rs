@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::OutputError;
 
@@ -128,7 +128,7 @@ fn walk(dir: &Path) -> Result<Vec<String>, OutputError> {
             let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
             if is_dir {
                 out.push(format!("{name}/"));
-                stack.push((PathBuf::from(e.path()), format!("{name}/")));
+                stack.push((e.path(), format!("{name}/")));
             } else {
                 out.push(name);
             }
