@@ -155,10 +155,6 @@ fn force_replaces_only_a_folder_glassmaster_wrote() {
     assert_eq!(code, 0, "{err}");
     let (code, err) = run(&dir, &["verify", "out"]);
     assert_eq!(code, 0, "verify of a marked folder: {err}");
-    let left: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("glassmaster"))
-        .collect();
+    let left = crate::build::staging_left(&dir);
     assert!(left.is_empty(), "left beside the output: {left:?}");
 }

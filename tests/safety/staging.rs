@@ -8,15 +8,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{album, refused, run, tree};
+use crate::build::staging_left;
 use crate::util::bin;
 
-/// Entries beside the output whose name holds "glassmaster".
+/// Entries beside the output whose name holds "glassmaster", sorted.
 fn beside(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains("glassmaster"))
-        .collect();
+    let mut v = staging_left(dir);
     v.sort();
     v
 }
