@@ -6,7 +6,8 @@
 //! sinks at once (the 24-bit master, the CD path); then the CD is laid out
 //! and written, and report.json lists what was made with its checksums.
 //! Everything goes into a staging folder that replaces the output folder
-//! only when all of it succeeded.
+//! only when all of it succeeded; where the output may go, and what
+//! `--force` may replace, is [`output`]'s rule, checked before any work.
 
 pub mod output;
 pub mod sinks;
@@ -20,14 +21,14 @@ use crate::manifest::model::{Dither, Manifest};
 use crate::master::{self, MasterError, Sink, TrackPlan};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
 use crate::report::{model, Report};
-use output::{md5_file, Staging};
+use output::{md5_file, Output};
 use sinks::{CdSink, CdSlot, MasterWav};
 
 /// Why a build failed. The output folder is left as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("{0}: the output folder exists; pass --force to replace it")]
-    Exists(PathBuf),
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -93,6 +94,9 @@ pub struct BuildSummary {
 pub trait BuildProgress: Sync {
     fn stage(&self, label: &str, total_frames: u64);
     fn advance(&self, frames: u64);
+    /// Something done that was not asked for (a stale staging folder of an
+    /// interrupted build removed), to be said at once.
+    fn note(&self, _message: &str) {}
 }
 
 /// Runs the build.
@@ -101,7 +105,8 @@ pub fn build(
     opts: &BuildOptions,
     progress: &dyn BuildProgress,
 ) -> Result<BuildSummary, BuildError> {
-    let staging = Staging::new(&opts.out_dir, opts.force)?;
+    let say = |n: &str| progress.note(n);
+    let staging = Output::begin(&opts.out_dir, &inputs(manifest), opts.force, "build", &say)?;
     let root = staging.dir().to_owned();
     let want_cd = opts.parts.cd && manifest.cd.is_some();
     let mut early_warnings = Vec::new();
@@ -281,7 +286,7 @@ pub fn build(
     let html = crate::report::render_html(&report)
         .map_err(|e| BuildError::Invalid(format!("report.html: {e}")))?;
     std::fs::write(root.join("report.html"), html).map_err(|e| BuildError::io(&root, e))?;
-    staging.commit()?;
+    warnings.extend(staging.commit()?);
     Ok(BuildSummary {
         out_dir: opts.out_dir.clone(),
         outputs,
@@ -291,6 +296,14 @@ pub fn build(
         album_lufs: result.album.integrated_lufs,
         album_true_peak: result.album.true_peak_dbtp,
     })
+}
+
+/// Every file a build reads: the manifest, the sources, the artwork.
+fn inputs(manifest: &Manifest) -> Vec<PathBuf> {
+    let mut v = vec![manifest.path.clone()];
+    v.extend(manifest.tracks.iter().map(|t| t.path.clone()));
+    v.extend(manifest.release.artwork.clone());
+    v
 }
 
 /// Lays out the disc from the tracks' CD audio and writes cd/: the image,

@@ -12,7 +12,7 @@ use crate::deliver::sheet::md5_hex;
 use crate::report::model::Report;
 
 /// Files `build` writes that `outputs` does not list.
-const UNLISTED: [&str; 2] = ["report.json", "report.html"];
+const UNLISTED: [&str; 3] = ["report.json", "report.html", crate::build::output::MARKER];
 
 pub(super) fn check(dir: &Path, report: &Report, v: &mut Verification) {
     let found: Vec<Option<Problem>> = report

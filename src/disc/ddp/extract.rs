@@ -8,7 +8,8 @@
 //! space after a trailing `\`), and are not cut: the CD-Text is the
 //! authority, the sheet a way to play or burn the image.
 //!
-//! Both files are written under a temporary name and renamed when whole.
+//! Both files are written under a temporary name, made new (never an
+//! existing file, never through a symlink), and renamed when whole.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -76,7 +77,7 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
     let part = out.join("album.wav.part");
     {
         let mut src = File::open(&image).map_err(|e| DdpError::io(&image, e))?;
-        let f = File::create(&part).map_err(|e| DdpError::io(&part, e))?;
+        let f = create_new(&part)?;
         let mut w = BufWriter::with_capacity(1 << 16, f);
         w.write_all(&wav_header(data as u32))
             .map_err(|e| DdpError::io(&part, e))?;
@@ -104,13 +105,30 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
         text.into_bytes()
     };
     let part = out.join("album.cue.part");
-    std::fs::write(&part, bytes).map_err(|e| DdpError::io(&part, e))?;
+    create_new(&part)?
+        .write_all(&bytes)
+        .map_err(|e| DdpError::io(&part, e))?;
     std::fs::rename(&part, &cue).map_err(|e| DdpError::io(&cue, e))?;
     Ok(Extracted {
         wav,
         cue,
         data_bytes: data,
     })
+}
+
+/// A new file, never an existing one nor through a symlink (`O_EXCL`): a
+/// `.part` left there (or planted) is refused, not written through.
+fn create_new(path: &Path) -> Result<File, DdpError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => DdpError::Exists {
+                path: path.to_owned(),
+            },
+            _ => DdpError::io(path, e),
+        })
 }
 
 fn text_lines(out: &mut String, indent: &str, f: Option<&Fields>) {
