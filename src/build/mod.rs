@@ -9,6 +9,7 @@
 //! only when all of it succeeded.
 
 pub mod output;
+pub mod segue;
 pub mod sinks;
 pub mod streaming;
 
@@ -21,7 +22,8 @@ use crate::master::{self, MasterError, Sink, TrackPlan};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
 use crate::report::{model, Report};
 use output::{md5_file, Staging};
-use sinks::{CdSink, CdSlot, MasterWav};
+use segue::{SpoolSink, SpoolSlot};
+use sinks::{CdSink, CdSlot, CdWindow, MasterWav};
 
 /// Why a build failed. The output folder is left as it was.
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +147,22 @@ pub fn build(
         })
         .collect();
     let cd_slots: Vec<CdSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
+    // Segued runs go to the CD as one stream, after mastering (segue.rs).
+    let runs = if want_cd {
+        let tracks: Vec<(bool, u32)> = manifest
+            .tracks
+            .iter()
+            .zip(&plans)
+            .map(|(t, p)| (t.segue, p.info.sample_rate))
+            .collect();
+        segue::runs(&tracks)
+    } else {
+        Vec::new()
+    };
+    let in_run: Vec<bool> = (0..plans.len())
+        .map(|i| runs.iter().any(|r| r.contains(&i)))
+        .collect();
+    let spools: Vec<SpoolSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
     let cd_dither = manifest
         .cd
         .as_ref()
@@ -164,13 +182,20 @@ pub fn build(
                 plan.info.sample_rate,
             )?));
         }
-        if want_cd {
+        if want_cd && in_run[i] {
+            sinks.push(Box::new(SpoolSink::create(
+                &work.join(format!("master-{:02}.f32", plan.number)),
+                plan.number,
+                spools[i].clone(),
+            )?));
+        } else if want_cd {
             sinks.push(Box::new(CdSink::create(
                 &work.join(format!("cd-{:02}.pcm", plan.number)),
                 plan.number,
                 plan.info.sample_rate,
                 plan.limiter,
                 cd_dither,
+                CdWindow::ALL,
                 cd_slots[i].clone(),
             )?));
         }
@@ -195,6 +220,26 @@ pub fn build(
         &make_sinks,
         &advance,
     )?;
+    if !runs.is_empty() {
+        let total = runs
+            .iter()
+            .flat_map(|r| r.clone())
+            .map(|i| plans[i].info.frames.unwrap_or(0))
+            .sum();
+        progress.stage("segues for the CD", total);
+        segue::render_runs(
+            &segue::RunJob {
+                plans: &plans,
+                runs: &runs,
+                spools: &spools,
+                cd_slots: &cd_slots,
+                work: &work,
+                dither: cd_dither,
+                jobs: opts.jobs,
+            },
+            &advance,
+        )?;
+    }
 
     let mut outputs: Vec<(String, String)> = Vec::new();
     let mut warnings = early_warnings;
