@@ -34,7 +34,7 @@ use rayon::prelude::*;
 
 use super::sinks::{CdSink, CdSlot, CdWindow, CD_RATE};
 use crate::audio::{Block, BLOCK_FRAMES};
-use crate::dsp::{DitherKind, LimiterParams};
+use crate::dsp::{DitherKind, LimiterParams, Resampler};
 use crate::master::render::Progress;
 use crate::master::{MasterError, Sink, TrackPlan};
 
@@ -163,8 +163,7 @@ pub struct Span {
 /// The feed and window of the track at run frames `start..end` of a run
 /// of `run_len` frames at `rate`, with `warm` frames of context before.
 pub fn span(rate: u32, start: u64, end: u64, run_len: u64, warm: u64) -> Span {
-    let g = gcd(u64::from(rate), u64::from(CD_RATE));
-    let (p_in, p_out) = (u64::from(rate) / g, u64::from(CD_RATE) / g);
+    let (p_in, p_out) = Resampler::period(rate, CD_RATE);
     // The feed starts on the phase grid: its first output frame is an
     // output frame of the whole run.
     let from = start.saturating_sub(warm) / p_in * p_in;
@@ -181,14 +180,6 @@ pub fn span(rate: u32, start: u64, end: u64, run_len: u64, warm: u64) -> Span {
             skip: at(start) - origin,
             keep: Some(at(end) - at(start)),
         },
-    }
-}
-
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
     }
 }
 
