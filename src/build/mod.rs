@@ -3,7 +3,9 @@
 //! The stages run in the pipeline's order: the sources are probed (by
 //! manifest validation), measured after their chains and mastered to the
 //! loudness target ([`crate::master`]); each render feeds the outputs'
-//! sinks at once (the 24-bit master, the CD path); then the CD is laid out
+//! sinks at once (the 24-bit master, the CD path; a track of a segued run
+//! is spooled instead and its CD audio rendered from the spools with its
+//! neighbours' after mastering, see [`segue`]); then the CD is laid out
 //! and written, and report.json lists what was made with its checksums.
 //! Everything goes into a staging folder that replaces the output folder
 //! only when all of it succeeded.
