@@ -12,6 +12,7 @@ mod demo;
 mod failures;
 mod mastering;
 pub mod music;
+mod segue;
 mod streaming;
 mod text;
 mod verify;

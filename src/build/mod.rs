@@ -3,13 +3,16 @@
 //! The stages run in the pipeline's order: the sources are probed (by
 //! manifest validation), measured after their chains and mastered to the
 //! loudness target ([`crate::master`]); each render feeds the outputs'
-//! sinks at once (the 24-bit master, the CD path); then the CD is laid out
+//! sinks at once (the 24-bit master, the CD path; a track of a segued run
+//! is spooled instead and its CD audio rendered from the spools with its
+//! neighbours' after mastering, see [`segue`]); then the CD is laid out
 //! and written, and report.json lists what was made with its checksums.
 //! Everything goes into a staging folder that replaces the output folder
 //! only when all of it succeeded; where the output may go, and what
 //! `--force` may replace, is [`output`]'s rule, checked before any work.
 
 pub mod output;
+pub mod segue;
 pub mod sinks;
 pub mod streaming;
 
@@ -22,7 +25,8 @@ use crate::master::{self, MasterError, Sink, TrackPlan};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
 use crate::report::{model, Report};
 use output::{md5_file, Output};
-use sinks::{CdSink, CdSlot, MasterWav};
+use segue::{SpoolSink, SpoolSlot};
+use sinks::{CdSink, CdSlot, CdWindow, MasterWav};
 
 /// Why a build failed. The output folder is left as it was.
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +154,22 @@ pub fn build(
         })
         .collect();
     let cd_slots: Vec<CdSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
+    // Segued runs go to the CD as one stream, after mastering (segue.rs).
+    let runs = if want_cd {
+        let tracks: Vec<(bool, u32)> = manifest
+            .tracks
+            .iter()
+            .zip(&plans)
+            .map(|(t, p)| (t.segue, p.info.sample_rate))
+            .collect();
+        segue::runs(&tracks)
+    } else {
+        Vec::new()
+    };
+    let in_run: Vec<bool> = (0..plans.len())
+        .map(|i| runs.iter().any(|r| r.contains(&i)))
+        .collect();
+    let spools: Vec<SpoolSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
     let cd_dither = manifest
         .cd
         .as_ref()
@@ -169,13 +189,20 @@ pub fn build(
                 plan.info.sample_rate,
             )?));
         }
-        if want_cd {
+        if want_cd && in_run[i] {
+            sinks.push(Box::new(SpoolSink::create(
+                &work.join(format!("master-{:02}.f32", plan.number)),
+                plan.number,
+                spools[i].clone(),
+            )?));
+        } else if want_cd {
             sinks.push(Box::new(CdSink::create(
                 &work.join(format!("cd-{:02}.pcm", plan.number)),
                 plan.number,
                 plan.info.sample_rate,
                 plan.limiter,
                 cd_dither,
+                CdWindow::ALL,
                 cd_slots[i].clone(),
             )?));
         }
@@ -200,6 +227,26 @@ pub fn build(
         &make_sinks,
         &advance,
     )?;
+    if !runs.is_empty() {
+        let total = runs
+            .iter()
+            .flat_map(|r| r.clone())
+            .map(|i| plans[i].info.frames.unwrap_or(0))
+            .sum();
+        progress.stage("segues for the CD", total);
+        segue::render_runs(
+            &segue::RunJob {
+                plans: &plans,
+                runs: &runs,
+                spools: &spools,
+                cd_slots: &cd_slots,
+                work: &work,
+                dither: cd_dither,
+                jobs: opts.jobs,
+            },
+            &advance,
+        )?;
+    }
 
     let mut outputs: Vec<(String, String)> = Vec::new();
     let mut warnings = early_warnings;
