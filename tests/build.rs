@@ -14,6 +14,7 @@ mod mastering;
 pub mod music;
 mod streaming;
 mod verify;
+mod verify_trust;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
