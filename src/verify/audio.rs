@@ -18,6 +18,7 @@ use lofty::picture::PictureType;
 use lofty::tag::{ItemKey, Tag};
 use rayon::prelude::*;
 
+use super::length::{length, master_length, MasterLength};
 use super::scope::{plain_name, Scope};
 use super::{
     close, problem, quoted, show, Problem, Verification, LOUDNESS_TOLERANCE_LU, PEAK_TOLERANCE_DB,
@@ -42,13 +43,6 @@ struct Delivered<'a> {
     t: Option<&'a TrackReport>,
     path: PathBuf,
     master: Option<&'a MasterLength>,
-}
-
-/// A master's length in samples (frames) at its rate, from its header.
-struct MasterLength {
-    file: String,
-    frames: u64,
-    rate: u32,
 }
 
 /// A bundle and what its folder holds besides the audio, read once for
@@ -174,43 +168,6 @@ pub(super) fn check(scope: &Scope, report: &Report, jobs: usize, v: &mut Verific
     for folder in &folders {
         v.problems.extend(bundle_folder(report, folder));
     }
-}
-
-/// A master's length from its WAV header (decoding it, in [`master`],
-/// proves the header right: a shorter data chunk does not decode).
-fn master_length(path: &Path, rel: &str) -> Option<MasterLength> {
-    let h = crate::audio::read_wav_header(path).ok()?;
-    let frame = u64::from(h.channels) * u64::from(h.bits / 8);
-    (frame > 0).then(|| MasterLength {
-        file: rel.to_owned(),
-        frames: h.data_len / frame,
-        rate: h.sample_rate,
-    })
-}
-
-/// `got` samples decoded at `rate` against the master's length at that
-/// rate: more than one sample apart is a problem.
-fn length(rel: &str, got: u64, rate: u32, m: &MasterLength) -> Option<Problem> {
-    // Exactly: got / rate against frames / m.rate, in units of 1 / (rate · m.rate) s.
-    let have = u128::from(got) * u128::from(m.rate);
-    let want = u128::from(m.frames) * u128::from(rate);
-    if have.abs_diff(want) <= u128::from(m.rate) {
-        return None;
-    }
-    let expected = m.frames as f64 * f64::from(rate) / f64::from(m.rate);
-    let off = got as f64 - expected;
-    Some(problem(
-        rel,
-        "length",
-        format!(
-            "decodes to {got} samples at {rate} Hz, its master {} to {} at {} Hz ({expected:.1} at {rate} Hz): {:.1} samples {} (one allowed)",
-            m.file,
-            m.frames,
-            m.rate,
-            off.abs(),
-            if off < 0.0 { "short" } else { "long" }
-        ),
-    ))
 }
 
 /// Loudness, true peak and duration of `path` against the recorded ones.

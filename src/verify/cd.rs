@@ -261,27 +261,46 @@ fn check_cue(path: &Path, report: &Report, v: &mut Verification) {
             return;
         }
     };
+    v.problems.extend(same_disc(
+        CUE,
+        &sheet.files,
+        sheet.catalog.as_deref(),
+        &sheet.tracks,
+        report,
+    ));
+}
+
+/// A sheet (CUE or TOC) against report.json: the one image it names, the
+/// catalog number, every track's ISRC and indexes.
+fn same_disc(
+    file: &str,
+    images: &[String],
+    catalog: Option<&str>,
+    tracks: &[ReadTrack],
+    report: &Report,
+) -> Vec<Problem> {
     let disc = report.cd.as_ref().expect("checked by the caller");
-    if sheet.files != ["album.wav"] {
-        v.problems.push(problem(
-            CUE,
+    let mut out = Vec::new();
+    if images != ["album.wav"] {
+        out.push(problem(
+            file,
             "FILE",
-            format!("names {:?}, the image is album.wav", sheet.files),
+            format!("names {images:?}, the image is album.wav"),
         ));
     }
-    if sheet.catalog != disc.mcn {
-        v.problems.push(problem(
-            CUE,
+    if catalog != disc.mcn.as_deref() {
+        out.push(problem(
+            file,
             "CATALOG",
             format!(
                 "is {}, report.json says {}",
-                quoted(sheet.catalog.as_deref()),
+                quoted(catalog),
                 quoted(disc.mcn.as_deref())
             ),
         ));
     }
-    v.problems
-        .extend(compare_tracks(CUE, &sheet.tracks, &report.tracks));
+    out.extend(compare_tracks(file, tracks, &report.tracks));
+    out
 }
 
 /// The TOC against report.json: the image it names, the catalog number,
@@ -300,29 +319,14 @@ fn check_toc(path: &Path, report: &Report, v: &mut Verification) {
             return;
         }
     };
-    if toc.file.as_deref() != Some("album.wav") {
-        v.problems.push(problem(
-            TOC,
-            "FILE",
-            format!(
-                "names {}, the image is album.wav",
-                quoted(toc.file.as_deref())
-            ),
-        ));
-    }
-    if toc.catalog != disc.mcn {
-        v.problems.push(problem(
-            TOC,
-            "CATALOG",
-            format!(
-                "is {}, report.json says {}",
-                quoted(toc.catalog.as_deref()),
-                quoted(disc.mcn.as_deref())
-            ),
-        ));
-    }
-    v.problems
-        .extend(compare_tracks(TOC, &toc.tracks, &report.tracks));
+    let images: Vec<String> = toc.file.iter().cloned().collect();
+    v.problems.extend(same_disc(
+        TOC,
+        &images,
+        toc.catalog.as_deref(),
+        &toc.tracks,
+        report,
+    ));
     for (i, (end, t)) in toc.ends.iter().zip(&report.tracks).enumerate() {
         let Some(cd) = &t.cd else { continue };
         let want = cd.start_frame + cd.length_frames;

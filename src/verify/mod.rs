@@ -32,6 +32,7 @@
 mod audio;
 mod cd;
 mod files;
+mod length;
 mod scope;
 mod toc;
 
