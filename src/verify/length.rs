@@ -18,7 +18,7 @@ pub(super) struct MasterLength {
     pub rate: u32,
 }
 
-/// A master's length from its WAV header (decoding it, as the master check
+/// A master's length from its WAV header (decoding it, which the master check does,
 /// proves the header right: a shorter data chunk does not decode).
 pub(super) fn master_length(path: &Path, rel: &str) -> Option<MasterLength> {
     let h = crate::audio::read_wav_header(path).ok()?;
