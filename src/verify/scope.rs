@@ -236,6 +236,15 @@ mod tests {
         std::fs::create_dir(build.join("ddp")).unwrap();
         std::os::unix::fs::symlink(base.join("album.yaml"), build.join("ddp/IMAGE.DAT")).unwrap();
         assert_eq!(s.folder_closed("ddp"), Err("ddp/IMAGE.DAT".to_owned()));
+        // A FIFO inside: refused without opening (which would block).
+        let made = std::process::Command::new("mkfifo")
+            .arg(build.join("masters/fifo.wav"))
+            .status();
+        if made.is_ok_and(|s| s.success()) {
+            let e = s.build_file("masters/fifo.wav", "f").unwrap_err();
+            assert_eq!(e.file, "masters/fifo.wav");
+            assert!(e.message.contains("not a regular file"), "{e}");
+        }
         std::fs::remove_dir_all(base).unwrap();
     }
 }
