@@ -361,6 +361,22 @@ FILE "album.wav" 01:02:00 00:10:00
     }
 
     #[test]
+    fn reads_the_golden_album_toc() {
+        // The 12-track golden TOC (CD-Text with escapes, GENRE bytes,
+        // pauses, indexes): every track read, one after another.
+        let text = include_str!("../../tests/fixtures/disc/album.toc");
+        let t = read(text.as_bytes(), u32::MAX).unwrap();
+        assert_eq!(t.tracks.len(), 12);
+        assert_eq!(t.catalog.as_deref(), Some("5012345678900"));
+        assert_eq!(t.tracks[0].indexes, [(0, 0), (1, 150)]);
+        for (k, w) in t.ends.windows(2).enumerate() {
+            let next = t.tracks[k + 1].indexes[0].1;
+            assert_eq!(w[0], next, "track {} ends where {} starts", k + 1, k + 2);
+            assert!(w[1] > w[0]);
+        }
+    }
+
+    #[test]
     fn refuses_what_album_wav_does_not_hold_naming_the_line() {
         let gap = TOC.replace("NO COPY\nNO PRE_EMPHASIS\nFILE", "PREGAP 00:02:00\nFILE");
         assert!(read(gap.as_bytes(), 5100)
