@@ -16,6 +16,7 @@ mod segue;
 mod streaming;
 mod text;
 mod verify;
+mod verify_trust;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -217,6 +217,12 @@ pub fn build(
         }
         Ok(sinks)
     };
+    // For report.json, so that `verify` can tell a mix changed since.
+    let source_md5s: Vec<String> = manifest
+        .tracks
+        .iter()
+        .map(|t| md5_file(&t.path))
+        .collect::<Result<_, _>>()?;
     let total: u64 = plans.iter().map(|p| p.info.frames.unwrap_or(0)).sum();
     progress.stage("mastering", total * 2);
     let advance = |n: u64| progress.advance(n);
@@ -321,6 +327,9 @@ pub fn build(
         normalisation,
     );
     report.bundles = bundle_reports;
+    for (t, md5) in report.tracks.iter_mut().zip(source_md5s) {
+        t.source.md5 = Some(md5);
+    }
     if opts.parts.masters {
         for (t, name) in report.tracks.iter_mut().zip(&master_names) {
             t.master.file = Some(name.clone());

@@ -240,7 +240,7 @@ pub fn read(bytes: &[u8]) -> Result<ReadSheet, String> {
                 let num = rest
                     .first()
                     .and_then(|s| s.parse::<u8>().ok())
-                    .ok_or_else(|| at(format!("`{line}` has no track number")))?;
+                    .ok_or_else(|| at("TRACK has no track number".into()))?;
                 sheet.tracks.push(ReadTrack {
                     number: num,
                     ..ReadTrack::default()
@@ -255,7 +255,7 @@ pub fn read(bytes: &[u8]) -> Result<ReadSheet, String> {
                     track.isrc = rest.first().map(|s| (*s).to_owned());
                 } else {
                     let (Some(i), Some(t)) = (rest.first(), rest.get(1)) else {
-                        return Err(at(format!("`{}` is not INDEX NN MM:SS:FF", line.trim())));
+                        return Err(at("INDEX is not INDEX NN MM:SS:FF".into()));
                     };
                     let i = i
                         .parse::<u8>()
