@@ -173,7 +173,14 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
         Err(e) => {
-            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+            // A typed error that shows its source (`{path}: {source}`) is
+            // followed by that source in the chain: print it once.
+            let mut chain: Vec<String> = Vec::new();
+            for s in e.chain().map(ToString::to_string) {
+                if !chain.last().is_some_and(|l| l.ends_with(&s)) {
+                    chain.push(s);
+                }
+            }
             eprintln!("error: {}", chain.join(": "));
             ExitCode::from(1)
         }

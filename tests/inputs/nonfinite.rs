@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use super::refused;
+use super::special::MANIFEST;
 use crate::util::{scratch, write_wav_i16};
 
 /// A 32-bit float WAV of a -12 dBFS sine, `secs` long, with `bad` written
@@ -32,17 +33,6 @@ fn float_wav(path: &Path, rate: u32, channels: u16, secs: f64, at: usize, channe
     }
     w.finalize().unwrap();
 }
-
-const MANIFEST: &str = "glassmaster: 1
-release:
-  title: Small
-  artist: The Test Band
-tracks:
-  - file: mixes/good.wav
-    title: One
-  - file: mixes/BAD
-    title: Two
-";
 
 #[test]
 fn nan_and_infinite_samples_are_errors_naming_the_file_and_time() {
@@ -89,7 +79,9 @@ fn nan_and_infinite_samples_are_errors_naming_the_file_and_time() {
         &["ninf.wav", "00:00.000", "mono", "-infinity"],
     );
     for bad in ["nan.wav", "inf.wav"] {
-        let m = MANIFEST.replace("BAD", bad);
+        let m = MANIFEST
+            .replace("mixes/a.wav", "mixes/good.wav")
+            .replace("mixes/b.wav", &format!("mixes/{bad}"));
         std::fs::write(dir.join("album.yaml"), m).unwrap();
         refused(
             &dir,

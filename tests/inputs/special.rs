@@ -15,7 +15,8 @@ use glassmaster::disc::ddp::{
 use super::refused;
 use crate::util::{scratch, write_wav_i16};
 
-const MANIFEST: &str = "glassmaster: 1
+/// Two 2 s tracks, `mixes/a.wav` and `mixes/b.wav` (line 8).
+pub const MANIFEST: &str = "glassmaster: 1
 release:
   title: Small
   artist: The Test Band
