@@ -12,8 +12,11 @@ mod demo;
 mod failures;
 mod mastering;
 pub mod music;
+mod segue;
 mod streaming;
+mod text;
 mod verify;
+mod verify_trust;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -14,4 +14,5 @@ mod init;
 mod inputs;
 mod manifest;
 mod report;
+mod safety;
 mod util;
