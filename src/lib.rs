@@ -9,7 +9,7 @@
 //! and [`deliver`] (streaming bundles) → [`report`] (report.json and
 //! report.html). [`verify`] reads a finished build back and checks it
 //! against its report. [`cli`] is the command line on top; it is the only
-//! place that prints.
+//! place that prints. [`fsio`] opens every input file (regular files only).
 
 pub mod analysis;
 pub mod audio;
@@ -18,6 +18,7 @@ pub mod cli;
 pub mod deliver;
 pub mod disc;
 pub mod dsp;
+pub mod fsio;
 pub mod manifest;
 pub mod master;
 pub mod report;

@@ -1,9 +1,10 @@
 //! DDP 2.00 reader against cue2ddp's filesets (with IMAGE.DAT synthesised
 //! as the foreign README explains) and the js-ddppq-test PQ string. The
 //! writer is tested in `ddp/write.rs`, dialects, faults and extraction in
-//! `ddp/faults.rs`.
+//! `ddp/faults.rs`, a bounded fuzz of the reader in `ddp/fuzz.rs`.
 
 mod faults;
+mod fuzz;
 mod write;
 
 use std::path::{Path, PathBuf};

@@ -3,9 +3,10 @@
 //! independent readers (cdrdao, cuetools, shntool, libcue, md5sum). The
 //! layout rules and Red Book errors are in `disc/redbook.rs`, the CUE/TOC
 //! checkers in `disc/checkers.rs`, the DDP and `ddp` CLI in
-//! `disc/ddp_cli.rs`.
+//! `disc/ddp_cli.rs`, a bounded fuzz of the CUE readers in `disc/cue_fuzz.rs`.
 
 pub(crate) mod checkers;
+mod cue_fuzz;
 pub(crate) mod ddp_cli;
 mod redbook;
 

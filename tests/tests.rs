@@ -11,6 +11,7 @@ mod deliver;
 mod disc;
 mod dsp;
 mod init;
+mod inputs;
 mod manifest;
 mod report;
 mod safety;

@@ -53,3 +53,110 @@ pub fn write_wav_i16(path: &std::path::Path, rate: u32, channels: u16, secs: f64
     }
     w.finalize().unwrap();
 }
+
+/// Seeded mutations of valid inputs for the bounded fuzz loops (manifest,
+/// DDP, CUE): bit flips, byte insertions (random or from a dictionary of
+/// bytes that matter to the format), deletions, truncations, runs doubled
+/// and splices from another valid input. Same seed, same cases.
+#[allow(dead_code)]
+pub struct Mutator {
+    state: u64,
+    /// Bytes worth inserting for this format (punctuation, digits, ...).
+    pub dictionary: &'static [u8],
+}
+
+#[allow(dead_code)]
+impl Mutator {
+    pub fn new(seed: u64, dictionary: &'static [u8]) -> Mutator {
+        Mutator {
+            state: seed | 1,
+            dictionary,
+        }
+    }
+
+    /// xorshift64.
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.state;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.state = x;
+        x
+    }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// `base` with 1 to 4 mutations; `others` are valid inputs to splice
+    /// from (may be empty).
+    pub fn mutate(&mut self, base: &[u8], others: &[&[u8]]) -> Vec<u8> {
+        let mut m = base.to_vec();
+        for _ in 0..1 + self.below(4) {
+            let i = self.below(m.len());
+            match self.below(8) {
+                0 if !m.is_empty() => m[i] ^= 1 << self.below(8),
+                1 => {
+                    let b = if self.dictionary.is_empty() || self.below(3) == 0 {
+                        self.next() as u8
+                    } else {
+                        self.dictionary[self.below(self.dictionary.len())]
+                    };
+                    m.insert(i, b);
+                }
+                2 if !m.is_empty() => {
+                    let n = 1 + self.below(16.min(m.len() - i));
+                    m.drain(i..i + n);
+                }
+                3 => m.truncate(i),
+                4 if !m.is_empty() => {
+                    // A run of the input doubled in place.
+                    let n = 1 + self.below(64.min(m.len() - i));
+                    let run: Vec<u8> = m[i..i + n].to_vec();
+                    m.splice(i..i, run);
+                }
+                5 if !others.is_empty() => {
+                    // Splice: a piece of another valid input replaces ours
+                    // from here on, or is put in here.
+                    let o = others[self.below(others.len())];
+                    let from = self.below(o.len());
+                    let n = self.below(o.len() - from + 1);
+                    if self.below(2) == 0 {
+                        m.truncate(i);
+                        m.extend_from_slice(&o[from..]);
+                    } else {
+                        m.splice(i..i, o[from..from + n].iter().copied());
+                    }
+                }
+                6 if !m.is_empty() => {
+                    let j = self.below(m.len());
+                    m.swap(i, j);
+                }
+                _ if !m.is_empty() => {
+                    m[i] = if self.dictionary.is_empty() {
+                        self.next() as u8
+                    } else {
+                        self.dictionary[self.below(self.dictionary.len())]
+                    };
+                }
+                _ => m.push(self.next() as u8),
+            }
+        }
+        m
+    }
+}
+
+/// Runs `case` under `catch_unwind`, panicking with `what` (the input
+/// shown) when it panicked: for the fuzz loops.
+#[allow(dead_code)]
+pub fn no_panic(what: impl FnOnce() -> String, case: impl FnOnce()) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(case));
+    if r.is_err() {
+        panic!("panicked on {}", what());
+    }
+}

@@ -196,7 +196,8 @@ pub fn analyze_file_with(
     })
 }
 
-/// Analyses `paths` on a pool of `jobs` threads (at least 1), one file per
+/// Analyses `paths` on a pool of `jobs` threads (at least 1, at most one per
+/// file), one file per
 /// thread at a time, and gates the album over the files that could be
 /// read. `on_progress` gets the total frames decoded so far, all files
 /// together.
@@ -214,7 +215,7 @@ pub fn analyze_files(
         })
     };
     let files: Vec<_> = match rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
+        .num_threads(jobs.min(paths.len()).max(1))
         .thread_name(|i| format!("glassmaster-analyze-{i}"))
         .build()
     {

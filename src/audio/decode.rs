@@ -13,9 +13,13 @@
 //!   stream never panics through this module (symphonia's calls are run
 //!   under `catch_unwind`, since they parse untrusted bytes);
 //! - a lossless file that ends before the frame count its header promised
-//!   is [`AudioError::Corrupt`], never silently short.
+//!   is [`AudioError::Corrupt`], never silently short;
+//! - only a regular file is opened ([`crate::fsio::open_regular`]): a FIFO
+//!   or a device is refused by name before anything is read;
+//! - a float or lossy stream holding a NaN or an infinite sample is
+//!   [`AudioError::NotFinite`], naming the first such sample's time and
+//!   channel (integer PCM cannot hold one).
 
-use std::fs::File;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -47,6 +51,9 @@ pub struct Decoder {
     /// Whether the header's frame count is exact (lossless codecs) and so
     /// a shortfall means truncation.
     exact_length: bool,
+    /// Whether samples can be NaN or infinite (float PCM, lossy codecs)
+    /// and so are checked.
+    check_finite: bool,
     done: bool,
 }
 
@@ -102,6 +109,7 @@ impl Decoder {
             None => return Err(corrupt(path, "the decoder failed on the stream header")),
         };
         let exact_length = matches!(info.codec.as_str(), "pcm" | "flac" | "alac");
+        let check_finite = info.float || info.bit_depth.is_none();
         Ok(Decoder {
             path: path.to_path_buf(),
             info,
@@ -112,6 +120,7 @@ impl Decoder {
             pending_pos: 0,
             frames_out: 0,
             exact_length,
+            check_finite,
             done: false,
         })
     }
@@ -155,8 +164,43 @@ impl Decoder {
                 break;
             }
         }
+        if self.check_finite {
+            self.check_samples(out)?;
+        }
         self.frames_out += out.len() as u64;
         Ok(out.len())
+    }
+
+    /// Refuses a block (about to be handed out) that holds a NaN or an
+    /// infinite sample, naming the first one.
+    fn check_samples(&mut self, block: &Block) -> Result<(), AudioError> {
+        let bad = |c: &[f64]| c.iter().position(|s| !s.is_finite());
+        let (l, r) = (bad(&block.left), bad(&block.right));
+        let (frame, channel, value) = match (l, r) {
+            (None, None) => return Ok(()),
+            (Some(i), Some(j)) if j < i => (j, "right", block.right[j]),
+            (Some(i), _) => (i, "left", block.left[i]),
+            (None, Some(j)) => (j, "right", block.right[j]),
+        };
+        self.done = true;
+        let frame = self.frames_out + frame as u64;
+        Err(AudioError::NotFinite {
+            path: self.path.clone(),
+            value: if value.is_nan() {
+                "NaN"
+            } else if value > 0.0 {
+                "+infinity"
+            } else {
+                "-infinity"
+            },
+            time: clock(frame, self.info.sample_rate),
+            channel: if self.info.channels == 1 {
+                "mono"
+            } else {
+                channel
+            },
+            frame,
+        })
     }
 
     /// Decodes the next packet of our track into `pending`. Returns
@@ -301,7 +345,7 @@ fn guard<T>(f: impl FnOnce() -> T) -> Option<T> {
 
 /// Opens the container and picks its audio track; fills `AudioInfo`.
 fn open_format(path: &Path) -> Result<(Box<dyn FormatReader>, u32, AudioInfo), AudioError> {
-    let file = File::open(path).map_err(|source| AudioError::Open {
+    let file = crate::fsio::open_regular(path).map_err(|source| AudioError::Open {
         path: path.to_path_buf(),
         source,
     })?;
@@ -459,6 +503,12 @@ fn is_pcm(c: AudioCodecId) -> bool {
         CODEC_ID_PCM_U32BE,
     ]
     .contains(&c)
+}
+
+/// `frame` at `rate` as mm:ss.sss (minutes past 59 keep counting).
+pub fn clock(frame: u64, rate: u32) -> String {
+    let ms = (u128::from(frame) * 1000 / u128::from(rate.max(1))) as u64;
+    format!("{:02}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
 }
 
 fn unsupported(path: &Path, reason: &str) -> AudioError {

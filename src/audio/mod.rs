@@ -75,6 +75,21 @@ pub enum AudioError {
     Empty { path: PathBuf },
     #[error("{path}: corrupt or truncated audio: {reason}")]
     Corrupt { path: PathBuf, reason: String },
+    #[error(
+        "{path}: sample {frame} (at {time}, {channel} channel) is {value}; \
+         every sample must be a finite number"
+    )]
+    NotFinite {
+        path: PathBuf,
+        /// "NaN", "+infinity" or "-infinity".
+        value: &'static str,
+        /// The sample's time from the start of the file, mm:ss.sss.
+        time: String,
+        /// "left", "right" or "mono".
+        channel: &'static str,
+        /// The frame's index from the start of the file.
+        frame: u64,
+    },
     #[error("{path}: cannot write: {source}")]
     Write {
         path: PathBuf,

@@ -343,7 +343,7 @@ pub struct WavHeader {
 pub fn read_header(path: &Path) -> std::io::Result<WavHeader> {
     use std::io::{Error, ErrorKind, Read};
     let bad = |m: &str| Error::new(ErrorKind::InvalidData, m.to_owned());
-    let mut f = std::io::BufReader::new(File::open(path)?);
+    let mut f = std::io::BufReader::new(crate::fsio::open_regular(path)?);
     let mut head = [0u8; 12];
     f.read_exact(&mut head)?;
     if &head[..4] != b"RIFF" || &head[8..] != b"WAVE" {

@@ -78,7 +78,7 @@ pub fn run(
     let opts = BuildOptions {
         out_dir,
         parts: only.unwrap_or(Parts::ALL),
-        jobs: jobs(jobs_arg),
+        jobs: jobs(ctx, jobs_arg, Some(manifest.tracks.len())),
         force,
     };
     let bar = Bar {

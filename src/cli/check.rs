@@ -50,7 +50,7 @@ pub fn run(
     let mut audio_errors = Vec::new();
     if let (Some(m), false) = (&loaded.manifest, loaded.has_errors()) {
         let paths: Vec<PathBuf> = m.tracks.iter().map(|t| t.path.clone()).collect();
-        let batch = measure(ctx, &paths, jobs(jobs_arg));
+        let batch = measure(ctx, &paths, jobs(ctx, jobs_arg, Some(paths.len())));
         let mut figures = Vec::new();
         for (t, r) in m.tracks.iter().zip(&batch.files) {
             match r {
@@ -143,7 +143,7 @@ pub fn analyze(
     json: bool,
     jobs_arg: Option<usize>,
 ) -> Result<Outcome> {
-    let batch = measure(ctx, files, jobs(jobs_arg));
+    let batch = measure(ctx, files, jobs(ctx, jobs_arg, Some(files.len())));
     let mut failed = false;
     for r in &batch.files {
         if let Err(e) = r {

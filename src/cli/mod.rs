@@ -173,7 +173,14 @@ pub fn main() -> ExitCode {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Failed) => ExitCode::from(1),
         Err(e) => {
-            let chain: Vec<String> = e.chain().map(ToString::to_string).collect();
+            // A typed error that shows its source (`{path}: {source}`) is
+            // followed by that source in the chain: print it once.
+            let mut chain: Vec<String> = Vec::new();
+            for s in e.chain().map(ToString::to_string) {
+                if !chain.last().is_some_and(|l| l.ends_with(&s)) {
+                    chain.push(s);
+                }
+            }
             // Messages carry file names and values: escape what would
             // drive the terminal.
             eprintln!(
@@ -192,11 +199,57 @@ pub struct Context {
     pub progress: bool,
 }
 
-/// Threads for parallel work: `-j N`, or one per core.
-pub(crate) fn jobs(j: Option<usize>) -> usize {
-    j.filter(|n| *n > 0).unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    })
+/// Threads for parallel work on `items` files or tracks (`None` when the
+/// count is not known here): `-j N`, or one per core, and never more than
+/// the cores or the items, since a thread more than either only waits. A
+/// `-j` reduced so is said on stderr (unless `--quiet`).
+pub(crate) fn jobs(ctx: &Context, j: Option<usize>, items: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (n, why) = jobs_cap(j, cores, items);
+    if let (Some(asked), Some(why)) = (j, why) {
+        if !ctx.quiet {
+            eprintln!("note: -j {asked} reduced to {n} ({why})");
+        }
+    }
+    n
+}
+
+/// The thread count for `-j asked` on `cores` cores and `items` items,
+/// and, when it is less than asked, why.
+fn jobs_cap(asked: Option<usize>, cores: usize, items: Option<usize>) -> (usize, Option<String>) {
+    let cores = cores.max(1);
+    let items = items.map(|i| i.max(1));
+    let cap = items.map_or(cores, |i| i.min(cores));
+    let n = asked.filter(|n| *n > 0).unwrap_or(cores).min(cap);
+    let why = asked.filter(|a| *a > n).map(|_| match items {
+        Some(i) if i < cores => format!("{i} to process"),
+        _ => format!("{cores} cores"),
+    });
+    (n, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jobs_cap;
+
+    #[test]
+    fn jobs_are_capped_by_cores_and_items() {
+        assert_eq!(jobs_cap(Some(100_000), 2, Some(11)).0, 2);
+        assert_eq!(
+            jobs_cap(Some(100_000), 2, Some(11)).1.as_deref(),
+            Some("2 cores")
+        );
+        assert_eq!(
+            jobs_cap(Some(8), 16, Some(3)),
+            (3, Some("3 to process".into()))
+        );
+        assert_eq!(jobs_cap(None, 16, Some(3)), (3, None));
+        assert_eq!(jobs_cap(None, 4, None), (4, None));
+        assert_eq!(jobs_cap(Some(1), 4, Some(10)), (1, None));
+        assert_eq!(jobs_cap(Some(0), 4, Some(10)), (4, None));
+        assert_eq!(
+            jobs_cap(Some(5), 4, Some(0)),
+            (1, Some("1 to process".into()))
+        );
+    }
 }

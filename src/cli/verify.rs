@@ -20,7 +20,7 @@ pub fn run(
     if !ctx.quiet && !json {
         eprintln!("verifying {}", dir.display());
     }
-    let v = crate::verify::verify(dir, manifest, super::jobs(jobs))?;
+    let v = crate::verify::verify(dir, manifest, super::jobs(ctx, jobs, None))?;
     if json {
         let doc = json!({
             "ok": v.ok(),

@@ -25,6 +25,10 @@ use super::DeliverError;
 /// Larger images are not decoded (a guard against decompression bombs).
 pub const MAX_DECODE_PIXELS: u64 = 20_000 * 20_000;
 
+/// Larger cover files are not read (counted as read): 100 MiB, past any
+/// cover a store takes.
+pub const MAX_ARTWORK_BYTES: u64 = 100 << 20;
+
 /// JPEG quality of `cover.jpg`.
 pub const JPEG_QUALITY: u8 = 92;
 
@@ -265,7 +269,7 @@ pub fn process(path: Option<&Path>, rule: &ArtworkRule) -> ArtworkOutcome {
         );
         return out;
     };
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::fsio::read_capped_io(path, MAX_ARTWORK_BYTES) {
         Ok(b) => b,
         Err(e) => {
             find(

@@ -46,7 +46,7 @@ pub struct SheetRow {
 /// The MD5 of a file as lowercase hex, read in 1 MiB pieces (shared by
 /// the sheets and the build's outputs list).
 pub fn md5_hex(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
+    let mut f = crate::fsio::open_regular(path)?;
     let mut ctx = md5::Context::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {

@@ -40,23 +40,22 @@ pub fn load(path: &Path, probe: Probe<'_>) -> Loaded {
         diagnostics: vec![Diagnostic::error(path, pos, msg)],
         source: None,
     };
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => return fail(format!("cannot read the manifest: {e}"), None),
-    };
-    if meta.len() > raw::MAX_MANIFEST_BYTES as u64 {
-        return fail(
-            format!(
-                "the manifest is {} bytes; the largest accepted is {} bytes",
-                meta.len(),
-                raw::MAX_MANIFEST_BYTES
-            ),
-            None,
-        );
-    }
-    let bytes = match std::fs::read(path) {
+    // Capped by the bytes read, not by the size the file claims (a FIFO or
+    // /dev/zero is refused before reading; see crate::fsio).
+    let bytes = match crate::fsio::read_capped(path, raw::MAX_MANIFEST_BYTES as u64) {
         Ok(b) => b,
-        Err(e) => return fail(format!("cannot read the manifest: {e}"), None),
+        Err(crate::fsio::CappedError::TooLarge { limit }) => {
+            return fail(
+                format!("the manifest is larger than {limit} bytes, the largest accepted"),
+                None,
+            )
+        }
+        Err(crate::fsio::CappedError::Io(e)) if e.kind() == std::io::ErrorKind::InvalidInput => {
+            return fail(format!("the manifest {e}"), None)
+        }
+        Err(crate::fsio::CappedError::Io(e)) => {
+            return fail(format!("cannot read the manifest: {e}"), None)
+        }
     };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,

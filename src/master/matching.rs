@@ -68,7 +68,8 @@ pub struct AlbumResult {
 /// each attempt gets fresh sinks, which replace the earlier outputs).
 pub type MakeSinks<'a> = &'a (dyn Fn(&TrackPlan) -> Result<Vec<Box<dyn Sink>>, MasterError> + Sync);
 
-/// Masters every track; `jobs` tracks at once.
+/// Masters every track; `jobs` tracks at once (never more threads than
+/// tracks).
 pub fn master_album(
     plans: &[TrackPlan],
     mastering: &Mastering,
@@ -76,8 +77,9 @@ pub fn master_album(
     make_sinks: MakeSinks<'_>,
     progress: Progress<'_>,
 ) -> Result<AlbumResult, MasterError> {
+    let jobs = jobs.min(plans.len()).max(1);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
+        .num_threads(jobs)
         .build()
         .map_err(|e| MasterError::Track {
             track: 0,

@@ -11,7 +11,7 @@ use super::{prepared, synth_image};
 use crate::cdtext::{cdtext_from_cue, read_cue};
 use crate::util::scratch;
 
-fn synthetic_layout() -> DiscLayout {
+pub(crate) fn synthetic_layout() -> DiscLayout {
     let mut text = cdtext::CdTextBlock::new(1, 2);
     text.disc.title = Some("Écoute".into());
     text.tracks[0].title = Some("One".into());

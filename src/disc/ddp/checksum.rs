@@ -6,7 +6,6 @@
 //! `[CRC32 Checksum]` section of `NAME=8HEX` lines). CRC-32 is the common
 //! zlib/IEEE one (reflected 0xEDB88320, init and final XOR 0xFFFFFFFF).
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
@@ -81,7 +80,7 @@ impl FileHashes {
 
 /// Hashes a file by streaming it.
 pub fn hash_file(path: &Path) -> Result<FileHashes, DdpError> {
-    let mut f = File::open(path).map_err(|e| DdpError::io(path, e))?;
+    let mut f = crate::fsio::open_regular(path).map_err(|e| DdpError::io(path, e))?;
     let mut md5 = md5::Context::new();
     let mut crc = Crc32::new();
     let mut buf = vec![0u8; 1 << 16];

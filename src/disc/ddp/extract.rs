@@ -60,9 +60,22 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
         }
     }
     let image = set.image_path();
-    let len = std::fs::metadata(&image)
+    let len = crate::fsio::check_regular(&image)
         .map_err(|e| DdpError::io(&image, e))?
         .len();
+    // Against the map before a byte is copied (a sparse 5 GB image is
+    // refused at once).
+    let stated = set.image_sectors() * SECTOR_BYTES;
+    if len != stated {
+        return Err(DdpError::Length {
+            file: image.display().to_string(),
+            len,
+            expected: format!(
+                "{stated} ({} sectors of 2352 bytes, as DDPMS states)",
+                set.image_sectors()
+            ),
+        });
+    }
     // Silence for a pregap the image leaves out, so that the WAV starts at
     // 00:00:00 like the CUE's indexes.
     let lead = u64::from(set.image_start_frame()) * SECTOR_BYTES;
@@ -76,7 +89,7 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
     }
     let part = out.join("album.wav.part");
     {
-        let mut src = File::open(&image).map_err(|e| DdpError::io(&image, e))?;
+        let mut src = crate::fsio::open_regular(&image).map_err(|e| DdpError::io(&image, e))?;
         let f = create_new(&part)?;
         let mut w = BufWriter::with_capacity(1 << 16, f);
         w.write_all(&wav_header(data as u32))

@@ -181,11 +181,18 @@ pub struct DdpFileset {
     checksum_errors: Vec<DdpError>,
 }
 
+/// The largest DDPID, DDPMS, PQ, CD-Text or checksum list read (counted
+/// as read): 1 MiB, far above any real one (a 99-track PQ descriptor with
+/// 99 indexes each is 620 KiB; CD-Text at most 8 × 255 packs of 18 bytes).
+pub const MAX_SMALL_FILE_BYTES: u64 = 1 << 20;
+
 /// The file `name` in `dir`, matched without regard to case when the exact
-/// name is not there (filesets copied through other systems).
+/// name is not there (filesets copied through other systems). Any kind of
+/// file is found, so that a FIFO or a folder in its place is refused by
+/// name when opened ([`crate::fsio::open_regular`]), not called missing.
 pub(crate) fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     let exact = dir.join(name);
-    if exact.is_file() {
+    if exact.exists() {
         return Some(exact);
     }
     std::fs::read_dir(dir)
@@ -193,7 +200,7 @@ pub(crate) fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .find(|p| {
-            p.is_file()
+            p.exists()
                 && p.file_name()
                     .and_then(|n| n.to_str())
                     .is_some_and(|n| n.eq_ignore_ascii_case(name))
@@ -220,7 +227,7 @@ fn read(dir: &Path, name: &str, by: &'static str) -> Result<Vec<u8>, DdpError> {
         by,
         dir: dir.to_path_buf(),
     })?;
-    std::fs::read(&path).map_err(|e| DdpError::io(&path, e))
+    crate::fsio::read_capped_io(&path, MAX_SMALL_FILE_BYTES).map_err(|e| DdpError::io(&path, e))
 }
 
 impl DdpFileset {
@@ -401,7 +408,8 @@ fn read_checksum_lists(dir: &Path) -> Result<(Vec<ChecksumEntry>, Vec<DdpError>)
     let (mut out, mut errors) = (Vec::new(), Vec::new());
     for n in names {
         let path = dir.join(&n);
-        let bytes = std::fs::read(&path).map_err(|e| DdpError::io(&path, e))?;
+        let bytes = crate::fsio::read_capped_io(&path, MAX_SMALL_FILE_BYTES)
+            .map_err(|e| DdpError::io(&path, e))?;
         let text: String = bytes.iter().map(|&b| char::from(b)).collect();
         match checksum::parse_list(&n, &text) {
             Ok(entries) => out.extend(entries),

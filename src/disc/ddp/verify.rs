@@ -1,7 +1,8 @@
-//! Checking a fileset against itself: every checksum list entry (file
-//! present, MD5 or CRC-32 matching), the image size against the map and the
-//! PQ lead-out, the map lengths of the PQ and CD-Text files, the order of
-//! the PQ frames and the CD-Text packs.
+//! Checking a fileset against itself: the image size against the map and
+//! the PQ lead-out and the map lengths of the PQ and CD-Text files (first,
+//! from the files' metadata, so that a file of the wrong size is never
+//! hashed), every checksum list entry (file present, MD5 or CRC-32
+//! matching), the order of the PQ frames and the CD-Text packs.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -58,6 +59,78 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
         set.id.level == "DDP 2.00",
         format!("DDPID level {:?}, expected \"DDP 2.00\"", set.id.level),
     );
+    // Sizes first, from metadata alone: a file whose size disagrees with
+    // DDPMS is never hashed (a sparse 5 GB IMAGE.DAT is refused at once).
+    let mut wrong_size: Vec<PathBuf> = Vec::new();
+    let image = set.image_path();
+    let stated = set.image_sectors();
+    match crate::fsio::check_regular(&image) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            r.push("image", false, format!("{} is missing", image.display()))
+        }
+        Err(e) => return Err(DdpError::io(&image, e)),
+        Ok(m) => {
+            let len = m.len();
+            let ok = len == stated * SECTOR_BYTES;
+            if !ok {
+                wrong_size.push(image.clone());
+            }
+            r.push(
+                "image size",
+                ok,
+                format!(
+                    "{} is {len} bytes; DDPMS states {stated} sectors = {} bytes",
+                    image.display(),
+                    stated * SECTOR_BYTES
+                ),
+            );
+        }
+    }
+    let start = set.image_start_frame();
+    r.push(
+        "lead-out",
+        u64::from(set.lead_out()) == u64::from(start) + stated,
+        format!(
+            "PQ lead-out at frame {} ({}), image of {stated} sectors starting at {}",
+            set.lead_out(),
+            msf(set.lead_out()),
+            msf(start)
+        ),
+    );
+    let lead_outs: Vec<u32> = set
+        .pq
+        .iter()
+        .filter(|e| e.track == super::PqTrack::LeadOut)
+        .map(|e| e.frame)
+        .collect();
+    r.push(
+        "lead-out entries",
+        lead_outs.iter().all(|&f| f == set.lead_out()),
+        format!("lead-out entries at frames {lead_outs:?}"),
+    );
+
+    for p in &set.map {
+        if p.stream_type != "S0" {
+            continue;
+        }
+        let Some(path) = super::plain_name(&p.file_name)
+            .then(|| find_file(set.dir(), &p.file_name))
+            .flatten()
+        else {
+            continue;
+        };
+        let len = crate::fsio::check_regular(&path)
+            .map_err(|e| DdpError::io(&path, e))?
+            .len();
+        if p.length != Some(len) {
+            wrong_size.push(path.clone());
+        }
+        r.push(
+            "map length",
+            p.length == Some(len),
+            format!("{} is {len} bytes; DDPMS DSL {:?}", p.file_name, p.length),
+        );
+    }
     for e in &set.checksums {
         if !super::plain_name(&e.name) {
             r.push(
@@ -78,6 +151,17 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
             );
             continue;
         };
+        if wrong_size.contains(&path) {
+            r.push(
+                "checksum",
+                false,
+                format!(
+                    "{} is listed in {} but not hashed: its size disagrees with DDPMS",
+                    e.name, e.list
+                ),
+            );
+            continue;
+        }
         let h = hash(path)?;
         let (ok, detail) = match &e.expected {
             Expected::Md5(m) => {
@@ -114,46 +198,6 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
         );
     }
 
-    let image = set.image_path();
-    let stated = set.image_sectors();
-    match std::fs::metadata(&image) {
-        Err(_) => r.push("image", false, format!("{} is missing", image.display())),
-        Ok(m) => {
-            let len = m.len();
-            r.push(
-                "image size",
-                len == stated * SECTOR_BYTES,
-                format!(
-                    "{} is {len} bytes; DDPMS states {stated} sectors = {} bytes",
-                    image.display(),
-                    stated * SECTOR_BYTES
-                ),
-            );
-        }
-    }
-    let start = set.image_start_frame();
-    r.push(
-        "lead-out",
-        u64::from(set.lead_out()) == u64::from(start) + stated,
-        format!(
-            "PQ lead-out at frame {} ({}), image of {stated} sectors starting at {}",
-            set.lead_out(),
-            msf(set.lead_out()),
-            msf(start)
-        ),
-    );
-    let lead_outs: Vec<u32> = set
-        .pq
-        .iter()
-        .filter(|e| e.track == super::PqTrack::LeadOut)
-        .map(|e| e.frame)
-        .collect();
-    r.push(
-        "lead-out entries",
-        lead_outs.iter().all(|&f| f == set.lead_out()),
-        format!("lead-out entries at frames {lead_outs:?}"),
-    );
-
     let mut prev: Option<(u8, u8, u32)> = None;
     let mut order_ok = true;
     let mut order_detail = "every index after the one before".to_string();
@@ -187,25 +231,6 @@ pub(super) fn verify(set: &DdpFileset) -> Result<VerifyReport, DdpError> {
         );
     }
 
-    for p in &set.map {
-        if p.stream_type != "S0" {
-            continue;
-        }
-        let Some(path) = super::plain_name(&p.file_name)
-            .then(|| find_file(set.dir(), &p.file_name))
-            .flatten()
-        else {
-            continue;
-        };
-        let len = std::fs::metadata(&path)
-            .map_err(|e| DdpError::io(&path, e))?
-            .len();
-        r.push(
-            "map length",
-            p.length == Some(len),
-            format!("{} is {len} bytes; DDPMS DSL {:?}", p.file_name, p.length),
-        );
-    }
     if let Some(file) = set.cdtext_file() {
         match set.cdtext_error() {
             Some(e) => r.push("CD-Text", false, format!("{file}: {e}")),

@@ -81,8 +81,26 @@ pub fn write_fileset(
     options: &WriteOptions,
 ) -> Result<Written, DdpError> {
     let image = dir.join(&options.image_file);
+    // The size against the layout before the image is hashed.
+    let len = crate::fsio::check_regular(&image)
+        .map_err(|e| DdpError::io(&image, e))?
+        .len();
+    check_image_len(layout, options, len)?;
     let h = hash_file(&image)?;
     write_fileset_with_md5(dir, layout, options, h.md5, h.len)
+}
+
+/// The image's length `len` against the layout's sectors.
+fn check_image_len(layout: &DiscLayout, options: &WriteOptions, len: u64) -> Result<(), DdpError> {
+    let want = u64::from(layout.total_sectors) * SECTOR_BYTES;
+    if len != want {
+        return Err(DdpError::Length {
+            file: options.image_file.clone(),
+            len,
+            expected: format!("{want} ({} sectors of 2352 bytes)", layout.total_sectors),
+        });
+    }
+    Ok(())
 }
 
 /// As [`write_fileset`], with the image's MD5 and length already known
@@ -95,14 +113,7 @@ pub fn write_fileset_with_md5(
     image_len: u64,
 ) -> Result<Written, DdpError> {
     check(layout)?;
-    let want = u64::from(layout.total_sectors) * SECTOR_BYTES;
-    if image_len != want {
-        return Err(DdpError::Length {
-            file: options.image_file.clone(),
-            len: image_len,
-            expected: format!("{want} ({} sectors of 2352 bytes)", layout.total_sectors),
-        });
-    }
+    check_image_len(layout, options, image_len)?;
     for name in [&options.pq_file, &options.image_file] {
         if name.is_empty() || name.len() > 17 || !name.is_ascii() {
             return Err(DdpError::Layout(format!(

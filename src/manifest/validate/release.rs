@@ -68,8 +68,12 @@ pub(super) fn release(cx: &mut Cx, node: &Node, base_dir: &Path) -> Option<Relea
     let artwork = f.text(cx, "artwork").map(PathBuf::from);
     if let (Some(a), Some(n)) = (&artwork, f.node("artwork")) {
         let full = base_dir.join(a);
-        if !full.is_file() {
-            cx.error(n.pos, format!("`artwork` {}: no such file", a.display()));
+        if let Err(e) = crate::fsio::check_regular(&full) {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file".to_string(),
+                _ => e.to_string(),
+            };
+            cx.error(n.pos, format!("`artwork` {}: {why}", a.display()));
         }
     }
     Some(Release {
