@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::music::{self, Style};
-use super::{build_ok, report};
+use super::{build_ok, gm, report};
 use crate::util::{have_tool, scratch};
 
 const MANIFEST: &str = "glassmaster: 1
@@ -38,7 +38,10 @@ streaming:
     format: flac
     sample_rate: 44100
     bit_depth: 16
-  - profile: apple-digital-masters
+  - profile: custom
+    name: wav-src
+    format: wav
+    bit_depth: 24
 ";
 
 /// Frames in an audio file as `sox … -t f32 -` decodes it (stereo or mono).
@@ -112,6 +115,13 @@ fn every_delivered_file_holds_every_sample_of_its_master() {
     build_ok(&dir, "album.yaml", "out", &[]);
     let out = dir.join("out");
     let r = report(&out);
+    let v = gm(&dir, &["verify", "out"]);
+    assert_eq!(
+        v.status.code(),
+        Some(0),
+        "verify: {}",
+        String::from_utf8_lossy(&v.stderr)
+    );
     let mpg123 = have_tool("mpg123", test);
     for (i, (src, rate)) in [("01 Stereo.wav", 48_000usize), ("02 Mono.wav", 44_100)]
         .into_iter()
@@ -125,7 +135,7 @@ fn every_delivered_file_holds_every_sample_of_its_master() {
             ("promo-mp3", 44_100usize),
             ("mp3-48k", 48_000),
             ("flac-44k", 44_100),
-            ("apple-digital-masters", rate),
+            ("wav-src", rate),
         ] {
             let b = files
                 .as_array()
