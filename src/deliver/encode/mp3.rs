@@ -444,6 +444,17 @@ mod tests {
     }
 
     #[test]
+    fn every_bit_rate_a_bundle_may_ask_for_is_one_lame_is_set_to() {
+        for k in crate::deliver::profile::MP3_BITRATES {
+            assert!(lame_bitrate(k).is_some(), "{k} kbps");
+            assert!(
+                lame_encoder(Path::new("x.mp3"), 44_100, k).is_ok(),
+                "{k} kbps"
+            );
+        }
+    }
+
+    #[test]
     fn the_lame_tag_counts_the_tail_frame_in_its_padding_and_keeps_its_crc() {
         let dir = std::env::temp_dir().join(format!("gm-mp3tag-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
