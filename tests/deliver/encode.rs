@@ -14,7 +14,8 @@ use glassmaster::manifest::model::{AudioFormat, BundleSpec};
 use super::{encode, full_tags, programme, tool};
 use crate::util::scratch;
 
-fn bundle(profile: &str) -> ResolvedBundle {
+/// A built-in profile's bundle, nothing overridden.
+pub(super) fn bundle(profile: &str) -> ResolvedBundle {
     resolve_spec(&BundleSpec {
         profile: profile.into(),
         name: profile.into(),

@@ -377,18 +377,7 @@ fn sox_decode(path: &Path, effects: &[&str], test: &str) -> Option<Block> {
 fn promo_mp3_encoded_at_less_gain_keeps_every_resampled_sample() {
     let test = "promo_mp3_encoded_at_less_gain_keeps_every_resampled_sample";
     let dir = scratch("deliver-mp3-promo-length");
-    let promo = resolve_spec(&BundleSpec {
-        profile: "promo-mp3".into(),
-        name: "promo-mp3".into(),
-        format: None,
-        sample_rate: None,
-        bit_depth: None,
-        naming: None,
-        bitrate_kbps: None,
-        dither: None,
-        true_peak_dbtp: None,
-    })
-    .unwrap();
+    let promo = super::encode::bundle("promo-mp3");
     let master = super::encode::loud_bright(48_000, 2.1);
     let master = Block {
         left: master.left[..96_123].to_vec(),
