@@ -14,7 +14,7 @@ use glassmaster::manifest::model::{AudioFormat, BundleSpec};
 use super::{encode, full_tags, programme, tool};
 use crate::util::scratch;
 
-/// A built-in profile's bundle, nothing overridden.
+/// The resolved bundle of a built-in profile.
 pub(super) fn bundle(profile: &str) -> ResolvedBundle {
     resolve_spec(&BundleSpec {
         profile: profile.into(),
