@@ -29,7 +29,10 @@
 //!   symphonia) give back exactly the master's samples. The end is
 //!   `lame_encode_flush`, which pads LAME's buffered samples with silence
 //!   to whole frames and records that padding; `lame_encode_flush_nogap`
-//!   (for chaining streams) would drop the last ~2000 samples. The resampled
+//!   (for chaining streams) would drop the last ~2000 samples. One more
+//!   frame of silence is counted in the padding (`mp3::TAIL_FRAME`), so
+//!   that decoders that drop a file's last frame (libmad in sox) lose
+//!   nothing of the master. The MP3 sink is in `mp3`. The resampled
 //!   float signal is spooled to a temporary 32-bit float file beside the
 //!   output, and its true peak metered ([`crate::analysis::TruePeak`]). At
 //!   [`TrackEncoder::finish`] the spool is encoded, with the input's excess
