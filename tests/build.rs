@@ -13,8 +13,11 @@ mod failures;
 mod lengths;
 mod mastering;
 pub mod music;
+mod segue;
 mod streaming;
+mod text;
 mod verify;
+mod verify_trust;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

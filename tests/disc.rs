@@ -39,7 +39,8 @@ type Row = (
 
 /// The test album: a segue (tracks 3 and 11), INDEX 02 and 03 (track 4),
 /// pauses of 0.5 s, 3 s and 0 s, a dashed ISRC, a track without one,
-/// pre-emphasis and copy flags, lengths off the frame grid.
+/// pre-emphasis and copy flags, lengths off the frame grid, a title ending
+/// in `\` (the CUE adds a space after it, the TOC writes it `\134`).
 pub fn album_input() -> LayoutInput {
     let rows: [Row; 12] = [
         ("Say \"Hello\"", len(5.0, 100), None, false, &[], Some("GBAYE2600001"), false, false),
@@ -62,7 +63,7 @@ pub fn album_input() -> LayoutInput {
         ),
         ("東京 “Night”", len(5.0, 200), Some(1.0), false, &[], Some("GBAYE2600010"), false, false),
         ("Runs On", len(6.0, 400), None, true, &[3.0], Some("GBAYE2600011"), false, false),
-        ("Outro", len(7.25, 11), None, false, &[], Some("GBAYE2600012"), false, false),
+        (r"Outro \", len(7.25, 11), None, false, &[], Some("GBAYE2600012"), false, false),
     ];
     let tracks: Vec<TrackInput> = rows
         .iter()

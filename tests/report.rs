@@ -98,6 +98,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
             loudness_range_lu: Some(rng.range(4.0, 12.0)),
             short_term_max_lufs: Some(src_lufs + rng.range(3.0, 8.0)),
             more: Default::default(),
+            md5: None,
         };
         let mut master = MasterFigures {
             gain_db: master_lufs - src_lufs,

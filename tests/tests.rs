@@ -13,4 +13,5 @@ mod dsp;
 mod init;
 mod manifest;
 mod report;
+mod safety;
 mod util;

@@ -3,12 +3,16 @@
 //! The stages run in the pipeline's order: the sources are probed (by
 //! manifest validation), measured after their chains and mastered to the
 //! loudness target ([`crate::master`]); each render feeds the outputs'
-//! sinks at once (the 24-bit master, the CD path); then the CD is laid out
+//! sinks at once (the 24-bit master, the CD path; a track of a segued run
+//! is spooled instead and its CD audio rendered from the spools with its
+//! neighbours' after mastering, see [`segue`]); then the CD is laid out
 //! and written, and report.json lists what was made with its checksums.
 //! Everything goes into a staging folder that replaces the output folder
-//! only when all of it succeeded.
+//! only when all of it succeeded; where the output may go, and what
+//! `--force` may replace, is [`output`]'s rule, checked before any work.
 
 pub mod output;
+pub mod segue;
 pub mod sinks;
 pub mod streaming;
 
@@ -20,14 +24,15 @@ use crate::manifest::model::{Dither, Manifest};
 use crate::master::{self, MasterError, Sink, TrackPlan};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
 use crate::report::{model, Report};
-use output::{md5_file, Staging};
-use sinks::{CdSink, CdSlot, MasterWav};
+use output::{md5_file, Output};
+use segue::{SpoolSink, SpoolSlot};
+use sinks::{CdSink, CdSlot, CdWindow, MasterWav};
 
 /// Why a build failed. The output folder is left as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("{0}: the output folder exists; pass --force to replace it")]
-    Exists(PathBuf),
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -93,6 +98,9 @@ pub struct BuildSummary {
 pub trait BuildProgress: Sync {
     fn stage(&self, label: &str, total_frames: u64);
     fn advance(&self, frames: u64);
+    /// Something done that was not asked for (a stale staging folder of an
+    /// interrupted build removed), to be said at once.
+    fn note(&self, _message: &str) {}
 }
 
 /// Runs the build.
@@ -101,7 +109,8 @@ pub fn build(
     opts: &BuildOptions,
     progress: &dyn BuildProgress,
 ) -> Result<BuildSummary, BuildError> {
-    let staging = Staging::new(&opts.out_dir, opts.force)?;
+    let say = |n: &str| progress.note(n);
+    let staging = Output::begin(&opts.out_dir, &inputs(manifest), opts.force, "build", &say)?;
     let root = staging.dir().to_owned();
     let want_cd = opts.parts.cd && manifest.cd.is_some();
     let mut early_warnings = Vec::new();
@@ -145,6 +154,22 @@ pub fn build(
         })
         .collect();
     let cd_slots: Vec<CdSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
+    // Segued runs go to the CD as one stream, after mastering (segue.rs).
+    let runs = if want_cd {
+        let tracks: Vec<(bool, u32)> = manifest
+            .tracks
+            .iter()
+            .zip(&plans)
+            .map(|(t, p)| (t.segue, p.info.sample_rate))
+            .collect();
+        segue::runs(&tracks)
+    } else {
+        Vec::new()
+    };
+    let in_run: Vec<bool> = (0..plans.len())
+        .map(|i| runs.iter().any(|r| r.contains(&i)))
+        .collect();
+    let spools: Vec<SpoolSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
     let cd_dither = manifest
         .cd
         .as_ref()
@@ -164,13 +189,20 @@ pub fn build(
                 plan.info.sample_rate,
             )?));
         }
-        if want_cd {
+        if want_cd && in_run[i] {
+            sinks.push(Box::new(SpoolSink::create(
+                &work.join(format!("master-{:02}.f32", plan.number)),
+                plan.number,
+                spools[i].clone(),
+            )?));
+        } else if want_cd {
             sinks.push(Box::new(CdSink::create(
                 &work.join(format!("cd-{:02}.pcm", plan.number)),
                 plan.number,
                 plan.info.sample_rate,
                 plan.limiter,
                 cd_dither,
+                CdWindow::ALL,
                 cd_slots[i].clone(),
             )?));
         }
@@ -185,6 +217,12 @@ pub fn build(
         }
         Ok(sinks)
     };
+    // For report.json, so that `verify` can tell a mix changed since.
+    let source_md5s: Vec<String> = manifest
+        .tracks
+        .iter()
+        .map(|t| md5_file(&t.path))
+        .collect::<Result<_, _>>()?;
     let total: u64 = plans.iter().map(|p| p.info.frames.unwrap_or(0)).sum();
     progress.stage("mastering", total * 2);
     let advance = |n: u64| progress.advance(n);
@@ -195,6 +233,26 @@ pub fn build(
         &make_sinks,
         &advance,
     )?;
+    if !runs.is_empty() {
+        let total = runs
+            .iter()
+            .flat_map(|r| r.clone())
+            .map(|i| plans[i].info.frames.unwrap_or(0))
+            .sum();
+        progress.stage("segues for the CD", total);
+        segue::render_runs(
+            &segue::RunJob {
+                plans: &plans,
+                runs: &runs,
+                spools: &spools,
+                cd_slots: &cd_slots,
+                work: &work,
+                dither: cd_dither,
+                jobs: opts.jobs,
+            },
+            &advance,
+        )?;
+    }
 
     let mut outputs: Vec<(String, String)> = Vec::new();
     let mut warnings = early_warnings;
@@ -269,6 +327,9 @@ pub fn build(
         normalisation,
     );
     report.bundles = bundle_reports;
+    for (t, md5) in report.tracks.iter_mut().zip(source_md5s) {
+        t.source.md5 = Some(md5);
+    }
     if opts.parts.masters {
         for (t, name) in report.tracks.iter_mut().zip(&master_names) {
             t.master.file = Some(name.clone());
@@ -281,7 +342,7 @@ pub fn build(
     let html = crate::report::render_html(&report)
         .map_err(|e| BuildError::Invalid(format!("report.html: {e}")))?;
     std::fs::write(root.join("report.html"), html).map_err(|e| BuildError::io(&root, e))?;
-    staging.commit()?;
+    warnings.extend(staging.commit()?);
     Ok(BuildSummary {
         out_dir: opts.out_dir.clone(),
         outputs,
@@ -291,6 +352,14 @@ pub fn build(
         album_lufs: result.album.integrated_lufs,
         album_true_peak: result.album.true_peak_dbtp,
     })
+}
+
+/// Every file a build reads: the manifest, the sources, the artwork.
+fn inputs(manifest: &Manifest) -> Vec<PathBuf> {
+    let mut v = vec![manifest.path.clone()];
+    v.extend(manifest.tracks.iter().map(|t| t.path.clone()));
+    v.extend(manifest.release.artwork.clone());
+    v
 }
 
 /// Lays out the disc from the tracks' CD audio and writes cd/: the image,

@@ -1,5 +1,9 @@
 //! Where a rendered master goes: the 24-bit master WAV, and the CD path
 //! (resampled to 44.1 kHz, limited again at that rate, dithered to 16 bit).
+//! A CD sink may be fed more than its track (the tail of the track before
+//! and the head of the one after, in a segued run: see
+//! [`super::segue`]); its [`CdWindow`] says which of its output frames are
+//! the track's, and only those are metered and written.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -88,6 +92,34 @@ pub struct CdSegment {
 /// the last one wins).
 pub type CdSlot = Arc<Mutex<Option<CdSegment>>>;
 
+/// The output frames (at 44.1 kHz) of a CD sink's stream that belong to
+/// its track: the first `skip` are context (run through the resampler,
+/// limiter and dither, so that their state is the continuous stream's at
+/// the cut, then dropped), the next `keep` are written (`None`: all that
+/// follow).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CdWindow {
+    pub skip: u64,
+    pub keep: Option<u64>,
+}
+
+impl CdWindow {
+    /// The whole stream is the track.
+    pub const ALL: CdWindow = CdWindow {
+        skip: 0,
+        keep: None,
+    };
+
+    /// The part of `n` frames starting at output frame `pos` that is kept,
+    /// as a range within them.
+    fn kept(&self, pos: u64, n: usize) -> std::ops::Range<usize> {
+        let end = self.keep.map_or(u64::MAX, |k| self.skip.saturating_add(k));
+        let lo = self.skip.clamp(pos, pos + n as u64) - pos;
+        let hi = end.clamp(pos, pos + n as u64) - pos;
+        lo as usize..hi.max(lo) as usize
+    }
+}
+
 /// The CD path of a track: resample to 44.1 kHz, limit again at that rate
 /// (resampling can raise the true peak), meter, dither to 16 bit.
 pub struct CdSink {
@@ -103,6 +135,12 @@ pub struct CdSink {
     left: Vec<i32>,
     right: Vec<i32>,
     bytes: Vec<u8>,
+    /// The kept frames of a block that is partly context, for the meter.
+    part: Block,
+    window: CdWindow,
+    /// Output frames (kept or not) so far.
+    pos: u64,
+    /// Kept frames written so far.
     samples: u64,
     slot: CdSlot,
 }
@@ -116,6 +154,7 @@ impl CdSink {
         source_rate: u32,
         limiter: LimiterParams,
         dither: DitherKind,
+        window: CdWindow,
         slot: CdSlot,
     ) -> Result<CdSink, MasterError> {
         let file = std::fs::File::create(path).map_err(|e| MasterError::Io {
@@ -146,6 +185,9 @@ impl CdSink {
             left: Vec::new(),
             right: Vec::new(),
             bytes: Vec::new(),
+            part: Block::with_capacity(BLOCK_FRAMES),
+            window,
+            pos: 0,
             samples: 0,
             slot,
         })
@@ -164,20 +206,46 @@ impl CdSink {
         Ok(())
     }
 
+    /// Meters and writes the kept frames of a block at 44.1 kHz; every
+    /// frame goes through the dither, so that its state runs on.
     fn write_cd(&mut self, block: &Block) -> Result<(), MasterError> {
         let n = block.len();
         if n == 0 {
             return Ok(());
         }
+        let kept = self.window.kept(self.pos, n);
+        self.pos += n as u64;
+        if kept.is_empty() {
+            if self.window.skip >= self.pos {
+                // Context before the track: only the dither's state matters.
+                self.left.resize(n, 0);
+                self.right.resize(n, 0);
+                self.dither
+                    .process_planar(block, &mut self.left, &mut self.right);
+            }
+            return Ok(());
+        }
         if let Some(m) = self.meter.as_mut() {
-            m.add(block);
+            if kept.len() == n {
+                m.add(block);
+            } else {
+                self.part.clear();
+                self.part.left.extend_from_slice(&block.left[kept.clone()]);
+                self.part
+                    .right
+                    .extend_from_slice(&block.right[kept.clone()]);
+                m.add(&self.part);
+            }
         }
         self.left.resize(n, 0);
         self.right.resize(n, 0);
         self.dither
             .process_planar(block, &mut self.left, &mut self.right);
         self.bytes.clear();
-        for (l, r) in self.left.iter().zip(&self.right) {
+        for (l, r) in self.left[kept.clone()]
+            .iter()
+            .zip(&self.right[kept.clone()])
+        {
             self.bytes.extend_from_slice(&(*l as i16).to_le_bytes());
             self.bytes.extend_from_slice(&(*r as i16).to_le_bytes());
         }
@@ -189,7 +257,7 @@ impl CdSink {
             path: self.path.clone(),
             source: e,
         })?;
-        self.samples += n as u64;
+        self.samples += kept.len() as u64;
         Ok(())
     }
 }
@@ -215,6 +283,17 @@ impl Sink for CdSink {
             rs.finish(&mut out).map_err(dsp_err(self.track))?;
         }
         self.emit(&out, true)?;
+        if let Some(keep) = self.window.keep {
+            if self.samples != keep {
+                return Err(MasterError::Track {
+                    track: self.track,
+                    message: format!(
+                        "the CD path made {} of the track's {keep} samples at 44.1 kHz",
+                        self.samples
+                    ),
+                });
+            }
+        }
         if let Some(mut f) = self.file.take() {
             f.flush().map_err(|e| MasterError::Io {
                 path: self.path.clone(),

@@ -51,6 +51,13 @@ impl BuildProgress for Bar<'_> {
             b.inc(frames);
         }
     }
+    fn note(&self, message: &str) {
+        let b = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match b.as_ref() {
+            Some(bar) => bar.suspend(|| eprintln!("note: {message}")),
+            None => eprintln!("note: {message}"),
+        }
+    }
 }
 
 pub fn run(

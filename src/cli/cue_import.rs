@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
 
-use super::init::{quote, write_new};
+use super::init::{quote, write_new, written_by_init, HEADER};
 use super::{Context, Outcome};
+use crate::build::output;
 use crate::disc::libcue::{self, CueTrack};
 use crate::manifest::time::frames_to_msf;
 
@@ -25,26 +26,19 @@ pub fn run(ctx: &Context, dir: &Path, cue: &Path, force: bool) -> Result<Outcome
     if tracks.is_empty() {
         bail!("{}: the CUE sheet has no audio tracks", cue.display());
     }
-    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let out = dir.join("album.yaml");
-    if out.exists() && !force {
-        bail!(
-            "{} already exists; pass --force to replace it",
-            out.display()
-        );
-    }
     let cue_dir = cue.parent().unwrap_or(Path::new("."));
+    let mut inputs = vec![cue.to_owned()];
+    inputs.extend(tracks.iter().map(|t| cue_dir.join(&t.filename)));
+    output::check_file(&out, &inputs, force, written_by_init)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let disc_artist = disc
         .text
         .performer
         .clone()
         .unwrap_or_else(|| "Unknown Artist".into());
     let mut y = String::new();
-    let _ = writeln!(
-        y,
-        "# Written by `glassmaster init --from-cue {}`.",
-        cue.display()
-    );
+    let _ = writeln!(y, "{HEADER} --from-cue {}`.", cue.display());
     y.push_str("glassmaster: 1\n\nrelease:\n");
     let title = disc.text.title.clone().unwrap_or_else(|| "Untitled".into());
     let _ = writeln!(y, "  title: {}", quote(&title));

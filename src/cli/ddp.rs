@@ -4,8 +4,9 @@
 //! CD-Text of every block and track and the checksum lists found (`--json`
 //! gives the same as one document). `verify` prints every check and fails
 //! (exit 1) when any does, naming the file and the field. `extract` writes
-//! `album.wav` and `album.cue` into OUT, refusing to replace them unless
-//! `--force`.
+//! `album.wav` and `album.cue` as the new folder OUT, only from a fileset
+//! `verify` passes; `--force` replaces an OUT that an earlier extract (or
+//! build) wrote, and nothing else.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -38,10 +39,10 @@ pub enum DdpCommand {
     Extract {
         /// The fileset's folder.
         dir: PathBuf,
-        /// The folder to write into (made when missing).
+        /// The folder to write (new, empty, or with --force one glassmaster wrote).
         #[arg(short = 'o', long = "out", value_name = "OUT")]
         out: PathBuf,
-        /// Replace an existing album.wav and album.cue in OUT.
+        /// Replace OUT when an earlier extract or build wrote it.
         #[arg(long)]
         force: bool,
     },
@@ -278,30 +279,43 @@ fn verify(dir: &Path) -> Result<Outcome> {
     }
 }
 
+/// `ddp extract`: refuses, before writing anything, a fileset `ddp verify`
+/// rejects and an output folder the output rule refuses
+/// ([`crate::build::output`]); writes album.wav and album.cue into a
+/// staging folder that becomes OUT only when both are whole.
 fn extract(ctx: &Context, dir: &Path, out: &Path, force: bool) -> Result<Outcome> {
+    use crate::build::output::{self, Output};
+    let inputs = [dir.to_owned()];
+    output::check(out, &inputs, force)?;
     let set = open(dir)?;
-    if force {
-        for name in ["album.wav", "album.cue"] {
-            let p = out.join(name);
-            if p.is_file() {
-                std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
-            }
+    let report = set
+        .verify()
+        .with_context(|| format!("verifying {}", dir.display()))?;
+    if !report.ok() {
+        for c in report.failures() {
+            eprintln!("error: {}: {}: {}", dir.display(), c.what, c.detail);
         }
-    }
-    let done = set.extract(out).with_context(|| {
-        format!(
-            "extracting {} into {}{}",
+        eprintln!(
+            "error: {}: the fileset fails `ddp verify`; nothing was written to {}",
             dir.display(),
-            out.display(),
-            if force { "" } else { " (--force replaces)" }
-        )
-    })?;
+            out.display()
+        );
+        return Ok(Outcome::Failed);
+    }
+    let say = |n: &str| eprintln!("note: {n}");
+    let staged = Output::begin(out, &inputs, force, "ddp extract", &say)?;
+    let done = set
+        .extract(staged.dir())
+        .with_context(|| format!("extracting {} into {}", dir.display(), out.display()))?;
+    for n in staged.commit()? {
+        eprintln!("warning: {n}");
+    }
     if !ctx.quiet {
         eprintln!(
             "wrote {} ({} bytes of audio) and {}",
-            done.wav.display(),
+            out.join("album.wav").display(),
             done.data_bytes,
-            done.cue.display()
+            out.join("album.cue").display()
         );
     }
     Ok(Outcome::Success)

@@ -9,6 +9,11 @@ use lofty::file::TaggedFileExt;
 use lofty::tag::Accessor;
 
 use super::{Context, Outcome};
+use crate::build::output;
+
+/// How every manifest `init` writes begins: the mark by which `--force`
+/// knows it may replace one.
+pub(super) const HEADER: &str = "# Written by `glassmaster init";
 
 /// File endings `init` picks up as mixes.
 const AUDIO_EXTENSIONS: &[&str] = &[
@@ -29,12 +34,7 @@ pub fn run(
         bail!("{}: no such folder", dir.display());
     }
     let out = dir.join("album.yaml");
-    if out.exists() && !force {
-        bail!(
-            "{} already exists; pass --force to replace it",
-            out.display()
-        );
-    }
+    output::check_file(&out, &[], force, written_by_init)?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("{}: cannot list the folder", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -61,6 +61,7 @@ pub fn run(
         );
     }
     files.sort();
+    output::check_file(&out, &files, force, written_by_init)?;
     let tracks: Vec<InitTrack> = files.iter().map(|f| InitTrack::read(f, &dir)).collect();
     let album_title = tracks
         .iter()
@@ -186,7 +187,7 @@ pub(super) fn quote(s: &str) -> String {
 
 pub(super) fn render(title: &str, artist: &str, tracks: &[InitTrack]) -> String {
     let mut y = String::new();
-    y.push_str("# Written by `glassmaster init`. Check every title, then fill in the codes.\n");
+    let _ = writeln!(y, "{HEADER}`. Check every title, then fill in the codes.");
     y.push_str("glassmaster: 1\n\nrelease:\n");
     let _ = writeln!(y, "  title: {}", quote(title));
     let _ = writeln!(y, "  artist: {}", quote(artist));
@@ -211,12 +212,15 @@ pub(super) fn render(title: &str, artist: &str, tracks: &[InitTrack]) -> String 
     y
 }
 
-/// Writes `text` to `path` through a temporary file, so that a failure
-/// leaves nothing half-written.
+/// True when a manifest's first bytes are init's ([`HEADER`]).
+pub(super) fn written_by_init(head: &[u8]) -> bool {
+    head.starts_with(HEADER.as_bytes())
+}
+
+/// Writes `text` to `path` through a new temporary file (never through a
+/// symlink), so that a failure leaves nothing half-written.
 pub(super) fn write_new(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("yaml.tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("{}: cannot write", path.display()))?;
+    output::write_file(path, text.as_bytes())?;
     Ok(())
 }
 

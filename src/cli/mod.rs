@@ -49,7 +49,7 @@ pub enum Command {
         /// Tracks processed at once (default: one per core).
         #[arg(short = 'j', long = "jobs")]
         jobs: Option<usize>,
-        /// Replace an existing output folder.
+        /// Replace an output folder that glassmaster wrote (never anything else).
         #[arg(long)]
         force: bool,
     },
@@ -100,7 +100,7 @@ pub enum Command {
         /// Build the manifest from an existing CUE sheet and its audio (needs the `libcue` feature).
         #[arg(long = "from-cue", value_name = "FILE")]
         from_cue: Option<PathBuf>,
-        /// Replace an existing album.yaml.
+        /// Replace an album.yaml that init wrote (its first line says so).
         #[arg(long)]
         force: bool,
     },

@@ -30,11 +30,15 @@ pub fn run(
             "audio_checked": v.audio_checked,
             "problems": v.problems,
             "notes": v.notes,
+            "warnings": v.warnings,
         });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         for p in &v.problems {
             println!("error: {p}");
+        }
+        for w in &v.warnings {
+            println!("warning: {w}");
         }
         for n in &v.notes {
             println!("note: {n}");

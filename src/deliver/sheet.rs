@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use super::DeliverError;
+use crate::disc::text::one_line;
 
 /// One credited person or group and the role ("artist", "featured",
 /// "composer", "lyricist", "arranger", "producer").
@@ -83,11 +84,17 @@ fn credits_text(c: &[Credit]) -> String {
         .join("; ")
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+/// A CSV field (RFC 4180), the one rule for every CSV we write: control
+/// characters become spaces (a NUL stops Python's reader, a line end
+/// splits a row in many tools); the field is quoted, `"` doubled, when it
+/// holds `,` `"` or `;` (the separator spreadsheets use in many locales)
+/// or begins or ends with a space (which some readers trim unquoted).
+pub fn csv_field(s: &str) -> String {
+    let s = one_line(s);
+    if s.contains([',', '"', ';']) || s.starts_with(' ') || s.ends_with(' ') {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s.into_owned()
     }
 }
 
@@ -110,11 +117,11 @@ pub fn csv(rows: &[SheetRow]) -> String {
             csv_field(r.version.as_deref().unwrap_or("")),
             csv_field(&r.artist),
             csv_field(&credits_text(&r.credits)),
-            r.isrc.clone().unwrap_or_default(),
+            csv_field(r.isrc.as_deref().unwrap_or("")),
             format!("{:.3}", r.duration_s),
             fmt2(r.integrated_lufs),
             fmt2(r.true_peak_dbtp),
-            r.md5.clone(),
+            csv_field(&r.md5),
         ];
         s.push_str(&fields.join(","));
         s.push('\n');

@@ -33,6 +33,9 @@
 //! one map the other. `ITUNESADVISORY` is the name iTunes-aware taggers
 //! (Picard's MP4 mapping `rtng`, Mp3tag) use in Vorbis and TXXX.
 //!
+//! Every value goes through [`tag_text`] first (control characters, NUL
+//! above all, become spaces; nothing else changes).
+//!
 //! ReplayGain values come from the measured masters: gain = -18 − LUFS,
 //! written `"-4.12 dB"`; peak is the true peak as a linear factor
 //! (`"0.891251"`), an upper bound on the sample peak a player guards.
@@ -58,6 +61,7 @@ use lofty::TextEncoding;
 
 use super::profile::TagSet;
 use super::DeliverError;
+use crate::disc::text::one_line;
 
 /// Everything a bundle file is tagged with, for one track. The `build`
 /// command fills it from the model; each field says where from.
@@ -113,7 +117,57 @@ pub struct TrackTags {
     pub replay_gain: Option<ReplayGain>,
 }
 
+/// A tag value as every tag writer here stores it, the one rule for
+/// ID3v2 text frames, Vorbis comments and RIFF INFO: control characters
+/// become spaces (NUL above all: it ends a value in ID3v2 and RIFF, and
+/// separates ID3v2.4's multiple values), except, in `multiline` values
+/// (lyrics), line ends, which become `\n`, and tabs. Everything else is
+/// kept as it is: the frames are UTF-8 (Vorbis, ID3v2.4), quotes,
+/// backslashes and spaces at either end need no escape.
+pub fn tag_text(s: &str, multiline: bool) -> String {
+    if !multiline {
+        return one_line(s).into_owned();
+    }
+    let s = s.replace("\r\n", "\n");
+    s.chars()
+        .map(|c| match c {
+            '\r' => '\n',
+            '\n' | '\t' => c,
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect()
+}
+
 impl TrackTags {
+    /// Every text through [`tag_text`] (lyrics as `multiline`): what the
+    /// writers store.
+    pub fn cleaned(&self) -> TrackTags {
+        let one = |s: &String| tag_text(s, false);
+        let opt = |s: &Option<String>| s.as_deref().map(|v| tag_text(v, false));
+        TrackTags {
+            title: one(&self.title),
+            version: opt(&self.version),
+            artist: one(&self.artist),
+            featuring: self.featuring.iter().map(one).collect(),
+            album: one(&self.album),
+            album_artist: one(&self.album_artist),
+            date: opt(&self.date),
+            genre: opt(&self.genre),
+            isrc: opt(&self.isrc),
+            barcode: opt(&self.barcode),
+            label: opt(&self.label),
+            catalog_number: opt(&self.catalog_number),
+            composer: opt(&self.composer),
+            lyricist: opt(&self.lyricist),
+            copyright: opt(&self.copyright),
+            phonographic_copyright: opt(&self.phonographic_copyright),
+            lyrics: self.lyrics.as_deref().map(|v| tag_text(v, true)),
+            language: opt(&self.language),
+            ..self.clone()
+        }
+    }
+
     /// "A feat. B", "A feat. B & C", "A feat. B, C & D".
     pub fn display_artist(&self) -> String {
         display_artist(&self.artist, &self.featuring)
@@ -226,6 +280,7 @@ pub fn iso639_2(code: &str) -> Option<&'static str> {
 
 /// The Vorbis comments of a track, `(KEY, value)` in writing order.
 pub fn vorbis_fields(t: &TrackTags) -> Vec<(&'static str, String)> {
+    let t = &t.cleaned();
     let mut v: Vec<(&'static str, String)> = Vec::new();
     let mut opt = |k: &'static str, x: &Option<String>| {
         if let Some(s) = x.as_ref().filter(|s| !s.is_empty()) {
@@ -315,6 +370,7 @@ pub fn write_tags(
             tag.save_to_path(path, opts).map_err(|e| tag_err(path, e))
         }
         TagSet::RiffInfo => {
+            let tags = &tags.cleaned();
             let mut info = RiffInfoList::default();
             let mut put = |k: &str, v: Option<String>| {
                 if let Some(v) = v.filter(|s| !s.is_empty()) {
@@ -352,6 +408,7 @@ fn user(desc: &'static str, value: impl Into<String>) -> Frame<'static> {
 
 /// The ID3v2.4 tag of a track.
 pub fn id3_tag(t: &TrackTags, cover_jpeg: Option<&[u8]>) -> Id3v2Tag {
+    let t = &t.cleaned();
     let mut tag = Id3v2Tag::new();
     let mut put = |f: Frame<'static>| {
         tag.insert(f);
@@ -427,4 +484,35 @@ pub fn id3_tag(t: &TrackTags, cover_jpeg: Option<&[u8]>) -> Id3v2Tag {
         )));
     }
     tag
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_text_keeps_all_but_controls() {
+        let s = " \"Q\" back\\ it's; a, 日本 🎸 ";
+        assert_eq!(tag_text(s, false), s);
+        assert_eq!(tag_text("a\0b\nc", false), "a b c");
+        assert_eq!(tag_text("l1\r\nl2\rl3\0\tx", true), "l1\nl2\nl3 \tx");
+    }
+
+    #[test]
+    fn a_nul_never_reaches_a_frame() {
+        let t = TrackTags {
+            title: "cut\0here".into(),
+            artist: "A\0B".into(),
+            featuring: vec!["C".into()],
+            ..TrackTags::default()
+        };
+        assert!(vorbis_fields(&t).iter().all(|(_, v)| !v.contains('\0')));
+        let tag = id3_tag(&t, None);
+        assert_eq!(
+            tag.get_text(&FrameId::Valid("TIT2".into())),
+            Some("cut here")
+        );
+        // ARTISTS keeps NUL as the separator between whole names only.
+        assert_eq!(tag.get_user_text("ARTISTS"), Some("A B\0C"));
+    }
 }

@@ -18,14 +18,21 @@
 //! by hand), so LF wins for being what the TOC, the golden files and Unix
 //! tools use.
 //!
-//! A CUE sheet has no escape for `"`: it becomes `'`. Values are cut to 80
-//! characters (CDRWIN's limit). Both come back as [`DiscWarning`]s.
+//! Strings: a CUE sheet has no escape. libcue and cuetools take a string
+//! as `"` up to the next `"` not after a `\`, and copy it as it is (no
+//! unescaping), so [`quote`] is the one rule for every CUE glassmaster
+//! writes (this one and `ddp extract`'s): `"` becomes `'` (the nearest
+//! Latin-1 mark), a value ending in `\` gets a space after it (else its
+//! closing quote would be read as escaped), a control character becomes
+//! a space; everything else, `\` inside a value included, is written and
+//! read back as it is. Values are also cut to 80 characters (CDRWIN's
+//! limit). Each change comes back as a [`DiscWarning`].
 
 use std::fmt::Write as _;
 
 use super::cdtext::{Fields, TextField};
 use super::layout::DiscLayout;
-use super::text::{msf, DiscWarning};
+use super::text::{msf, one_line, DiscWarning};
 
 /// Longest value CDRWIN accepts in TITLE, PERFORMER and SONGWRITER.
 pub const MAX_VALUE_CHARS: usize = 80;
@@ -45,7 +52,7 @@ pub fn write(layout: &DiscLayout, wav_name: &str) -> Sheet {
     let text = layout.text.as_ref();
     if let Some(g) = text.and_then(|t| t.genre.as_ref()) {
         let v = value(None, "GENRE", &g.text, &mut warnings);
-        let _ = writeln!(s, "REM GENRE \"{v}\"");
+        let _ = writeln!(s, "REM GENRE {v}");
     }
     if let Some(m) = &layout.mcn {
         let _ = writeln!(s, "CATALOG {m}");
@@ -53,7 +60,7 @@ pub fn write(layout: &DiscLayout, wav_name: &str) -> Sheet {
     if let Some(t) = text {
         fields(&mut s, "", None, &t.disc, &mut warnings);
     }
-    let _ = writeln!(s, "FILE \"{}\" WAVE", wav_name.replace('"', "'"));
+    let _ = writeln!(s, "FILE {} WAVE", quote(wav_name).text);
     for (i, t) in layout.tracks.iter().enumerate() {
         let _ = writeln!(s, "  TRACK {:02} AUDIO", t.number);
         let mut flags = Vec::new();
@@ -111,11 +118,43 @@ fn fields(
             TextField::Title | TextField::Performer | TextField::Songwriter => "",
             _ => "REM ",
         };
-        let _ = writeln!(s, "{indent}{rem}{} \"{v}\"", field.name());
+        let _ = writeln!(s, "{indent}{rem}{} {v}", field.name());
     }
 }
 
-/// A value as a CUE sheet can hold it: `"` → `'`, at most 80 characters.
+/// A CUE string as [`quote`] writes it, and what it had to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quoted {
+    /// With its quotes.
+    pub text: String,
+    /// A `"` became `'`.
+    pub quote: bool,
+    /// A trailing `\` got a space after it.
+    pub backslash: bool,
+}
+
+/// `text` as a quoted CUE string, the one rule for every CUE sheet
+/// glassmaster writes (see the module notes): control characters become
+/// spaces, `"` becomes `'`, a trailing `\` gets a space after it.
+pub fn quote(text: &str) -> Quoted {
+    let mut v = one_line(text).into_owned();
+    let quote = v.contains('"');
+    if quote {
+        v = v.replace('"', "'");
+    }
+    let backslash = v.ends_with('\\');
+    if backslash {
+        v.push(' ');
+    }
+    Quoted {
+        text: format!("\"{v}\""),
+        quote,
+        backslash,
+    }
+}
+
+/// A value as a CUE sheet can hold it, quoted: at most 80 characters
+/// (a trailing `\` at the 80th becomes the space), then [`quote`].
 fn value(
     track: Option<u8>,
     field: &'static str,
@@ -123,14 +162,6 @@ fn value(
     warnings: &mut Vec<DiscWarning>,
 ) -> String {
     let mut v = text.to_string();
-    if v.contains('"') {
-        warnings.push(DiscWarning::Quote {
-            track,
-            field,
-            value: text.to_string(),
-        });
-        v = v.replace('"', "'");
-    }
     if v.chars().count() > MAX_VALUE_CHARS {
         let cut: String = v.chars().take(MAX_VALUE_CHARS).collect();
         warnings.push(DiscWarning::Truncated {
@@ -141,7 +172,31 @@ fn value(
         });
         v = cut;
     }
-    v
+    if v.ends_with('\\') && v.chars().count() == MAX_VALUE_CHARS {
+        v.pop();
+        v.push(' ');
+        warnings.push(DiscWarning::Backslash {
+            track,
+            field,
+            value: text.to_string(),
+        });
+    }
+    let q = quote(&v);
+    if q.quote {
+        warnings.push(DiscWarning::Quote {
+            track,
+            field,
+            value: text.to_string(),
+        });
+    }
+    if q.backslash {
+        warnings.push(DiscWarning::Backslash {
+            track,
+            field,
+            value: text.to_string(),
+        });
+    }
+    q.text
 }
 
 // ---------------------------------------------------------------- reading
@@ -185,7 +240,7 @@ pub fn read(bytes: &[u8]) -> Result<ReadSheet, String> {
                 let num = rest
                     .first()
                     .and_then(|s| s.parse::<u8>().ok())
-                    .ok_or_else(|| at(format!("`{line}` has no track number")))?;
+                    .ok_or_else(|| at("TRACK has no track number".into()))?;
                 sheet.tracks.push(ReadTrack {
                     number: num,
                     ..ReadTrack::default()
@@ -200,7 +255,7 @@ pub fn read(bytes: &[u8]) -> Result<ReadSheet, String> {
                     track.isrc = rest.first().map(|s| (*s).to_owned());
                 } else {
                     let (Some(i), Some(t)) = (rest.first(), rest.get(1)) else {
-                        return Err(at(format!("`{}` is not INDEX NN MM:SS:FF", line.trim())));
+                        return Err(at("INDEX is not INDEX NN MM:SS:FF".into()));
                     };
                     let i = i
                         .parse::<u8>()
@@ -226,6 +281,24 @@ fn parse_msf(t: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoting() {
+        let q = |s| quote(s).text;
+        assert_eq!(q(r#"Say "Hi""#), r#""Say 'Hi'""#);
+        assert_eq!(q(r"back\"), r#""back\ ""#);
+        assert_eq!(q(r"a\b \\"), r#""a\b \\ ""#);
+        assert_eq!(q(" it's; a, b "), r#"" it's; a, b ""#);
+        assert_eq!(q("tab\tnul\0"), r#""tab nul ""#);
+        assert!(quote(r#"x\""#).quote && !quote(r#"x\""#).backslash);
+        let mut w = Vec::new();
+        let long = format!("{}\\tail", "a".repeat(79));
+        assert_eq!(
+            value(Some(1), "TITLE", &long, &mut w),
+            format!("\"{} \"", "a".repeat(79))
+        );
+        assert_eq!(w.len(), 2, "{w:?}");
+    }
 
     #[test]
     fn reads_indexes_isrc_and_catalog() {

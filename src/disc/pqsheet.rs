@@ -5,6 +5,10 @@
 //! (`pq-sheet.html`, rendered with minijinja from
 //! `templates/pq-sheet.html`, compiled into the binary).
 //!
+//! Text goes through [`one_line`] (a control character becomes a space),
+//! so each row stays one line; the HTML is escaped by minijinja (the
+//! template's `.html` name turns its HTML auto-escape on).
+//!
 //! No clock: the same layout gives the same bytes.
 
 use std::fmt::Write as _;
@@ -14,7 +18,7 @@ use serde::Serialize;
 
 use super::cdtext::TextField;
 use super::layout::DiscLayout;
-use super::text::msf;
+use super::text::{msf, one_line};
 
 const TEMPLATE: &str = include_str!("../../templates/pq-sheet.html");
 
@@ -61,9 +65,7 @@ impl PqSheet {
     pub fn new(layout: &DiscLayout, title: &str, artist: &str) -> PqSheet {
         let text = layout.text.as_ref();
         let disc = |f, fallback: &str| {
-            text.and_then(|t| t.disc.text(f))
-                .unwrap_or(fallback)
-                .to_string()
+            one_line(text.and_then(|t| t.disc.text(f)).unwrap_or(fallback)).into_owned()
         };
         let mut points: Vec<(usize, u8, u32)> = Vec::new();
         for (i, t) in layout.tracks.iter().enumerate() {
@@ -76,12 +78,8 @@ impl PqSheet {
             let t = &layout.tracks[i];
             let next = points.get(k + 1).map_or(layout.total_frames, |p| p.2);
             let fields = text.and_then(|x| x.tracks.get(i));
-            let field = |f| {
-                fields
-                    .and_then(|x| x.text(f))
-                    .unwrap_or_default()
-                    .to_string()
-            };
+            let field =
+                |f| one_line(fields.and_then(|x| x.text(f)).unwrap_or_default()).into_owned();
             let mut flags = Vec::new();
             if t.control.pre_emphasis {
                 flags.push("PRE");

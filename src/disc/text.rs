@@ -1,7 +1,13 @@
 //! Text rules the disc writers share: Latin-1 only (CD-Text block 0 and
 //! CUE sheets are ISO-8859-1), `mm:ss:ff` times, and the warnings a writer
 //! hands back when it had to change what the manifest says.
+//!
+//! Also the one rule every line-based text output shares (CUE, TOC, CSV,
+//! PQ sheets, tags): [`one_line`], a control character becomes a space.
+//! Each syntax then has its own quoting function: `cue::quote`,
+//! `toc::quote`, `deliver::sheet::csv_field`, `deliver::tags::tag_text`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// Something a disc writer changed or allows but wants said.
@@ -26,6 +32,13 @@ pub enum DiscWarning {
     },
     /// `"` in a CUE sheet value (CUE has no escape) became `'`.
     Quote {
+        track: Option<u8>,
+        field: &'static str,
+        value: String,
+    },
+    /// A CUE sheet value ending in `\` got a space after it (libcue and
+    /// cuetools read `\"` as a quote inside the string, not its end).
+    Backslash {
         track: Option<u8>,
         field: &'static str,
         value: String,
@@ -76,7 +89,31 @@ impl fmt::Display for DiscWarning {
                 "{} CUE {field} {value:?} has '\"', which a CUE sheet cannot hold; written as '",
                 whose(track)
             ),
+            DiscWarning::Backslash {
+                track,
+                field,
+                value,
+            } => write!(
+                f,
+                "{} CUE {field} {value:?} ends in '\\', which CUE readers take for an escaped quote; written with a space after it",
+                whose(track)
+            ),
         }
+    }
+}
+
+/// The text on one line: every control character (C0, DEL, C1: tab and
+/// line ends included, NUL above all) becomes a space. No line-based
+/// output can hold one, and NUL ends a string in ID3v2, RIFF and C readers.
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
     }
 }
 
@@ -155,6 +192,12 @@ mod tests {
         assert_eq!(latin1("Škoda żółw"), ("Skoda zólw".into(), true));
         assert_eq!(latin1("Œuvre — ﬁn"), ("OEuvre - ?n".into(), true));
         assert_eq!(latin1("東京"), ("??".into(), true));
+    }
+
+    #[test]
+    fn one_line_turns_controls_into_spaces() {
+        assert_eq!(one_line("a\0b\tc\r\nd\u{7f}e\u{85}f"), "a b c  d e f");
+        assert!(matches!(one_line("Caf\u{e9} \u{65e5}"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -15,8 +15,14 @@
 //! `INDEX` from the track start (INDEX 01), not counting the pregap, and
 //! `START` from the beginning of the track's data.
 //!
-//! Strings are cdrdao's: `\"` and `\\` escaped, bytes past ASCII as
-//! three-digit octal (`\351` for é), which its lexer reads back as Latin-1.
+//! Strings: [`quote`], the one rule for every TOC string. cdrdao's lexer
+//! reads `\"` as `"` and `\` plus three octal digits as that byte (`\351`
+//! for é, read back as Latin-1), in every version; `\\` means one
+//! backslash only since cdrdao 1.2.6 (1.2.4 keeps both, and a value ending
+//! in `\\"` never ends), so `\` is written `\134`, which all of them read
+//! as `\`. Bytes past ASCII are octal too; a control character becomes a
+//! space.
+//!
 //! Where a CD-Text item is given for the disc or any track, it is written
 //! for all of them (an empty string where missing), as cdrdao requires;
 //! the disc's `UPC_EAN` goes with the tracks' `ISRC` items.
@@ -25,7 +31,7 @@ use std::fmt::Write as _;
 
 use super::cdtext::{Fields, TextField};
 use super::layout::DiscLayout;
-use super::text::msf;
+use super::text::{msf, one_line};
 
 const ITEMS: [(TextField, &str); 6] = [
     (TextField::Title, "TITLE"),
@@ -46,7 +52,7 @@ pub fn write(layout: &DiscLayout, wav_name: &str) -> Vec<u8> {
     );
     let _ = writeln!(s, "CD_DA");
     if let Some(m) = &layout.mcn {
-        let _ = writeln!(s, "CATALOG \"{m}\"");
+        let _ = writeln!(s, "CATALOG {}", quote(m));
     }
     let cdtext = layout.cdtext();
     let block = cdtext.as_ref().map(|c| &c.blocks[0]);
@@ -76,7 +82,7 @@ pub fn write(layout: &DiscLayout, wav_name: &str) -> Vec<u8> {
         if let Some(g) = &b.genre {
             let mut bytes = vec![(g.code >> 8) as u8, g.code as u8];
             bytes.extend(
-                g.text
+                one_line(&g.text)
                     .chars()
                     .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')),
             );
@@ -100,7 +106,7 @@ pub fn write(layout: &DiscLayout, wav_name: &str) -> Vec<u8> {
             if t.control.pre_emphasis { "" } else { "NO " }
         );
         if let Some(isrc) = &t.isrc {
-            let _ = writeln!(s, "ISRC \"{isrc}\"");
+            let _ = writeln!(s, "ISRC {}", quote(isrc));
         }
         if let Some(b) = block {
             let f = &b.tracks[i];
@@ -138,19 +144,22 @@ fn items(s: &mut String, indent: &str, used: &[(TextField, &str)], f: &Fields) {
     }
 }
 
-/// A cdrdao string: quoted, `"` and `\` escaped, non-ASCII as octal.
+/// A cdrdao string: quoted, `"` as `\"`, `\` and every byte past ASCII as
+/// three-digit octal (`\134`, `\351`), control characters as spaces,
+/// characters past Latin-1 (which the layout has already replaced) as `?`.
 pub fn quote(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
-    for c in text.chars() {
+    for c in one_line(text).chars() {
         match c {
             '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let b = u8::try_from(u32::from(c)).unwrap_or(b'?');
-                let _ = write!(out, "\\{b:03o}");
-            }
+            ' '..='~' if c != '\\' => out.push(c),
+            _ => match u8::try_from(u32::from(c)) {
+                Ok(b) => {
+                    let _ = write!(out, "\\{b:03o}");
+                }
+                Err(_) => out.push('?'),
+            },
         }
     }
     out.push('"');
@@ -163,6 +172,8 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(quote(r#"A "b" \ café"#), r#""A \"b\" \\ caf\351""#);
+        assert_eq!(quote(r#"A "b" \ café"#), r#""A \"b\" \134 caf\351""#);
+        assert_eq!(quote("end\\"), r#""end\134""#);
+        assert_eq!(quote("nul\0\n 日"), r#""nul   ?""#);
     }
 }

@@ -11,6 +11,11 @@
 //!   of 1–5 kHz, where the ear is most sensitive, towards the top of the
 //!   band. At other rates the same shape scales with the rate.
 //!
+//! Digital silence stays digital silence: a channel's block of exact zeros
+//! comes out as zeros, no noise added (the "auto-black" of mastering
+//! dithers), and the shaped filter's memory is cleared. A silent track is
+//! then silent in every output, and its figures stay `null`.
+//!
 //! Output clips to the integer range; the feedback uses the unclipped error,
 //! so a clipped sample cannot make the filter run away. The noise comes from
 //! a small in-house PRNG (SplitMix64-seeded xorshift64*), one stream per
@@ -167,6 +172,13 @@ impl Dither {
     fn channel(&mut self, c: usize, input: &[f64], out: &mut [i32], stride: usize) {
         let (scale, min, max) = (self.scale, self.min, self.max);
         let st = &mut self.ch[c];
+        if input.iter().all(|&x| x == 0.0) {
+            for o in out.iter_mut().step_by(stride).take(input.len()) {
+                *o = 0;
+            }
+            st.err = [0.0; 5];
+            return;
+        }
         let outs = out.iter_mut().step_by(stride);
         match self.kind {
             DitherKind::None if stride == 1 => {
@@ -282,6 +294,32 @@ mod tests {
             [0, 32767, 32767, -32768, -32768, 8192, 16384, -16384, 2, -2]
         );
         assert!(Dither::new(DitherKind::Tpdf, 20, 0).is_err());
+    }
+
+    #[test]
+    fn digital_silence_is_not_dithered() {
+        for kind in [DitherKind::Tpdf, DitherKind::Shaped] {
+            let mut d = Dither::new(kind, 16, 3).unwrap();
+            let loud = Block {
+                left: vec![0.3; 64],
+                right: vec![-0.3; 64],
+            };
+            let mut out = vec![0i32; 128];
+            d.process_interleaved(&loud, &mut out);
+            // Left silent, right not: the left channel is zeros, the right
+            // still dithered around its value.
+            let b = Block {
+                left: vec![0.0; 4096],
+                right: vec![1.0 / 32768.0; 4096],
+            };
+            let mut out = vec![7i32; 8192];
+            d.process_interleaved(&b, &mut out);
+            assert!(out.iter().step_by(2).all(|&v| v == 0), "{kind:?}");
+            assert!(out.iter().skip(1).step_by(2).any(|&v| v != 1), "{kind:?}");
+            let (mut l, mut r) = (vec![5i32; 4096], vec![5i32; 4096]);
+            d.process_planar(&b, &mut l, &mut r);
+            assert!(l.iter().all(|&v| v == 0));
+        }
     }
 
     #[test]

@@ -118,6 +118,15 @@ impl Resampler {
         })
     }
 
+    /// Input and output frames of one period of the conversion from
+    /// `from_hz` to `to_hz` (160 and 147 for 48 kHz to 44.1 kHz): a stream
+    /// resampled from a multiple of the input period on gives the output
+    /// frames of the whole stream from that multiple of the output period.
+    pub fn period(from_hz: u32, to_hz: u32) -> (u64, u64) {
+        let g = gcd(u64::from(from_hz), u64::from(to_hz)).max(1);
+        (u64::from(from_hz) / g, u64::from(to_hz) / g)
+    }
+
     /// Input and output rates.
     pub fn rates(&self) -> (u32, u32) {
         (self.from_hz, self.to_hz)

@@ -112,6 +112,10 @@ pub struct SourceFigures {
     /// Additions, for the source-vs-master table.
     #[serde(flatten)]
     pub more: MoreFigures,
+    /// Addition: the source file's MD5 when it was built, for `verify` to
+    /// tell a mix changed since (`None` from reports that predate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
 }
 
 /// The master (after the chain, before any CD or store conversion).
@@ -332,6 +336,7 @@ impl SourceFigures {
             loudness_range_lu: m.loudness_range_lu,
             short_term_max_lufs: m.short_term_max_lufs,
             more: MoreFigures::from_measurement(m),
+            md5: None,
         }
     }
 }

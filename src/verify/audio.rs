@@ -2,14 +2,24 @@
 //! report.json: the format (codec, rate, bits, plain PCM, MP3 bit rate),
 //! integrated loudness, true peak and duration; for bundle files the tags
 //! and embedded cover too, and each bundle's `cover.jpg` and sheets.
+//!
+//! A delivered file's decoded length is compared with its master's, not
+//! with report.json (which records what the encoder made): the samples
+//! decoded (for MP3, after the encoder delay and padding its LAME tag
+//! gives, which the decoder trims) must be the master's length at the
+//! delivered rate, within one sample. Names come from report.json and are
+//! opened only through [`Scope`].
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use lofty::file::TaggedFileExt;
 use lofty::picture::PictureType;
 use lofty::tag::{ItemKey, Tag};
 use rayon::prelude::*;
 
+use super::length::{length, master_length, MasterLength};
+use super::scope::{plain_name, Scope};
 use super::{
     close, problem, quoted, show, Problem, Verification, LOUDNESS_TOLERANCE_LU, PEAK_TOLERANCE_DB,
 };
@@ -22,8 +32,17 @@ use crate::report::model::{BundleFile, BundleReport, Report, TrackReport};
 const DURATION_TOLERANCE_S: f64 = 0.01;
 
 enum Job<'a> {
-    Master(&'a TrackReport, &'a str),
-    Bundle(&'a Folder<'a>, &'a BundleFile, Option<&'a TrackReport>),
+    Master(&'a TrackReport, &'a str, PathBuf),
+    Bundle(&'a Folder<'a>, Delivered<'a>),
+}
+
+/// One delivered file to measure: its entry, its track, its resolved path
+/// and its master's length.
+struct Delivered<'a> {
+    f: &'a BundleFile,
+    t: Option<&'a TrackReport>,
+    path: PathBuf,
+    master: Option<&'a MasterLength>,
 }
 
 /// A bundle and what its folder holds besides the audio, read once for
@@ -43,12 +62,18 @@ enum Sheet {
 }
 
 impl<'a> Folder<'a> {
-    fn read(dir: &Path, b: &'a BundleReport) -> Folder<'a> {
-        let folder = dir.join("streaming").join(&b.name);
-        let sheet = match std::fs::read_to_string(folder.join("metadata.json")) {
+    /// The bundle's sheet and cover; `b.name` and the cover's name are
+    /// plain names (checked by the caller).
+    fn read(scope: &Scope, b: &'a BundleReport) -> Folder<'a> {
+        let at = |name: &str| {
+            scope
+                .build_file(&format!("streaming/{}/{name}", b.name), "outputs")
+                .ok()
+        };
+        let sheet = match at("metadata.json").map(std::fs::read_to_string) {
             // A missing sheet is named by the checksums.
-            Err(_) => Sheet::Missing,
-            Ok(t) => match serde_json::from_str::<serde_json::Value>(&t) {
+            None | Some(Err(_)) => Sheet::Missing,
+            Some(Ok(t)) => match serde_json::from_str::<serde_json::Value>(&t) {
                 Ok(v) => Sheet::Rows(v["tracks"].as_array().cloned().unwrap_or_default()),
                 Err(_) => Sheet::NotJson,
             },
@@ -56,7 +81,8 @@ impl<'a> Folder<'a> {
         let cover = b
             .cover
             .as_ref()
-            .and_then(|c| std::fs::read(folder.join(&c.file)).ok());
+            .and_then(|c| at(&c.file))
+            .and_then(|p| std::fs::read(p).ok());
         Folder { b, sheet, cover }
     }
 
@@ -69,26 +95,66 @@ impl<'a> Folder<'a> {
     }
 }
 
-pub(super) fn check(dir: &Path, report: &Report, jobs: usize, v: &mut Verification) {
-    let mut work: Vec<Job<'_>> = report
-        .tracks
-        .iter()
-        .filter_map(|t| t.master.file.as_deref().map(|f| Job::Master(t, f)))
-        .collect();
-    let folders: Vec<Folder<'_>> = report
-        .bundles
-        .iter()
-        .map(|b| Folder::read(dir, b))
-        .collect();
-    for folder in &folders {
-        for f in &folder.b.files {
-            let t = report.tracks.iter().find(|t| t.number == f.track);
-            work.push(Job::Bundle(folder, f, t));
+pub(super) fn check(scope: &Scope, report: &Report, jobs: usize, v: &mut Verification) {
+    let mut work: Vec<Job<'_>> = Vec::new();
+    let mut lengths: BTreeMap<u32, MasterLength> = BTreeMap::new();
+    for t in &report.tracks {
+        let Some(rel) = t.master.file.as_deref() else {
+            continue;
+        };
+        match scope.build_file(rel, &format!("tracks[{}].master.file", t.number)) {
+            Ok(path) => {
+                if let Some(l) = master_length(&path, rel) {
+                    lengths.insert(t.number, l);
+                }
+                work.push(Job::Master(t, rel, path));
+            }
+            Err(p) => v.problems.push(p),
         }
     }
+    // Bundles and files whose names are plain: the others are named.
+    let mut folders: Vec<Folder<'_>> = Vec::new();
+    for (i, b) in report.bundles.iter().enumerate() {
+        let cover_ok = b.cover.as_ref().map_or(Ok(()), |c| {
+            plain_name(&c.file, &format!("bundles[{i}].cover.file"))
+        });
+        match plain_name(&b.name, &format!("bundles[{i}].name")).and(cover_ok) {
+            Ok(()) => folders.push(Folder::read(scope, b)),
+            Err(p) => v.problems.push(p),
+        }
+    }
+    let mut unmatched = 0usize;
+    for folder in &folders {
+        let i = report
+            .bundles
+            .iter()
+            .position(|b| std::ptr::eq(b, folder.b))
+            .unwrap_or(0);
+        for (k, f) in folder.b.files.iter().enumerate() {
+            let field = format!("bundles[{i}].files[{k}].file");
+            let rel = format!("streaming/{}/{}", folder.b.name, f.file);
+            let path =
+                match plain_name(&f.file, &field).and_then(|()| scope.build_file(&rel, &field)) {
+                    Ok(p) => p,
+                    Err(p) => {
+                        v.problems.push(p);
+                        continue;
+                    }
+                };
+            let master = lengths.get(&f.track);
+            unmatched += usize::from(master.is_none());
+            let t = report.tracks.iter().find(|t| t.number == f.track);
+            work.push(Job::Bundle(folder, Delivered { f, t, path, master }));
+        }
+    }
+    if unmatched > 0 {
+        v.notes.push(format!(
+            "{unmatched} delivered file(s) not compared in length with a master: the build holds none for their tracks"
+        ));
+    }
     let run = |j: &Job<'_>| match j {
-        Job::Master(t, f) => master(dir, t, f),
-        Job::Bundle(folder, f, t) => bundle_file(dir, report, folder, f, *t),
+        Job::Master(t, rel, path) => master(path, t, rel),
+        Job::Bundle(folder, d) => bundle_file(report, folder, d),
     };
     let found: Vec<Vec<Problem>> = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
@@ -170,14 +236,13 @@ fn wav_format(path: &Path, rel: &str, bits: u16) -> Vec<Problem> {
     }
 }
 
-fn master(dir: &Path, t: &TrackReport, rel: &str) -> Vec<Problem> {
-    let path = dir.join(rel);
+fn master(path: &Path, t: &TrackReport, rel: &str) -> Vec<Problem> {
     if !path.is_file() {
         // Named by the checksums already.
         return Vec::new();
     }
-    let mut out = wav_format(&path, rel, 24);
-    match analyze_file(&path) {
+    let mut out = wav_format(path, rel, 24);
+    match analyze_file(path) {
         Ok(a) => {
             if a.info.sample_rate != t.source.sample_rate {
                 out.push(problem(
@@ -202,16 +267,11 @@ fn master(dir: &Path, t: &TrackReport, rel: &str) -> Vec<Problem> {
     out
 }
 
-fn bundle_file(
-    dir: &Path,
-    report: &Report,
-    folder: &Folder<'_>,
-    f: &BundleFile,
-    t: Option<&TrackReport>,
-) -> Vec<Problem> {
+fn bundle_file(report: &Report, folder: &Folder<'_>, d: &Delivered<'_>) -> Vec<Problem> {
+    let Delivered { f, t, path, .. } = d;
+    let (f, t, path) = (*f, *t, path.as_path());
     let b = folder.b;
     let rel = format!("streaming/{}/{}", b.name, f.file);
-    let path = dir.join(&rel);
     if !path.is_file() {
         return Vec::new();
     }
@@ -221,8 +281,13 @@ fn bundle_file(
         AudioFormat::Flac => "flac",
         AudioFormat::Mp3 => "mp3",
     };
-    match analyze_file(&path) {
+    match analyze_file(path) {
         Ok(a) => {
+            if let Some(m) = d.master {
+                let rate = a.info.sample_rate;
+                let got = (a.measurement.duration_s * f64::from(rate)).round() as u64;
+                out.extend(length(&rel, got, rate, m));
+            }
             if a.info.codec != codec {
                 out.push(problem(
                     &rel,
@@ -277,10 +342,10 @@ fn bundle_file(
         Err(e) => out.push(problem(&rel, "audio", format!("cannot be decoded: {e}"))),
     }
     match b.format {
-        AudioFormat::Wav => out.extend(wav_format(&path, &rel, b.bit_depth.unwrap_or(24))),
+        AudioFormat::Wav => out.extend(wav_format(path, &rel, b.bit_depth.unwrap_or(24))),
         AudioFormat::Mp3 => {
             if let Some(want) = b.bitrate_kbps {
-                match mp3_bitrate_kbps(&path) {
+                match mp3_bitrate_kbps(path) {
                     Some(k) if k == want => {}
                     k => out.push(problem(
                         &rel,
@@ -293,7 +358,7 @@ fn bundle_file(
         AudioFormat::Flac => {}
     }
     if b.tags != TagSet::None {
-        out.extend(tags(report, folder, f, t, &path, &rel));
+        out.extend(tags(report, folder, f, t, path, &rel));
     }
     out
 }

@@ -1,11 +1,13 @@
 //! The CD outputs against report.json: the image's format and length, the
 //! DDP fileset's own checks, IMAGE.DAT byte for byte against album.wav's
 //! data, and every track's indexes and ISRC and the MCN in the DDP PQ
-//! table and the CUE sheet.
+//! table, the CUE sheet and the TOC (whose track lengths are compared
+//! too). Files are opened only through [`Scope`].
 
 use std::io::{Seek, SeekFrom};
 use std::path::Path;
 
+use super::scope::Scope;
 use super::{problem, quoted, Problem, Verification};
 use crate::disc::cue::ReadTrack;
 use crate::disc::ddp::DdpFileset;
@@ -14,11 +16,12 @@ use crate::report::model::{Report, TrackReport};
 
 const WAV: &str = "cd/album.wav";
 const CUE: &str = "cd/album.cue";
+const TOC: &str = "cd/album.toc";
 const DDP: &str = "cd/ddp";
 /// Bytes of one CD frame of audio.
 const FRAME_BYTES: u64 = 2352;
 
-pub(super) fn check(dir: &Path, report: &Report, v: &mut Verification) {
+pub(super) fn check(scope: &Scope, report: &Report, v: &mut Verification) {
     let Some(disc) = &report.cd else {
         return;
     };
@@ -26,8 +29,10 @@ pub(super) fn check(dir: &Path, report: &Report, v: &mut Verification) {
     let listed = |prefix: &str| report.outputs.iter().any(|o| o.path.starts_with(prefix));
     let want_bytes = disc.total_frames * FRAME_BYTES;
     let mut wav_data = None;
-    if listed(WAV) {
-        match crate::audio::read_wav_header(&dir.join(WAV)) {
+    // A name that leads out was named by the checksums, and is not read.
+    let wav = scope.build_file(WAV, "outputs").ok();
+    if let (true, Some(wav)) = (listed(WAV), &wav) {
+        match crate::audio::read_wav_header(wav) {
             Ok(h) => {
                 let mut fmt = |field: &str, got: u64, want: u64| {
                     if got != want {
@@ -52,7 +57,7 @@ pub(super) fn check(dir: &Path, report: &Report, v: &mut Verification) {
                         ),
                     ));
                 }
-                wav_data = Some(h.data_offset);
+                wav_data = Some((wav.clone(), h.data_offset));
             }
             Err(e) => v
                 .problems
@@ -60,10 +65,17 @@ pub(super) fn check(dir: &Path, report: &Report, v: &mut Verification) {
         }
     }
     if listed(&format!("{DDP}/")) {
-        check_ddp(dir, report, wav_data, v);
+        check_ddp(scope, report, wav_data, v);
     }
     if listed(CUE) {
-        check_cue(dir, report, v);
+        if let Ok(path) = scope.build_file(CUE, "outputs") {
+            check_cue(&path, report, v);
+        }
+    }
+    if listed(TOC) {
+        if let Ok(path) = scope.build_file(TOC, "outputs") {
+            check_toc(&path, report, v);
+        }
     }
 }
 
@@ -150,9 +162,26 @@ fn layout(report: &Report) -> Vec<Problem> {
     out
 }
 
-fn check_ddp(dir: &Path, report: &Report, wav_data: Option<u64>, v: &mut Verification) {
+fn check_ddp(
+    scope: &Scope,
+    report: &Report,
+    wav_data: Option<(std::path::PathBuf, u64)>,
+    v: &mut Verification,
+) {
     let disc = report.cd.as_ref().expect("checked by the caller");
-    let set = match DdpFileset::open(dir.join(DDP)) {
+    // The reader opens the fileset's files by name: none may lead out.
+    if let Err(out) = scope.folder_closed(DDP) {
+        v.problems.push(problem(
+            out,
+            "file",
+            "leads out of the build folder through a symbolic link: the fileset was not read",
+        ));
+        return;
+    }
+    let Ok(ddp) = scope.build_file(DDP, "outputs") else {
+        return;
+    };
+    let set = match DdpFileset::open(ddp) {
         Ok(s) => s,
         Err(e) => {
             v.problems
@@ -213,15 +242,15 @@ fn check_ddp(dir: &Path, report: &Report, wav_data: Option<u64>, v: &mut Verific
         .collect();
     v.problems
         .extend(compare_tracks(&pq, &ddp_tracks, &report.tracks));
-    if let Some(offset) = wav_data {
-        if let Some(p) = same_audio(&dir.join(WAV), offset, &set.image_path(), &image) {
+    if let Some((wav, offset)) = wav_data {
+        if let Some(p) = same_audio(&wav, offset, &set.image_path(), &image) {
             v.problems.push(p);
         }
     }
 }
 
-fn check_cue(dir: &Path, report: &Report, v: &mut Verification) {
-    let sheet = match std::fs::read(dir.join(CUE))
+fn check_cue(path: &Path, report: &Report, v: &mut Verification) {
+    let sheet = match std::fs::read(path)
         .map_err(|e| e.to_string())
         .and_then(|b| crate::disc::cue::read(&b))
     {
@@ -232,27 +261,88 @@ fn check_cue(dir: &Path, report: &Report, v: &mut Verification) {
             return;
         }
     };
+    v.problems.extend(same_disc(
+        CUE,
+        &sheet.files,
+        sheet.catalog.as_deref(),
+        &sheet.tracks,
+        report,
+    ));
+}
+
+/// A sheet (CUE or TOC) against report.json: the one image it names, the
+/// catalog number, every track's ISRC and indexes.
+fn same_disc(
+    file: &str,
+    images: &[String],
+    catalog: Option<&str>,
+    tracks: &[ReadTrack],
+    report: &Report,
+) -> Vec<Problem> {
     let disc = report.cd.as_ref().expect("checked by the caller");
-    if sheet.files != ["album.wav"] {
-        v.problems.push(problem(
-            CUE,
+    let mut out = Vec::new();
+    if images != ["album.wav"] {
+        out.push(problem(
+            file,
             "FILE",
-            format!("names {:?}, the image is album.wav", sheet.files),
+            format!("names {images:?}, the image is album.wav"),
         ));
     }
-    if sheet.catalog != disc.mcn {
-        v.problems.push(problem(
-            CUE,
+    if catalog != disc.mcn.as_deref() {
+        out.push(problem(
+            file,
             "CATALOG",
             format!(
                 "is {}, report.json says {}",
-                quoted(sheet.catalog.as_deref()),
+                quoted(catalog),
                 quoted(disc.mcn.as_deref())
             ),
         ));
     }
-    v.problems
-        .extend(compare_tracks(CUE, &sheet.tracks, &report.tracks));
+    out.extend(compare_tracks(file, tracks, &report.tracks));
+    out
+}
+
+/// The TOC against report.json: the image it names, the catalog number,
+/// every track's ISRC and indexes, and where each track ends.
+fn check_toc(path: &Path, report: &Report, v: &mut Verification) {
+    let disc = report.cd.as_ref().expect("checked by the caller");
+    let frames = u32::try_from(disc.total_frames).unwrap_or(u32::MAX);
+    let toc = match std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| super::toc::read(&b, frames))
+    {
+        Ok(t) => t,
+        Err(e) => {
+            v.problems
+                .push(problem(TOC, "toc", format!("cannot be read: {e}")));
+            return;
+        }
+    };
+    let images: Vec<String> = toc.file.iter().cloned().collect();
+    v.problems.extend(same_disc(
+        TOC,
+        &images,
+        toc.catalog.as_deref(),
+        &toc.tracks,
+        report,
+    ));
+    for (i, (end, t)) in toc.ends.iter().zip(&report.tracks).enumerate() {
+        let Some(cd) = &t.cd else { continue };
+        let want = cd.start_frame + cd.length_frames;
+        if u64::from(*end) != want {
+            v.problems.push(problem(
+                TOC,
+                format!("track {:02} length", i + 1),
+                format!(
+                    "the track ends at {} ({}), report.json's at {want} ({})",
+                    end,
+                    msf(*end),
+                    msf(want as u32)
+                ),
+            ));
+        }
+    }
 }
 
 /// Tracks as a PQ table or a CUE sheet gives them — number, ISRC and

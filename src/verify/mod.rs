@@ -4,26 +4,37 @@
 //! measured again:
 //!
 //! - [`files`]: every output listed with its MD5 is there and unchanged,
-//!   and nothing unlisted sits in the folder;
+//!   nothing unlisted sits in the folder, and each source still has the
+//!   MD5 the build recorded (a mix changed since is named; sources that
+//!   cannot be reached are a warning);
 //! - [`cd`]: `cd/album.wav` is 16-bit 44.1 kHz stereo PCM of the disc's
 //!   length; the DDP fileset passes its own checks (CHECKSUM.MD5, sizes,
 //!   lead-out), its IMAGE.DAT holds the very bytes of album.wav's data, and
-//!   its PQ table and the CUE sheet place every track, index, ISRC and the
-//!   MCN where report.json says;
+//!   its PQ table, the CUE sheet and the TOC ([`toc`]) place every track,
+//!   index, ISRC and the MCN where report.json says;
 //! - [`audio`]: every master and delivered file is decoded and measured
 //!   again: format (codec, rate, bits, plain PCM, MP3 bit rate), loudness
 //!   and true peak within [`LOUDNESS_TOLERANCE_LU`] / [`PEAK_TOLERANCE_DB`]
-//!   of report.json, tags (title, artist, album, track number, ISRC,
-//!   barcode) and the embedded cover against the bundle's `cover.jpg`;
+//!   of report.json, every delivered file's decoded length against its
+//!   master's (within one sample at the delivered rate), tags (title,
+//!   artist, album, track number, ISRC, barcode) and the embedded cover
+//!   against the bundle's `cover.jpg`;
 //! - [`against_manifest`]: the release, tracks, codes and bundles in
 //!   report.json are still those of the manifest.
 //!
 //! Each difference is a [`Problem`] naming the file (relative to the
-//! build folder) and the field. The stage writes nothing.
+//! build folder) and the field. The stage writes nothing, and reads only
+//! inside the build folder and the manifest's folder ([`scope`]): a name
+//! in report.json that leads elsewhere is a problem naming its field, and
+//! is not opened. No message quotes a file that could not be parsed
+//! beyond the word at fault.
 
 mod audio;
 mod cd;
 mod files;
+mod length;
+mod scope;
+mod toc;
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +50,8 @@ pub const PEAK_TOLERANCE_DB: f64 = 0.1;
 /// report.json rounds to 2 decimals: half of the last place is allowed on
 /// top of the tolerances.
 const ROUNDING: f64 = 0.005;
+/// The largest report.json read; an hour-long album's is under 2 MB.
+const MAX_REPORT_BYTES: u64 = 64 << 20;
 
 /// One difference between the folder and its record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -68,6 +81,9 @@ pub struct Verification {
     pub manifest: Option<PathBuf>,
     /// What could not be checked, and why.
     pub notes: Vec<String>,
+    /// What could not be checked and should have been: sources out of
+    /// reach. Not a failure.
+    pub warnings: Vec<String>,
 }
 
 impl Verification {
@@ -97,31 +113,56 @@ pub(crate) fn problem(
 
 /// Reads `DIR/report.json` and checks the folder against it. `manifest`:
 /// the manifest to compare with; by default the one report.json names,
-/// beside the folder (where `build` puts `build/`). `jobs`: audio files
-/// measured at once.
+/// beside the folder (where `build` puts `build/`). The manifest's folder
+/// (that one's, or the one beside the build folder) is where the sources
+/// are looked for. `jobs`: audio files measured at once.
 pub fn verify(
     dir: &Path,
     manifest: Option<&Path>,
     jobs: usize,
 ) -> Result<Verification, VerifyError> {
     let report_path = dir.join("report.json");
-    let text = std::fs::read_to_string(&report_path).map_err(|e| VerifyError::Report {
+    let fail = |reason: String| VerifyError::Report {
         path: report_path.clone(),
-        reason: format!("cannot be read ({e}); is this a build folder?"),
-    })?;
-    let report = Report::from_json(&text).map_err(|e| VerifyError::Report {
-        path: report_path.clone(),
-        reason: format!("is not a glassmaster report: {e}"),
-    })?;
+        reason,
+    };
+    let beside = dir
+        .canonicalize()
+        .map_err(|e| fail(format!("cannot be read ({e}); is this a build folder?")))?
+        .parent()
+        .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+    let manifest_dir = manifest
+        .and_then(|m| m.parent())
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .and_then(|p| p.canonicalize().ok())
+        .unwrap_or(beside);
+    let scope = scope::Scope::new(dir, &manifest_dir)
+        .map_err(|e| fail(format!("cannot be read ({e}); is this a build folder?")))?;
+    let report = read_report(&scope).map_err(fail)?;
     let mut v = Verification::default();
-    files::check(dir, &report, &mut v);
-    cd::check(dir, &report, &mut v);
-    audio::check(dir, &report, jobs, &mut v);
+    files::check(&scope, &report, &mut v);
+    files::sources(&scope, &report, &mut v);
+    cd::check(&scope, &report, &mut v);
+    audio::check(&scope, &report, jobs, &mut v);
 
-    let manifest_path = manifest.map(Path::to_path_buf).or_else(|| {
-        let beside = dir.canonicalize().ok()?.parent()?.join(&report.manifest);
-        (!report.manifest.is_empty() && beside.is_file()).then_some(beside)
-    });
+    let manifest_path = match manifest {
+        Some(m) => Some(m.to_path_buf()),
+        None if report.manifest.is_empty() => None,
+        None => match scope.manifest_file(&report.manifest, "manifest") {
+            Ok(p) if p.is_file() => Some(p),
+            Ok(_) => None,
+            Err(p) => {
+                v.problems.push(p);
+                return Ok(v);
+            }
+        },
+    };
     match manifest_path {
         Some(p) => {
             let loaded = crate::manifest::load(&p, &crate::audio::probe);
@@ -131,15 +172,21 @@ pub fn verify(
                     v.problems.extend(against_manifest(&report, &m, &shown));
                 }
                 _ => {
-                    let first = loaded
-                        .diagnostics
-                        .iter()
-                        .find(|d| d.is_error())
-                        .map_or_else(String::new, |d| format!(": {}", d.message));
+                    // Where, not what: the file may not be a manifest at
+                    // all, and its text is not ours to print.
+                    let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
+                    let at = errors
+                        .first()
+                        .and_then(|d| d.pos)
+                        .map_or_else(String::new, |p| format!(", the first at line {}:{}", p.line, p.column));
                     v.problems.push(problem(
-                        shown,
+                        shown.clone(),
                         "manifest",
-                        format!("does not validate{first}"),
+                        format!(
+                            "does not validate ({} error{}{at}): `glassmaster check {shown}` shows them",
+                            errors.len(),
+                            if errors.len() == 1 { "" } else { "s" }
+                        ),
                     ));
                 }
             }
@@ -151,6 +198,39 @@ pub fn verify(
         )),
     }
     Ok(v)
+}
+
+/// report.json, read only when it is a file of the build folder; the
+/// error says what is wrong and where, never what the file holds.
+fn read_report(scope: &scope::Scope) -> Result<Report, String> {
+    use std::io::Read;
+    let path = scope
+        .build_file("report.json", "report.json")
+        .map_err(|p| p.message)?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(MAX_REPORT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot be read ({e}); is this a build folder?"))?;
+    if bytes.len() as u64 > MAX_REPORT_BYTES {
+        return Err(format!(
+            "is over {} MiB: not a glassmaster report",
+            MAX_REPORT_BYTES >> 20
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| "is not a glassmaster report: not UTF-8 text".to_owned())?;
+    Report::from_json(&text).map_err(|e| {
+        use serde_json::error::Category;
+        let at = format!("line {}, column {}", e.line(), e.column());
+        let what = match e.classify() {
+            Category::Syntax | Category::Eof | Category::Io => format!("not JSON (at {at})"),
+            // serde's own words quote the value found: only the schema's
+            // (a missing field's name) are repeated.
+            Category::Data if e.to_string().starts_with("missing field `") => e.to_string(),
+            Category::Data => format!("the value at {at} is not what report.json holds there"),
+        };
+        format!("is not a glassmaster report: {what}")
+    })
 }
 
 /// What report.json records of the release against what the manifest asks
@@ -201,6 +281,11 @@ pub fn against_manifest(report: &Report, m: &Manifest, shown: &str) -> Vec<Probl
             format!("tracks[{n}].artist"),
             r.artist.clone(),
             t.artist.clone(),
+        );
+        differ(
+            format!("tracks[{n}].source.path"),
+            r.source.path.clone(),
+            t.file.display().to_string().replace('\\', "/"),
         );
         differ(
             format!("tracks[{n}].isrc"),

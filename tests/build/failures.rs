@@ -1,6 +1,7 @@
 //! Builds that must not happen or must fail cleanly (cli.md: exit 1, the
 //! output folder as it was, no staging folder left): a manifest with
-//! errors, an existing output folder without --force, a source that turns
+//! errors, an existing output folder without --force (or one glassmaster
+//! did not write, even with it: tests/safety.rs has the rest), a source that turns
 //! out corrupt while rendering, an output path that cannot be made.
 
 use std::path::Path;
@@ -89,33 +90,38 @@ fn an_existing_output_folder_needs_force() {
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("MARKER"), "mine\n").unwrap();
     let before = snapshot(&out);
-    let (code, stderr) = run(
-        &dir,
-        &["build", "album.yaml", "-o", "out", "--only", "masters"],
-    );
-    eprintln!("existing output folder: exit {code}: {}", stderr.trim());
+    let args = ["build", "album.yaml", "-o", "out", "--only", "masters"];
+    // A folder glassmaster did not write: refused with and without --force.
+    for force in [false, true] {
+        let mut a = args.to_vec();
+        if force {
+            a.push("--force");
+        }
+        let (code, stderr) = run(&dir, &a);
+        eprintln!("existing output folder: exit {code}: {}", stderr.trim());
+        assert_eq!(code, 1);
+        assert!(
+            stderr.contains("--force")
+                && stderr.contains("out")
+                && stderr.contains("did not write"),
+            "{stderr}"
+        );
+        assert_eq!(snapshot(&out), before, "the output folder changed");
+        assert_eq!(staging_left(&dir), Vec::<String>::new());
+    }
+    // One it wrote: refused without --force, replaced with it.
+    std::fs::remove_dir_all(&out).unwrap();
+    let (code, stderr) = run(&dir, &args);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = run(&dir, &args);
     assert_eq!(code, 1);
     assert!(
-        stderr.contains("--force") && stderr.contains("out"),
+        stderr.contains("exists") && stderr.contains("--force"),
         "{stderr}"
     );
-    assert_eq!(snapshot(&out), before, "the output folder changed");
-    assert_eq!(staging_left(&dir), Vec::<String>::new());
-    // With --force the same build replaces it.
-    let (code, stderr) = run(
-        &dir,
-        &[
-            "build",
-            "album.yaml",
-            "-o",
-            "out",
-            "--only",
-            "masters",
-            "--force",
-        ],
-    );
+    let (code, stderr) = run(&dir, &[&args[..], &["--force"]].concat());
     assert_eq!(code, 0, "{stderr}");
-    assert!(!out.join("MARKER").exists() && out.join("report.json").exists());
+    assert!(out.join("report.json").exists());
 }
 
 /// A source whose header promises more frames than the file holds passes
@@ -131,7 +137,6 @@ fn a_build_that_fails_midway_leaves_the_old_output() {
         &["build", "album.yaml", "-o", "out", "--only", "masters"],
     );
     assert_eq!(code, 0, "{stderr}");
-    std::fs::write(out.join("MARKER"), "from the last good build\n").unwrap();
     let before = snapshot(&out);
     let names: Vec<&str> = before.iter().map(|(n, _)| n.as_str()).collect();
     eprintln!("the good build: {names:?}");

@@ -6,7 +6,8 @@ use std::process::Command;
 use super::demo_build;
 use crate::util::have_tool;
 
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+/// The files of `dir` ending in `.ext`, sorted.
+pub(super) fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -13,27 +13,27 @@ use lofty::tag::ItemKey;
 use super::gm;
 use crate::util::scratch;
 
-fn root() -> PathBuf {
+pub(super) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn manifest() -> PathBuf {
+pub(super) fn manifest() -> PathBuf {
     root().join("examples/demo/album.yaml")
 }
 
 /// The demo album, built once for the tests of this binary.
-fn demo() -> &'static Path {
+pub(super) fn demo() -> &'static Path {
     &super::demo_build().0
 }
 
 /// A copy of the demo build to change.
-fn copy_of_demo(name: &str) -> PathBuf {
+pub(super) fn copy_of_demo(name: &str) -> PathBuf {
     let to = scratch(&format!("verify-{name}")).join("build");
     copy_dir(demo(), &to);
     to
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(super) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
@@ -47,7 +47,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// `verify DIR --manifest demo --json`: exit code and the document.
-fn verify(dir: &Path, manifest: &Path) -> (Option<i32>, serde_json::Value, String) {
+pub(super) fn verify(dir: &Path, manifest: &Path) -> (Option<i32>, serde_json::Value, String) {
     let o = gm(
         &root(),
         &[
@@ -69,7 +69,7 @@ fn verify(dir: &Path, manifest: &Path) -> (Option<i32>, serde_json::Value, Strin
 }
 
 /// The (file, field) pairs of the problems found.
-fn problems(doc: &serde_json::Value) -> Vec<(String, String)> {
+pub(super) fn problems(doc: &serde_json::Value) -> Vec<(String, String)> {
     doc["problems"]
         .as_array()
         .unwrap()
@@ -83,7 +83,7 @@ fn problems(doc: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn assert_flags(doc: &serde_json::Value, code: Option<i32>, file: &str, field: &str) {
+pub(super) fn assert_flags(doc: &serde_json::Value, code: Option<i32>, file: &str, field: &str) {
     let found = problems(doc);
     assert_eq!(code, Some(1), "verify should fail: {doc:#}");
     assert_eq!(doc["ok"], false);
@@ -94,7 +94,7 @@ fn assert_flags(doc: &serde_json::Value, code: Option<i32>, file: &str, field: &
 }
 
 /// The one file in `dir` whose name ends with `ext`, first by name.
-fn first_with(dir: &Path, ext: &str) -> PathBuf {
+pub(super) fn first_with(dir: &Path, ext: &str) -> PathBuf {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -104,7 +104,7 @@ fn first_with(dir: &Path, ext: &str) -> PathBuf {
     v.remove(0)
 }
 
-fn rel(dir: &Path, p: &Path) -> String {
+pub(super) fn rel(dir: &Path, p: &Path) -> String {
     p.strip_prefix(dir)
         .unwrap()
         .to_string_lossy()

@@ -3,8 +3,13 @@
 //! little-endian interleaved) and `album.cue` (one WAVE file, indexes
 //! relative to its start, which is 00:00:00 of the disc).
 //!
-//! The CUE is written in ISO-8859-1 when every text fits, else in UTF-8.
-//! Both files are written under a temporary name and renamed when whole.
+//! The CUE is written in ISO-8859-1 when every text fits, else in UTF-8;
+//! its strings follow the one CUE rule, [`cue::quote`] (`"` as `'`, a
+//! space after a trailing `\`), and are not cut: the CD-Text is the
+//! authority, the sheet a way to play or burn the image.
+//!
+//! Both files are written under a temporary name, made new (never an
+//! existing file, never through a symlink), and renamed when whole.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -14,6 +19,7 @@ use std::path::{Path, PathBuf};
 use super::verify::msf;
 use super::{DdpError, DdpFileset, SECTOR_BYTES};
 use crate::disc::cdtext::{Fields, TextField};
+use crate::disc::cue;
 
 /// What `extract` wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +77,7 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
     let part = out.join("album.wav.part");
     {
         let mut src = File::open(&image).map_err(|e| DdpError::io(&image, e))?;
-        let f = File::create(&part).map_err(|e| DdpError::io(&part, e))?;
+        let f = create_new(&part)?;
         let mut w = BufWriter::with_capacity(1 << 16, f);
         w.write_all(&wav_header(data as u32))
             .map_err(|e| DdpError::io(&part, e))?;
@@ -99,7 +105,9 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
         text.into_bytes()
     };
     let part = out.join("album.cue.part");
-    std::fs::write(&part, bytes).map_err(|e| DdpError::io(&part, e))?;
+    create_new(&part)?
+        .write_all(&bytes)
+        .map_err(|e| DdpError::io(&part, e))?;
     std::fs::rename(&part, &cue).map_err(|e| DdpError::io(&cue, e))?;
     Ok(Extracted {
         wav,
@@ -108,10 +116,19 @@ pub(super) fn extract(set: &DdpFileset, out: &Path) -> Result<Extracted, DdpErro
     })
 }
 
-fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+/// A new file, never an existing one nor through a symlink (`O_EXCL`): a
+/// `.part` left there (or planted) is refused, not written through.
+fn create_new(path: &Path) -> Result<File, DdpError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => DdpError::Exists {
+                path: path.to_owned(),
+            },
+            _ => DdpError::io(path, e),
+        })
 }
 
 fn text_lines(out: &mut String, indent: &str, f: Option<&Fields>) {
@@ -122,7 +139,7 @@ fn text_lines(out: &mut String, indent: &str, f: Option<&Fields>) {
         (TextField::Songwriter, "SONGWRITER"),
     ] {
         if let Some(v) = f.text(field) {
-            let _ = writeln!(out, "{indent}{cmd} \"{}\"", clean(v));
+            let _ = writeln!(out, "{indent}{cmd} {}", cue::quote(v).text);
         }
     }
 }
