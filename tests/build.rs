@@ -10,6 +10,7 @@
 mod cd;
 mod demo;
 mod failures;
+mod lengths;
 mod mastering;
 pub mod music;
 mod segue;

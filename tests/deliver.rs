@@ -5,6 +5,7 @@
 
 mod artwork;
 mod encode;
+mod length;
 mod meta;
 
 use std::path::Path;
