@@ -12,5 +12,6 @@ mod disc;
 mod dsp;
 mod init;
 mod manifest;
+mod reconstruct;
 mod report;
 mod util;
