@@ -75,6 +75,7 @@ fn main() -> ExitCode {
                 length_frames: length,
                 indexes: vec![frame],
                 true_peak_dbtp: None,
+                reconstructed_peak_dbfs: None,
             }),
         });
         frame += length;

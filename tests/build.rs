@@ -8,6 +8,7 @@
 //! binary, reading report.json, and ffmpeg's EBU R128 meter.
 
 mod cd;
+mod ceiling;
 mod demo;
 mod failures;
 mod lengths;

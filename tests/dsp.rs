@@ -5,6 +5,7 @@
 //! and dither noise spectra and reproducibility. Each test prints the
 //! figures it measured (`cargo test dsp -- --nocapture`).
 
+pub(crate) mod ceiling;
 mod signals;
 
 use std::f64::consts::PI;

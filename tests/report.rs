@@ -119,6 +119,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
             wanted_lufs: Some(master_lufs),
             renders: 1,
             file: Some(format!("masters/{number:02} Song.wav")),
+            reconstructed_peak_dbfs: Some(tp + rng.range(0.0, 0.2)),
         };
         master.more.dc_offset_dbfs = [Some(rng.range(-110.0, -80.0)), None];
         master.more.correlation = rng.range(0.2, 0.95);
@@ -137,6 +138,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
                 length_frames: length,
                 indexes: vec![frame],
                 true_peak_dbtp: None,
+                reconstructed_peak_dbfs: None,
             }),
         });
         frame += length;

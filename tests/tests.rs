@@ -13,6 +13,7 @@ mod dsp;
 mod init;
 mod inputs;
 mod manifest;
+mod reconstruct;
 mod report;
 mod safety;
 mod util;

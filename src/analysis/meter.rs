@@ -33,6 +33,7 @@ use super::series::LoudnessSeries;
 use super::spectrum::SpectrumMeter;
 use super::{db, AnalysisError, LoudnessState, Measurement};
 use crate::audio::{AudioInfo, Block};
+use crate::dsp::ReconstructedPeak;
 
 /// Level above which a sample is "sound" for head and tail silence:
 /// -60 dBFS.
@@ -93,6 +94,8 @@ pub struct Meter {
     series: LoudnessSeries,
     /// The 1/3-octave spectrum, unless left out.
     spectrum: Option<SpectrumMeter>,
+    /// The peak of an ideal reconstruction, when asked for.
+    recon: Option<ReconstructedPeak>,
 }
 
 impl std::fmt::Debug for Meter {
@@ -151,7 +154,16 @@ impl Meter {
             clipped: 0,
             series: LoudnessSeries::new(SERIES_HOPS as f64 * hop as f64 / f64::from(sample_rate)),
             spectrum: Some(SpectrumMeter::new(sample_rate)),
+            recon: None,
         })
+    }
+
+    /// The same meter measuring the peak of an ideal reconstruction too
+    /// ([`ReconstructedPeak`]; [`Measurement::reconstructed_peak_dbfs`]),
+    /// as the masters and the CD image are metered.
+    pub fn with_reconstruction(mut self) -> Meter {
+        self.recon = Some(ReconstructedPeak::new());
+        self
     }
 
     /// The same meter without the 1/3-octave spectrum (which adds 4 to
@@ -197,6 +209,9 @@ impl Meter {
         let (l, r) = (&block.left[..n], &block.right[..n]);
         let peak = self.add_stats(l, r);
         self.tp.add_planar(l, r, peak);
+        if let Some(rp) = &mut self.recon {
+            rp.add(block);
+        }
         if let Some(s) = &mut self.spectrum {
             s.add(l, r);
         }
@@ -352,6 +367,7 @@ impl Meter {
             clipped_samples: self.clipped,
             short_term_series: self.series.clone(),
             spectrum: self.spectrum.as_ref().map(SpectrumMeter::spectrum),
+            reconstructed_peak_dbfs: self.recon.as_ref().and_then(ReconstructedPeak::dbfs),
         }
     }
 }

@@ -81,6 +81,12 @@ pub struct Measurement {
     pub true_peak_dbtp: Option<f64>,
     #[serde(serialize_with = "round2_opt")]
     pub sample_peak_dbfs: Option<f64>,
+    /// The peak of the band-limited reconstruction an ideal DAC makes
+    /// (8x, exact to 0.47 fs: [`crate::dsp::oversample`]), dBFS; only
+    /// from a meter made [`Meter::with_reconstruction`] (masters and the
+    /// CD image), left out of `analyze --json` otherwise.
+    #[serde(serialize_with = "round2_opt", skip_serializing_if = "Option::is_none")]
+    pub reconstructed_peak_dbfs: Option<f64>,
     /// |mean| of each channel in dBFS, [left, right].
     #[serde(serialize_with = "round2_pair")]
     pub dc_offset_dbfs: [Option<f64>; 2],
@@ -105,6 +111,23 @@ pub struct Measurement {
     /// `None` from a meter made [`Meter::without_spectrum`].
     #[serde(skip)]
     pub spectrum: Option<Spectrum>,
+}
+
+impl Measurement {
+    /// The peak the ceiling is judged by: the larger of the BS.1770 true
+    /// peak and, where it was measured, the ideal reconstruction's peak.
+    pub fn ceiling_peak_db(&self) -> Option<f64> {
+        stricter_peak(self.true_peak_dbtp, self.reconstructed_peak_dbfs)
+    }
+}
+
+/// The larger of a BS.1770 true peak and a reconstruction peak, either
+/// of which may be missing.
+pub fn stricter_peak(true_peak: Option<f64>, reconstructed: Option<f64>) -> Option<f64> {
+    match (true_peak, reconstructed) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// What album gating needs of a metered programme: kept after

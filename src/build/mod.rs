@@ -553,6 +553,7 @@ fn make_report(
                     length_frames: u64::from(c.length_frames),
                     indexes: c.indexes.iter().map(|&f| u64::from(f)).collect(),
                     true_peak_dbtp: segments[i].measurement.true_peak_dbtp,
+                    reconstructed_peak_dbfs: segments[i].measurement.reconstructed_peak_dbfs,
                 }
             }),
         })

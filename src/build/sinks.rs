@@ -177,10 +177,14 @@ impl CdSink {
             rs_out: Block::with_capacity(BLOCK_FRAMES * 2),
             lim_out: limiter.output_block(),
             limiter,
-            meter: Some(Meter::new(CD_RATE).map_err(|e| MasterError::Track {
-                track,
-                message: e.to_string(),
-            })?),
+            meter: Some(
+                Meter::new(CD_RATE)
+                    .map_err(|e| MasterError::Track {
+                        track,
+                        message: e.to_string(),
+                    })?
+                    .with_reconstruction(),
+            ),
             dither: Dither::new(dither, 16, dither_seed(track, "cd")).map_err(dsp_err(track))?,
             left: Vec::new(),
             right: Vec::new(),

@@ -1,69 +1,64 @@
 //! True-peak lookahead limiter.
 //!
-//! **Detection.** Peaks are found by polyphase FIR interpolation: for every
-//! interval between two input samples only the points between the samples
-//! are computed (the samples themselves are read as they are). Two kernels
-//! run side by side and the largest reading wins:
-//! - the kernel of the project's meter (the `ebur128` crate and libebur128,
-//!   after BS.1770 Annex 2): a Hann-windowed sinc of 48 taps at 4x (12 per
-//!   phase; at 96 kHz and above the meter's 2x kernel, 24 per phase),
-//!   evaluated at 1/4, 1/2 and 3/4, so the limiter sees every point the
-//!   meter will measure;
-//! - a precise kernel at 8x (7 points per interval), a Kaiser-windowed sinc
-//!   (β = 9, 32 taps per phase) flat within 0.01 dB up to 0.417 fs (20 kHz
-//!   at 48 kHz). It catches the peaks the short meter kernel under-reads
-//!   near the top of the band (its mid phase reads 1.8 dB low at 20 kHz and
-//!   0.1 dB high at 16 kHz) and those that fall between 4x points (up to
-//!   0.3 dB at 16 kHz), so the output also holds the ceiling by a far
-//!   finer reference, for material without strong energy above 0.42 fs.
-//!
-//! Detection runs in f32, as the meter does, one short FIR per phase over
-//! stretches of 64 frames (an AVX2 build of the same code is picked at run
-//! time; the results are bit-identical). A stretch whose samples are so
-//! low that no interpolated point could reach the threshold (bounded by
-//! the kernels' L1 norm) skips the FIR, and when the gain also rests at 1
-//! the stretch is only delayed.
+//! **Detection.** Peaks are found by [`super::oversample`]: for every
+//! interval between two input samples, the points of the project's BS.1770
+//! meter (4x, its 48-tap Hann-windowed sinc) and the peak of an 8x
+//! reconstruction that stands for an ideal DAC (a Kaiser-windowed sinc of
+//! 128 taps per phase, exact within 0.004 dB to 0.48 fs, with a parabola
+//! between its points); the largest reading wins. So the output holds the
+//! ceiling by the meter that prints dBTP and by an ideal reconstruction
+//! of everything up to 0.48 fs (21.2 kHz at 44.1 kHz). A stretch of 64
+//! frames whose samples are so low that no detected point could reach the
+//! threshold (bounded by the kernels' L1 norm) skips the FIR, and when the
+//! gain also rests at 1 the stretch is only delayed.
 //!
 //! **Gain.** Each frame gets the gain `T / peak` it needs (1 when the peak
 //! is under the threshold `T`), where the peak is the larger of the sample
-//! itself and the interpolated points on either side of it. `T` is the
-//! ceiling less [`MARGIN_DB`], which covers the meter's f32 arithmetic and
-//! the small effect of the gain moving within the meter's kernel span (at
-//! the shortest lookahead, 0.1 ms, the output reads 0.04 dB above `T`; at
-//! 1 ms and more, under 0.001 dB).
-//! The gain path is a sliding-window minimum over the lookahead window of
-//! `L` frames, an exponential release towards 1 (`release_ms`), then two
-//! cascaded moving averages whose lengths add up to `L + 1`. The smoothed
-//! gain at any frame is an average of values each at most the gain needed
-//! by that frame, so the gain has reached its target when the peak arrives;
-//! the attack is a smooth S-shaped ramp of `L` frames and never overshoots.
+//! itself and the detected points on either side of it. `T` is the
+//! ceiling less [`MARGIN_DB`], which covers the detector's own error (0.01
+//! dB), its f32 arithmetic, the gain moving within the kernels' span, and
+//! what the CD path's resampling and 16-bit dither add to the peak.
+//! The gain path is a sliding-window minimum over a **hold window** of `W`
+//! frames, `W` the larger of the lookahead `L` and [`HOLD_MS`]; then a
+//! release that moves the gain towards that held minimum by a one-pole of
+//! `release_ms` (never above it); then two cascaded moving averages whose
+//! lengths add up to `L + 1`. The smoothed gain at any frame is an average
+//! of values each at most the gain needed by that frame, so the gain has
+//! reached its target when the peak arrives; the attack is a smooth
+//! S-shaped ramp of `L` frames and never overshoots.
+//!
+//! The hold is what keeps low tones clean: any window of 20 ms holds a
+//! crest of every tone from 25 Hz up, so on a steady tone the held gain,
+//! and the gain, are constant (a 30 Hz sine 6 dB over the ceiling comes
+//! out with THD+N under -100 dB instead of the waveform-following ripple
+//! of a release that starts between crests), and on a decaying kick the
+//! held gain steps once per half cycle and the release smooths the steps
+//! (measured in tests/dsp). Outside low tones it lengthens the hold after
+//! a transient from `L` to 20 ms before the release starts.
 //!
 //! **Latency.** The output is the input delayed by [`Limiter::latency_frames`]
-//! (`L - 1` plus the detector's half-length of 16 frames), processed in
+//! (`L - 1` plus the detector's half-length of 64 frames), processed in
 //! place. [`Chain`](super::Chain) hides this delay; used alone, feed
 //! `latency_frames()` frames of silence at the end and drop as many from
 //! the head of the output.
 
-use std::f64::consts::PI;
-
+use super::oversample::{Detector, DELAY as DET_DELAY, HIST, STRETCH as SKIP_STRETCH};
 use super::{check_param, check_rate, db_to_lin, DspError};
 use crate::audio::Block;
 
-/// How far under the ceiling the limiter aims, in dB.
-pub const MARGIN_DB: f64 = 0.1;
+/// How far under the ceiling the limiter aims, in dB: 0.1 dB for the
+/// detector's arithmetic and the gain moving within its span, 0.1 dB more
+/// for what lies above 0.48 fs (white noise or an aliased square wave up
+/// to Nyquist at 44.1 kHz reads up to 0.15 dB higher by a longer
+/// reconstruction than by the detector).
+pub const MARGIN_DB: f64 = 0.2;
 
-/// Half-length of the precise kernel: it reads 2 × 16 samples per point.
-const PRECISE_HALF: usize = 16;
-/// Oversampling of the precise kernel.
-const PRECISE_FACTOR: usize = 8;
-/// Detector delay in frames (the longest kernel's half-length).
-const DET_DELAY: usize = PRECISE_HALF;
-/// Samples kept between chunks for the FIR history.
-const HIST: usize = 2 * DET_DELAY;
+/// Shortest hold window, ms: every window this long holds a crest of
+/// any tone from 25 Hz up.
+pub const HOLD_MS: f64 = 20.0;
+
 /// Frames processed per internal chunk.
 const CHUNK: usize = 512;
-/// Frames per stretch for the skip test.
-const SKIP_STRETCH: usize = 64;
 
 /// Limiter settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,144 +77,6 @@ impl Default for LimiterParams {
             lookahead_ms: 5.0,
         }
     }
-}
-
-/// Interpolation kernel: value at distance `u` (in samples) from the point.
-fn meter_kernel(u: f64, half: f64) -> f64 {
-    if u.abs() >= half {
-        return 0.0;
-    }
-    let w = 0.5 * (1.0 + (PI * u / half).cos());
-    w * sinc(u)
-}
-
-fn sinc(u: f64) -> f64 {
-    if u.abs() < 1e-12 {
-        1.0
-    } else {
-        (PI * u).sin() / (PI * u)
-    }
-}
-
-/// Modified Bessel function of the first kind, order 0 (series).
-fn bessel_i0(x: f64) -> f64 {
-    let mut sum = 1.0;
-    let mut term = 1.0;
-    let q = x * x / 4.0;
-    for k in 1..64 {
-        term *= q / (k * k) as f64;
-        sum += term;
-        if term < sum * 1e-17 {
-            break;
-        }
-    }
-    sum
-}
-
-fn kaiser_kernel(u: f64, half: f64, beta: f64) -> f64 {
-    if u.abs() >= half {
-        return 0.0;
-    }
-    let r = u / half;
-    sinc(u) * bessel_i0(beta * (1.0 - r * r).sqrt()) / bessel_i0(beta)
-}
-
-/// Polyphase coefficients: for each point between two samples (3 of the
-/// meter kernel at 4x, 7 of the precise kernel at 8x), 2·DET_DELAY taps
-/// aligned so that tap `k` multiplies the sample `k - DET_DELAY + 1`
-/// frames from the interval's left sample. Detection runs in f32, as the
-/// meter does: its rounding (about 1e-6 dB) is far inside the margin, and
-/// it doubles the SIMD width.
-#[derive(Debug, Clone)]
-struct Polyphase {
-    /// (taps, first tap used, last tap used + 1) per kernel and phase.
-    phases: Vec<Phase>,
-    /// The CPU runs AVX2 (x86_64 only).
-    avx2: bool,
-    /// Largest L1 norm of any phase: bounds |interpolated| / max|x|.
-    l1: f64,
-}
-
-impl Polyphase {
-    fn new(sample_rate: f64) -> Self {
-        let meter_half = if sample_rate < 96_000.0 { 6.0 } else { 12.0 };
-        let mut phases = Vec::new();
-        let mut l1: f64 = 0.0;
-        for (kernel, factor) in [(0, 4), (1, PRECISE_FACTOR)] {
-            for p in 1..factor {
-                let frac = p as f64 / factor as f64;
-                let mut taps = [0.0f32; HIST];
-                let (mut lo, mut hi) = (HIST, 0);
-                let mut norm = 0.0;
-                for (k, t) in taps.iter_mut().enumerate() {
-                    let u = k as f64 - (DET_DELAY as f64 - 1.0) - frac;
-                    let v = if kernel == 0 {
-                        meter_kernel(u, meter_half)
-                    } else {
-                        kaiser_kernel(u, PRECISE_HALF as f64, 9.0)
-                    };
-                    *t = v as f32;
-                    norm += v.abs();
-                    if v != 0.0 {
-                        lo = lo.min(k);
-                        hi = hi.max(k + 1);
-                    }
-                }
-                l1 = l1.max(norm * 1.001);
-                phases.push((taps, lo, hi));
-            }
-        }
-        #[cfg(target_arch = "x86_64")]
-        let avx2 = std::arch::is_x86_feature_detected!("avx2");
-        #[cfg(not(target_arch = "x86_64"))]
-        let avx2 = false;
-        Polyphase { phases, l1, avx2 }
-    }
-
-    /// Interval peaks of `out.len()` consecutive intervals of one channel:
-    /// `out[j] = max(out[j], max over phases |Σ_k taps[k] x[j + k]|)`, where
-    /// `x[j..j + HIST]` is interval j's window. Runs the AVX2 build of the
-    /// same code where the CPU has it: no FMA contraction, the same
-    /// operations in the same order per lane, so the results are
-    /// bit-identical to the baseline build (a unit test checks).
-    fn stretch_peaks(&self, x: &[f32], out: &mut [f32]) {
-        #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is set only when the CPU reports AVX2.
-            unsafe { stretch_peaks_avx2(&self.phases, x, out) };
-            return;
-        }
-        stretch_peaks_body(&self.phases, x, out);
-    }
-}
-
-/// Phase taps with the span of nonzero taps.
-type Phase = ([f32; HIST], usize, usize);
-
-/// The detector FIR: one short FIR per phase, taps outermost, so the inner
-/// loop runs across frames and vectorises without horizontal sums.
-#[inline(always)]
-fn stretch_peaks_body(phases: &[Phase], x: &[f32], out: &mut [f32]) {
-    let n = out.len();
-    assert!(n <= SKIP_STRETCH && x.len() + 1 >= n + HIST);
-    for (taps, lo, hi) in phases {
-        let mut y = [0.0f32; SKIP_STRETCH];
-        for k in *lo..*hi {
-            let h = taps[k];
-            for (acc, v) in y[..n].iter_mut().zip(&x[k..k + n]) {
-                *acc += h * v;
-            }
-        }
-        for (o, v) in out.iter_mut().zip(&y[..n]) {
-            *o = o.max(v.abs());
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn stretch_peaks_avx2(phases: &[Phase], x: &[f32], out: &mut [f32]) {
-    stretch_peaks_body(phases, x, out)
 }
 
 /// Sliding-window minimum over the last `len` values of gains (<= 1), by
@@ -350,13 +207,15 @@ pub struct Limiter {
     params: LimiterParams,
     threshold: f64,
     release: f64,
-    poly: Polyphase,
+    poly: Detector,
     lookahead: usize,
     /// FIR history + chunk, per channel.
     buf: [Vec<f32>; 2],
     /// Interval peaks of the current stretch.
     iv: Vec<f32>,
     prev_iv: f32,
+    /// Each channel's reconstruction point 1/8 before the next interval.
+    last: [f32; 2],
     hold: MinWindow,
     avg1: MovingAverage,
     avg2: MovingAverage,
@@ -384,16 +243,18 @@ impl Limiter {
         let l1 = lookahead.div_ceil(2).max(1);
         let l2 = lookahead + 1 - l1;
         let latency = lookahead - 1 + DET_DELAY;
+        let window = lookahead.max((HOLD_MS * 1e-3 * fs).round() as usize);
         Ok(Limiter {
             params,
             threshold: db_to_lin(params.ceiling_dbtp - MARGIN_DB),
             release: super::one_pole_coef(params.release_ms, fs),
-            poly: Polyphase::new(fs),
+            poly: Detector::new(fs, true),
             lookahead,
             buf: [vec![0.0; HIST + CHUNK], vec![0.0; HIST + CHUNK]],
             iv: vec![0.0; SKIP_STRETCH],
             prev_iv: 0.0,
-            hold: MinWindow::new(lookahead),
+            last: [0.0; 2],
+            hold: MinWindow::new(window),
             avg1: MovingAverage::new(l1),
             avg2: MovingAverage::new(l2),
             rel_state: 1.0,
@@ -458,6 +319,9 @@ impl Limiter {
             if quiet && self.idle() {
                 // Nothing to limit and no gain to recover: delay only.
                 self.prev_iv = 0.0;
+                // Read only next to loud samples, where the stand-in can
+                // only raise the parabola's vertex (see oversample).
+                self.last = [0.0; 2];
                 self.hold.skip_ones(n);
                 self.avg1.skip_ones(n);
                 self.avg2.skip_ones(n);
@@ -468,8 +332,9 @@ impl Limiter {
             let iv = &mut self.iv[..n];
             iv.fill(0.0);
             if !quiet {
-                self.poly.stretch_peaks(&bl[s + 1..HIST + e], iv);
-                self.poly.stretch_peaks(&br[s + 1..HIST + e], iv);
+                let [ll, lr] = &mut self.last;
+                self.poly.stretch_peaks(&bl[s + 1..HIST + e], iv, ll);
+                self.poly.stretch_peaks(&br[s + 1..HIST + e], iv, lr);
             }
             // Gain for each frame of the stretch (serial: hold, release,
             // smoothing), then the delayed samples times the gain.
@@ -484,7 +349,13 @@ impl Limiter {
                 prev = ivj;
                 let need = if peak > thr { thr / peak } else { 1.0 };
                 let held = self.hold.push(need);
-                rel = held.min(1.0 - (1.0 - rel) * rc);
+                // Down at once (the averages make the attack smooth), up
+                // towards the held gain by the release.
+                rel = if held <= rel {
+                    held
+                } else {
+                    held - (held - rel) * rc
+                };
                 *g = rel;
             }
             (self.prev_iv, self.rel_state) = (prev, rel);
@@ -539,62 +410,6 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn phase_gains_are_unity_at_dc() {
-        let p = Polyphase::new(48_000.0);
-        for (taps, _, _) in &p.phases {
-            let dc: f32 = taps.iter().sum();
-            assert!((dc - 1.0).abs() < 2e-3, "dc gain {dc}");
-        }
-        assert!(p.l1 > 1.0 && p.l1 < 3.0, "l1 {}", p.l1);
-    }
-
-    #[test]
-    fn simd_build_matches_baseline_bit_for_bit() {
-        let mut p = Polyphase::new(48_000.0);
-        let mut rng = crate::dsp::dither::Rng::new(3);
-        let x: Vec<f32> = (0..SKIP_STRETCH + HIST)
-            .map(|_| rng.uniform() as f32 * 2.0)
-            .collect();
-        let mut a = [0.0f32; SKIP_STRETCH];
-        let mut b = [0.0f32; SKIP_STRETCH];
-        p.stretch_peaks(&x, &mut a);
-        p.avx2 = false;
-        p.stretch_peaks(&x, &mut b);
-        assert_eq!(a, b);
-        assert!(a.iter().all(|v| *v > 0.0));
-    }
-
-    /// |H(f)| in dB of one phase's taps.
-    fn response_db(taps: &[f32], f: f64) -> f64 {
-        let w = 2.0 * PI * f;
-        let (re, im) = taps
-            .iter()
-            .enumerate()
-            .fold((0.0, 0.0), |(re, im), (k, &t)| {
-                let t = t as f64;
-                (re + t * (w * k as f64).cos(), im + t * (w * k as f64).sin())
-            });
-        10.0 * (re * re + im * im).log10()
-    }
-
-    #[test]
-    fn kernels_have_the_documented_responses() {
-        let p = Polyphase::new(48_000.0);
-        // Precise kernel (phases 3..6): flat within 0.01 dB to 20 kHz.
-        for (taps, _, _) in &p.phases[3..] {
-            for i in 0..=200 {
-                let f = 20_000.0 / 48_000.0 * i as f64 / 200.0;
-                assert!(response_db(taps, f).abs() < 0.01, "precise at {f}");
-            }
-        }
-        // Meter kernel, mid phase: +0.11 dB at 16 kHz, -1.78 dB at 20 kHz,
-        // as computed from libebur128's filter.
-        let mid = &p.phases[1].0;
-        assert!((response_db(mid, 16.0 / 48.0) - 0.110).abs() < 0.005);
-        assert!((response_db(mid, 20.0 / 48.0) + 1.775).abs() < 0.005);
-    }
 
     #[test]
     fn min_window_and_average() {

@@ -5,7 +5,8 @@
 //! defined here, and the caller maps the manifest onto them.
 //!
 //! Stages: [`eq`] (RBJ biquads), [`compressor`] (feed-forward, soft knee),
-//! [`limiter`] (true-peak lookahead limiter, fixed latency), [`gain`],
+//! [`limiter`] (true-peak lookahead limiter, fixed latency) with its
+//! detector [`oversample`] (also the reconstruction peak meter), [`gain`],
 //! [`stereo`] (M/S width), [`fade`] (fade in/out, trim helper),
 //! [`resample`] (rubato FFT resampler, delay compensated), [`dither`]
 //! (TPDF / noise-shaped quantisation to 16 or 24 bits) and [`chain`], which
@@ -18,6 +19,7 @@ pub mod eq;
 pub mod fade;
 pub mod gain;
 pub mod limiter;
+pub mod oversample;
 pub mod resample;
 pub mod stereo;
 
@@ -28,6 +30,7 @@ pub use eq::{Eq, EqBand, EqKind};
 pub use fade::{trim_range, Fade, FadeCurve, FadeParams};
 pub use gain::Gain;
 pub use limiter::{Limiter, LimiterParams};
+pub use oversample::ReconstructedPeak;
 pub use resample::Resampler;
 pub use stereo::StereoWidth;
 

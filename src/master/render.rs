@@ -122,10 +122,12 @@ pub fn render(
 ) -> Result<Rendered, MasterError> {
     let mut pre = plan.pre_chain(ceiling_dbtp)?;
     let mut post = plan.post_chain(gain_db, frames)?;
-    let mut meter = Meter::new(plan.info.sample_rate).map_err(|e| MasterError::Track {
-        track: plan.number,
-        message: e.to_string(),
-    })?;
+    let mut meter = Meter::new(plan.info.sample_rate)
+        .map_err(|e| MasterError::Track {
+            track: plan.number,
+            message: e.to_string(),
+        })?
+        .with_reconstruction();
     let mut mid = pre.output_block();
     let mut out = post.output_block();
     let mut emit = |out: &Block, meter: &mut Meter| -> Result<(), MasterError> {

@@ -136,12 +136,22 @@ pub fn run(
     for f in tracks {
         let m = f.m;
         if stage == Stage::Masters {
-            if let Some(tp) = m.true_peak_dbtp.filter(|tp| *tp > t.max_true_peak_dbtp) {
+            // Judged by the stricter of the BS.1770 meter and the ideal
+            // reconstruction (when the master was metered with it).
+            if let Some(tp) = m.ceiling_peak_db().filter(|tp| *tp > t.max_true_peak_dbtp) {
+                let by = match m.reconstructed_peak_dbfs {
+                    Some(r) if r > m.true_peak_dbtp.unwrap_or(f64::NEG_INFINITY) => format!(
+                        " by an ideal reconstruction ({} dBTP by the BS.1770 meter)",
+                        m.true_peak_dbtp
+                            .map_or_else(|| "no".to_owned(), |v| format!("{v:.2}"))
+                    ),
+                    _ => String::new(),
+                };
                 out.push(warn(
                     "track.true_peak",
                     Some(f.number),
                     format!(
-                        "{} peaks at {tp:.2} dBTP, over the {:.1} dBTP limit",
+                        "{} peaks at {tp:.2} dBTP{by}, over the {:.1} dBTP limit",
                         name(f),
                         t.max_true_peak_dbtp
                     ),

@@ -164,6 +164,13 @@ pub struct MasterFigures {
     /// when the build made no masters, `--only cd` for example).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// Addition: the peak of the master as an ideal DAC reconstructs it
+    /// (see [`Measurement::reconstructed_peak_dbfs`]), dBFS. The BS.1770
+    /// meter's `true_peak_dbtp` reads it low above about 17 kHz; whether
+    /// the ceiling held is judged by the larger of the two
+    /// ([`MasterFigures::peak_db`]).
+    #[serde(default, serialize_with = "round2_opt")]
+    pub reconstructed_peak_dbfs: Option<f64>,
 }
 
 /// Additions to cli.md's source and master figures: those of `analyze
@@ -228,6 +235,9 @@ pub struct TrackCd {
     /// Addition: the track's true peak on the CD (44.1 kHz, before dither).
     #[serde(default, serialize_with = "round2_opt")]
     pub true_peak_dbtp: Option<f64>,
+    /// Addition: the same by an ideal reconstruction, dBFS.
+    #[serde(default, serialize_with = "round2_opt")]
+    pub reconstructed_peak_dbfs: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -359,6 +369,7 @@ impl MasterFigures {
                 step_s: m.short_term_series.step_s(),
                 lufs: m.short_term_series.lufs().collect(),
             },
+            reconstructed_peak_dbfs: m.reconstructed_peak_dbfs,
             spectrum_db: m
                 .spectrum
                 .as_ref()
@@ -368,6 +379,12 @@ impl MasterFigures {
             renders: 0,
             file: None,
         }
+    }
+
+    /// The peak the ceiling is judged by: the larger of the BS.1770 true
+    /// peak and the ideal reconstruction's peak.
+    pub fn peak_db(&self) -> Option<f64> {
+        crate::analysis::stricter_peak(self.true_peak_dbtp, self.reconstructed_peak_dbfs)
     }
 
     /// The spectral balance ([`crate::analysis::Spectrum::balance`]) of
