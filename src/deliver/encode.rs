@@ -7,7 +7,9 @@
 //! closes the file and returns what was written ([`Encoded`]).
 //!
 //! On the way: the resampler ([`crate::dsp::Resampler`]) when the bundle's
-//! rate differs from the master's; then for PCM formats the quantiser
+//! rate differs from the master's, and for a PCM file then a limiter at the
+//! new rate with the bundle's ceiling (resampling can raise the true peak,
+//! as on the CD path); then for PCM formats the quantiser
 //! ([`crate::dsp::Dither`]: TPDF to 16 bit, seeded per track, rounding to
 //! 24 bit unless the bundle asks for dither).
 //!
@@ -58,7 +60,7 @@ use rayon::prelude::*;
 use super::profile::ResolvedBundle;
 use super::DeliverError;
 use crate::audio::{Block, WavFormat, WavWriter, BLOCK_FRAMES};
-use crate::dsp::{Dither, DitherKind, Resampler};
+use crate::dsp::{self, Chain, Dither, DitherKind, LimiterParams, Resampler};
 use crate::manifest::model::{AudioFormat, Dither as DitherChoice};
 
 mod flac;
@@ -102,6 +104,10 @@ pub struct TrackEncoder {
     bits: u16,
     resampler: Option<Resampler>,
     resampled: Block,
+    /// A PCM file at another rate than its master is limited again after
+    /// the resampler (which can raise the true peak), as the CD path is.
+    limiter: Option<Chain>,
+    limited: Block,
     /// `None` only while `finish` runs.
     sink: Option<Sink>,
     frames: u64,
@@ -214,9 +220,24 @@ impl TrackEncoder {
                 }))
             }
         };
+        let limiter = match (&resampler, bundle.format) {
+            (Some(_), f) if f != AudioFormat::Mp3 => {
+                let params = LimiterParams {
+                    ceiling_dbtp: bundle.true_peak_dbtp,
+                    ..LimiterParams::default()
+                };
+                let lim = dsp::Limiter::new(rate, params).map_err(dsp)?;
+                Some(Chain::new(vec![dsp::Stage::from(lim)]))
+            }
+            _ => None,
+        };
         Ok(TrackEncoder {
             path: path.to_path_buf(),
             format: bundle.format,
+            limited: limiter
+                .as_ref()
+                .map_or_else(Block::default, Chain::output_block),
+            limiter,
             rate,
             bits,
             resampled: Block::with_capacity(
@@ -243,12 +264,30 @@ impl TrackEncoder {
                 path: self.path.clone(),
                 source: e,
             })?;
-            let res = self.sink_block(&out);
+            let res = self.limit_and_sink(&out, false);
             self.resampled = out;
             res
         } else {
             self.sink_block(block)
         }
+    }
+
+    /// A resampled block through the limiter (when there is one) to the
+    /// sink; `last` also drains the limiter's lookahead.
+    fn limit_and_sink(&mut self, block: &Block, last: bool) -> Result<(), DeliverError> {
+        let Some(mut lim) = self.limiter.take() else {
+            return self.sink_block(block);
+        };
+        let mut out = std::mem::take(&mut self.limited);
+        lim.process(block, &mut out);
+        let mut res = self.sink_block(&out);
+        if last && res.is_ok() {
+            lim.finish(&mut out);
+            res = self.sink_block(&out);
+        }
+        self.limited = out;
+        self.limiter = Some(lim);
+        res
     }
 
     fn sink_block(&mut self, block: &Block) -> Result<(), DeliverError> {
@@ -291,7 +330,7 @@ impl TrackEncoder {
                 path: self.path.clone(),
                 source: e,
             })?;
-            self.sink_block(&out)?;
+            self.limit_and_sink(&out, true)?;
         }
         let mut enc = Encoded {
             path: self.path.clone(),
