@@ -371,8 +371,8 @@ fn sox_decode(path: &Path, effects: &[&str], test: &str) -> Option<Block> {
 /// A promo MP3 from a loud 48 kHz master: resampled to 44.1 kHz, encoded
 /// at less gain (and again when the decoded peak passes the ceiling), and
 /// still every sample there: the decoded length is the resampled master's
-/// and its last 50 ms are the 24-bit WAV bundle's (same resampler) at the
-/// encode's gain, at zero offset.
+/// and its last 50 ms are the master's as `sox rate -v` resamples it, at
+/// the encode's gain, at zero offset.
 #[test]
 fn promo_mp3_encoded_at_less_gain_keeps_every_resampled_sample() {
     let test = "promo_mp3_encoded_at_less_gain_keeps_every_resampled_sample";
@@ -401,18 +401,21 @@ fn promo_mp3_encoded_at_less_gain_keeps_every_resampled_sample() {
     let l2 = mp3_layout(&mp3);
     assert_eq!((l2.frames, l2.padding), (l.frames, l.padding));
 
+    // The reference: the master as a 48 kHz 24-bit WAV, resampled by sox
+    // (a 44.1 kHz PCM bundle would be limited again after our resampler,
+    // which the MP3 path leaves to its gain).
     let wav = dir.join("ref.wav");
     encode(
-        &bundle(AudioFormat::Wav, 44_100, 24),
+        &bundle(AudioFormat::Wav, 48_000, 24),
         48_000,
         &master,
         &wav,
         1,
     );
-    let Some(reference) = sox_decode(&wav, &[], test) else {
+    let Some(reference) = sox_decode(&wav, &["rate", "-v", "44100"], test) else {
         return;
     };
-    assert_eq!(reference.len(), want, "sox: WAV bundle length");
+    assert_eq!(reference.len(), want, "sox: the resampled master's length");
     let Some(ff) = ffmpeg_decode(&mp3, test) else {
         return;
     };
