@@ -29,7 +29,11 @@
 //! Detection runs in f32 over stretches of [`STRETCH`] intervals, taps
 //! outermost so the inner loop runs across frames and vectorises (an AVX2
 //! build of the same code is picked at run time; the results are
-//! bit-identical). Interval `j` of a stretch reads `x[j..j + HIST]`, its
+//! bit-identical). The reconstruction's phases are computed folded: phase
+//! `1 - f` is phase `f` reversed, so the 7 phases share 64 sums and
+//! differences of mirrored samples and need 7 products per tap pair, a
+//! quarter of the products of the phases one by one (a 136 s track:
+//! limiter 1.68 -> 0.52 s, meter 1.58 -> 0.41 s of CPU). Interval `j` of a stretch reads `x[j..j + HIST]`, its
 //! left sample being `x[j + DELAY - 1]`.
 
 use std::f64::consts::PI;
@@ -210,6 +214,9 @@ const LANES: usize = 8;
 /// 7 products per tap pair, a quarter of the 7 × 128 products of the
 /// phases one by one. Groups of [`LANES`] frames keep the 7 sums in
 /// registers.
+// Indexing by lane keeps the 7 accumulators' loops the same shape, which
+// is what vectorises them.
+#[allow(clippy::needless_range_loop)]
 #[inline(always)]
 fn recon_points(fold: &[[f32; 7]], x: &[f32], n: usize, ys: &mut [[f32; STRETCH]; FACTOR - 1]) {
     let mut j0 = 0;
