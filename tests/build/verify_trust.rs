@@ -521,3 +521,56 @@ fn a_digitally_silent_track_builds_and_verifies_with_nulls() {
         assert!(!html.contains(bad), "report.html shows {bad:?}");
     }
 }
+
+/// A report output replaced by a FIFO (a master, IMAGE.DAT, a delivered
+/// file): verify refuses each by name without opening it, and finishes
+/// within 5 s with exit 1 instead of blocking on the pipe.
+#[test]
+fn verify_refuses_fifos_among_the_outputs_within_five_seconds() {
+    if !have_tool("mkfifo", "verify_refuses_fifos_among_the_outputs") {
+        return;
+    }
+    let dir = copy_of_demo("fifo-outputs");
+    let master = first_with(&dir.join("masters"), ".wav");
+    let names = [
+        rel(&dir, &master),
+        "cd/ddp/IMAGE.DAT".to_string(),
+        "cd/album.wav".to_string(),
+    ];
+    for n in &names {
+        let p = dir.join(n);
+        std::fs::remove_file(&p).unwrap();
+        assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
+    }
+    let mut child = Command::new(crate::util::bin())
+        .args(["verify", dir.to_str().unwrap(), "--manifest"])
+        .arg(manifest())
+        .arg("--json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("verify still running after 5 s on a build folder holding FIFOs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| {
+        panic!(
+            "verify --json printed no document: {}",
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    assert_eq!(o.status.code(), Some(1), "{doc:#}");
+    let found = problems(&doc);
+    for n in &names {
+        assert!(
+            found.iter().any(|(f, _)| f == n),
+            "{n} is not named in {found:?}"
+        );
+    }
+}
