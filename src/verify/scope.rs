@@ -126,12 +126,16 @@ fn confine(root: &Path, kind: Root, rel: &str, field: &str) -> Result<PathBuf, P
     let joined = root.join(p);
     match resolve(&joined) {
         Some(real) if real.starts_with(root) => match std::fs::metadata(&real) {
-            // Opening a FIFO or a device would block or never end.
-            Ok(m) if !m.is_file() && !m.is_dir() => Err(problem(
-                rel,
-                "file",
-                "is not a regular file (a FIFO, a device or a socket): verify did not open it",
-            )),
+            // Opening a FIFO or a device would block or never end; the
+            // kind is named as every other reader names it (fsio).
+            Ok(m) if !m.is_dir() => match crate::fsio::irregular_kind(&m) {
+                Some(kind) => Err(problem(
+                    rel,
+                    "file",
+                    format!("is {kind}, not a regular file: verify did not open it"),
+                )),
+                None => Ok(real),
+            },
             _ => Ok(real),
         },
         Some(_) => Err(refused(
