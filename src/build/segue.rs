@@ -169,10 +169,7 @@ pub fn span(rate: u32, start: u64, end: u64, run_len: u64, warm: u64) -> Span {
     let from = start.saturating_sub(warm) / p_in * p_in;
     let after = (f64::from(rate) * AFTER_S).ceil() as u64;
     let to = end.saturating_add(after).min(run_len);
-    let at = |frames: u64| -> u64 {
-        let (f, t) = (u128::from(rate), u128::from(CD_RATE));
-        ((u128::from(frames) * t + f / 2) / f) as u64
-    };
+    let at = |frames: u64| crate::dsp::resample::resampled_len(frames, rate, CD_RATE);
     let origin = from / p_in * p_out;
     Span {
         feed: (from, to),

@@ -134,8 +134,7 @@ impl Resampler {
 
     /// Output frames a track of `frames_in` input frames yields in total.
     pub fn output_len(&self, frames_in: u64) -> u64 {
-        let (f, t) = (self.from_hz as u128, self.to_hz as u128);
-        ((frames_in as u128 * t + f / 2) / f) as u64
+        resampled_len(frames_in, self.from_hz, self.to_hz)
     }
 
     /// Most frames one `process` call can write for `frames_in` input
@@ -231,4 +230,13 @@ impl Resampler {
         self.in_fill = 0;
         Ok(())
     }
+}
+
+/// Frames a stream of `frames_in` frames at `from_hz` has at `to_hz`:
+/// `round(frames_in x to / from)`, what a [`Resampler`] gives in all. For
+/// those who must know the length before any resampler exists (the
+/// manifest's disc layout).
+pub fn resampled_len(frames_in: u64, from_hz: u32, to_hz: u32) -> u64 {
+    let (f, t) = (u128::from(from_hz), u128::from(to_hz));
+    ((u128::from(frames_in) * t + f / 2) / f) as u64
 }

@@ -92,8 +92,7 @@ pub(super) struct Places<'n> {
 
 /// Samples per channel at 44.1 kHz that the CD path makes of a track: the
 /// source frames the trim keeps (rounded to the nearest frame as
-/// `master::TrackPlan` does), resampled at the ratio of
-/// `dsp::Resampler::output_len`. `None` when the source's length is not
+/// `master::TrackPlan` does), resampled as `dsp::Resampler` will. `None` when the source's length is not
 /// known before decoding.
 pub(super) fn cd_samples(t: &Track) -> Option<u64> {
     let info = t.info.as_ref()?;
@@ -103,8 +102,11 @@ pub(super) fn cd_samples(t: &Track) -> Option<u64> {
         .trim_end_s
         .map_or(frames, |e| ((e * rate).round() as u64).min(frames));
     let start = ((t.trim_start_s * rate).round() as u64).min(end);
-    let (from, to) = (u128::from(info.sample_rate), u128::from(CD_RATE));
-    Some(((u128::from(end - start) * to + from / 2) / from) as u64)
+    Some(crate::dsp::resample::resampled_len(
+        end - start,
+        info.sample_rate,
+        CD_RATE,
+    ))
 }
 
 const CD_RATE: u32 = 44_100;
