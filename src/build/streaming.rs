@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use super::BuildError;
 use crate::audio::Block;
 use crate::deliver::artwork::{self, Cover};
+use crate::deliver::ddex;
 use crate::deliver::naming::{self, NameFields};
 use crate::deliver::sheet::{self, Credit, SheetRow};
 use crate::deliver::tags::{self, ReplayGain, TrackTags};
@@ -31,6 +32,9 @@ pub struct Bundle {
     pub cover: Option<Cover>,
     /// The encoders' results, per track (the last render wins).
     pub slots: Vec<Arc<Mutex<Option<Encoded>>>>,
+    /// `MessageCreatedDateTime` of the bundle's DDEX message, when it has
+    /// one (`ddex: true`).
+    pub ddex_created: Option<String>,
 }
 
 fn deliver_err(e: DeliverError) -> BuildError {
@@ -85,7 +89,24 @@ pub fn plan(manifest: &Manifest) -> Result<(Vec<Bundle>, Vec<String>), BuildErro
                 ));
             }
         }
+        let ddex_created = match &manifest.ddex {
+            Some(d) if d.bundles.contains(&b.name) => {
+                let date = manifest
+                    .release
+                    .release_date
+                    .as_deref()
+                    .or(d.deals.first().map(|x| x.start_date.as_str()))
+                    .unwrap_or("1970-01-01");
+                let epoch = std::env::var("SOURCE_DATE_EPOCH").ok();
+                Some(
+                    ddex::created_at(epoch.as_deref(), date)
+                        .map_err(|e| BuildError::Invalid(e.to_string()))?,
+                )
+            }
+            _ => None,
+        };
         bundles.push(Bundle {
+            ddex_created,
             dir: format!("streaming/{}", b.name),
             slots: files.iter().map(|_| Arc::new(Mutex::new(None))).collect(),
             files,
@@ -268,7 +289,12 @@ pub fn finish(
         let sheets =
             sheet::write_sheets(&dir, &b.spec.name, &b.spec.profile, &rows).map_err(deliver_err)?;
         written.extend(sheets);
-        reports.push(bundle_report(b, &rows)?);
+        let mut report = bundle_report(b, &rows)?;
+        if let Some(path) = write_ddex(&dir, manifest, b, &rows, &report)? {
+            report.ddex = Some(format!("ddex/{}", ddex::MESSAGE_FILE));
+            written.push(path);
+        }
+        reports.push(report);
     }
     Ok((written, reports))
 }
@@ -315,5 +341,79 @@ fn bundle_report(b: &Bundle, rows: &[SheetRow]) -> Result<BundleReport, BuildErr
             height: c.height,
         }),
         files,
+        ddex: None,
     })
+}
+
+/// The bundle's DDEX message in `DIR/ddex/`, when it asks for one: its
+/// files as delivered (names, MD5s, sizes, measured durations) and cover.
+fn write_ddex(
+    dir: &Path,
+    manifest: &Manifest,
+    b: &Bundle,
+    rows: &[SheetRow],
+    report: &BundleReport,
+) -> Result<Option<PathBuf>, BuildError> {
+    let (Some(created), Some(d)) = (&b.ddex_created, &manifest.ddex) else {
+        return Ok(None);
+    };
+    let size = |p: &Path| -> Result<u64, BuildError> {
+        std::fs::metadata(p).map(|m| m.len()).map_err(|e| {
+            deliver_err(DeliverError::Io {
+                path: p.to_path_buf(),
+                source: e,
+            })
+        })
+    };
+    let files = rows
+        .iter()
+        .zip(&report.files)
+        .map(|(r, f)| {
+            Ok(ddex::DeliveredFile {
+                name: r.file.clone(),
+                md5: r.md5.clone(),
+                size: size(&dir.join(&r.file))?,
+                duration_s: r.duration_s,
+                sample_rate: f.sample_rate,
+                // Blocks are stereo from decode to delivery.
+                channels: 2,
+            })
+        })
+        .collect::<Result<Vec<_>, BuildError>>()?;
+    let cover = match &b.cover {
+        Some(c) => {
+            let path = dir.join("cover.jpg");
+            Some(ddex::CoverFile {
+                name: "cover.jpg".into(),
+                md5: sheet::md5_file(&path).map_err(deliver_err)?,
+                size: size(&path)?,
+                width: c.width,
+                height: c.height,
+            })
+        }
+        None => None,
+    };
+    let facts = ddex::BundleFiles {
+        files,
+        format: ddex::FileFormat {
+            format: report.format,
+            bit_depth: report.bit_depth,
+            bitrate_kbps: report.bitrate_kbps,
+        },
+        cover,
+        created: created.clone(),
+    };
+    let bytes =
+        ddex::message(manifest, d, &facts).map_err(|e| BuildError::Invalid(e.to_string()))?;
+    let folder = dir.join("ddex");
+    let path = folder.join(ddex::MESSAGE_FILE);
+    std::fs::create_dir_all(&folder)
+        .and_then(|()| std::fs::write(&path, bytes))
+        .map_err(|e| {
+            deliver_err(DeliverError::Io {
+                path: path.clone(),
+                source: e,
+            })
+        })?;
+    Ok(Some(path))
 }

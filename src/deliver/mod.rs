@@ -13,6 +13,7 @@
 //! - [`artwork`]: checks the cover against a profile and writes `cover.jpg`;
 //! - [`sheet`]: `metadata.csv` and `metadata.json`;
 //! - [`lint`]: the store lint rules;
+//! - [`ddex`]: the DDEX ERN 4.3 NewReleaseMessage of a bundle (`ddex: true`);
 //! - [`normalise`]: how much each store will turn each track and album up
 //!   or down.
 //!
@@ -23,6 +24,7 @@
 //! the clock or depends on the order threads finish in.
 
 pub mod artwork;
+pub mod ddex;
 pub mod encode;
 pub mod lint;
 pub mod naming;

@@ -164,6 +164,42 @@ pub fn gs1_check_digit(digits12: &str) -> u8 {
     ((10 - sum % 10) % 10) as u8
 }
 
+/// Checks a DDEX Party ID (DPID): `PADPIDA`, ten digits and the ISO 7064
+/// MOD 37,36 check character (`PADPIDA2014021302H`). Returns the DPID in
+/// capitals.
+pub fn check_dpid(text: &str) -> Result<String, String> {
+    const ALPHABET: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let t = text.trim().to_ascii_uppercase();
+    let b = t.as_bytes();
+    if b.len() != 18 || !t.starts_with("PADPIDA") || !b[7..17].iter().all(u8::is_ascii_digit) {
+        return Err(format!(
+            "DDEX Party ID \"{}\" must be PADPIDA, ten digits and a check character \
+             (18 characters, like PADPIDA2014021302H)",
+            text.trim()
+        ));
+    }
+    // ISO 7064 MOD 37,36 over the first 17 characters.
+    let mut p = 36u32;
+    for c in &b[..17] {
+        let v = ALPHABET.iter().position(|a| a == c).unwrap_or(0) as u32;
+        let s = match (p + v) % 36 {
+            0 => 36,
+            s => s,
+        };
+        p = (2 * s) % 37;
+    }
+    let want = ALPHABET[((37 - p) % 36) as usize];
+    if b[17] != want {
+        return Err(format!(
+            "DDEX Party ID \"{}\" ends in {}, but its characters call for the check character {}",
+            text.trim(),
+            b[17] as char,
+            want as char
+        ));
+    }
+    Ok(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +241,22 @@ mod tests {
         assert!(Upc::parse("12345").is_err());
         assert!(Upc::parse("50123456789OO").is_err());
         assert_eq!(gs1_check_digit("501234567890"), 0);
+    }
+
+    #[test]
+    fn ddex_party_ids() {
+        // Three DPIDs of the DDEX example message.
+        for d in [
+            "PADPIDA2014021302H",
+            "PADPIDA2024072201A",
+            "PADPIDA2013042401U",
+        ] {
+            assert_eq!(check_dpid(d).unwrap(), d);
+        }
+        assert!(check_dpid("PADPIDA2014021302X")
+            .unwrap_err()
+            .contains("check character H"));
+        assert!(check_dpid("PADPIDA20140213").is_err());
+        assert!(check_dpid("XADPIDA2014021302H").is_err());
     }
 }

@@ -20,6 +20,9 @@ pub struct Manifest {
     pub cd: Option<CdOptions>,
     pub streaming: Vec<BundleSpec>,
     pub report: ReportThresholds,
+    /// The `ddex:` section: who sends the DDEX ERN message, to whom, on
+    /// what deals, and which bundles it is written for.
+    pub ddex: Option<Ddex>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -291,4 +294,39 @@ impl Default for ReportThresholds {
             max_spectral_deviation_db: 6.0,
         }
     }
+}
+
+/// The `ddex:` section, checked: a NewReleaseMessage is written into each
+/// bundle named in `bundles` (those with `ddex: true`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ddex {
+    pub sender: DdexParty,
+    pub recipients: Vec<DdexParty>,
+    /// `None`: derived from the UPC and a hash of the message's content.
+    pub message_id: Option<String>,
+    /// At least one; the default is worldwide streaming and download from
+    /// the release date.
+    pub deals: Vec<DdexDeal>,
+    /// The folder names (under streaming/) of the bundles that opted in.
+    pub bundles: Vec<String>,
+}
+
+/// A party of the message header: a DDEX Party ID (DPID) and a name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DdexParty {
+    pub party_id: String,
+    pub name: String,
+}
+
+/// One deal of the DealList, in DDEX's own words (allowed-value sets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DdexDeal {
+    /// `SubscriptionModel`, `AdvertisementSupportedModel`, `PayAsYouGoModel`, ...
+    pub commercial_models: Vec<String>,
+    /// `OnDemandStream`, `NonInteractiveStream`, `PermanentDownload`, ...
+    pub use_types: Vec<String>,
+    /// `Worldwide` or ISO 3166-1 alpha-2 codes.
+    pub territories: Vec<String>,
+    /// ISO 8601 date the deal starts.
+    pub start_date: String,
 }

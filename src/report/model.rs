@@ -294,6 +294,10 @@ pub struct BundleReport {
     /// set carries pictures).
     pub cover: Option<CoverReport>,
     pub files: Vec<BundleFile>,
+    /// The bundle's DDEX ERN 4.3 NewReleaseMessage, relative to the bundle
+    /// folder (`ddex/NewReleaseMessage.xml`), when it asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ddex: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -19,6 +19,8 @@
 //!   master's (within one sample at the delivered rate), tags (title,
 //!   artist, album, track number, ISRC, barcode) and the embedded cover
 //!   against the bundle's `cover.jpg`;
+//! - [`ddex`]: each bundle's DDEX message names the bundle's files with
+//!   their MD5s, and the ISRCs, titles, durations and UPC of report.json;
 //! - [`against_manifest`]: the release, tracks, codes and bundles in
 //!   report.json are still those of the manifest.
 //!
@@ -31,6 +33,7 @@
 
 mod audio;
 mod cd;
+mod ddex;
 mod files;
 mod length;
 mod scope;
@@ -150,6 +153,7 @@ pub fn verify(
     files::sources(&scope, &report, &mut v);
     cd::check(&scope, &report, &mut v);
     audio::check(&scope, &report, jobs, &mut v);
+    ddex::check(&scope, &report, &mut v);
 
     let manifest_path = match manifest {
         Some(m) => Some(m.to_path_buf()),

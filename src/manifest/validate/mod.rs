@@ -14,6 +14,7 @@
 //! top level and runs the cross-section rules in order.
 
 mod cd;
+mod ddex;
 mod fields;
 mod isrc;
 mod mastering;
@@ -29,6 +30,7 @@ use super::model::*;
 use super::raw::{Node, Pos, Value};
 use crate::audio::{AudioError, AudioInfo};
 use cd::{cd_section, disc_layout, Places};
+pub use ddex::{COMMERCIAL_MODELS, USE_TYPES};
 use fields::fields;
 pub use fields::suggest;
 use isrc::{assign_isrcs, isrc_section};
@@ -58,6 +60,7 @@ const TOP_KEYS: &[&str] = &[
     "cd",
     "streaming",
     "report",
+    "ddex",
 ];
 /// Reads a source file's header (the audio stage's probe in the program,
 /// a stand-in in tests).
@@ -181,6 +184,18 @@ fn top(
         }
     }
 
+    let ddex_bundles = f
+        .node("streaming")
+        .map(|n| ddex::opted_in(cx, n))
+        .unwrap_or_default();
+    let ddex = ddex::ddex_section(
+        cx,
+        f.node("ddex"),
+        f.key_pos("ddex"),
+        release.as_ref(),
+        ddex_bundles,
+    );
+
     let artist = release
         .as_ref()
         .map(|r| r.artist.clone())
@@ -237,6 +252,7 @@ fn top(
         cd,
         streaming,
         report,
+        ddex,
     };
     if all_read && !cx.lengths_unsure {
         let places = Places {

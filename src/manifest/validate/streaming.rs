@@ -36,6 +36,7 @@ pub(super) const BUNDLE_KEYS: &[&str] = &[
     "bitrate_kbps",
     "dither",
     "true_peak_dbtp",
+    "ddex",
 ];
 /// Placeholders a streaming naming template may use.
 pub const NAMING_FIELDS: &[&str] = &[
