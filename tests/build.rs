@@ -9,6 +9,7 @@
 
 mod cd;
 mod ceiling;
+mod ddex;
 mod demo;
 mod failures;
 mod lengths;
