@@ -554,6 +554,23 @@ fn ddex_mistakes_in_the_manifest_are_named_at_their_lines() {
         )) && err.contains("no `ddex:` section"),
         "{err}"
     );
+    // An ill-formed SOURCE_DATE_EPOCH fails the build before any audio is
+    // processed, naming it; nothing is left.
+    let o = Command::new(crate::util::bin())
+        .current_dir(&dir)
+        .env("SOURCE_DATE_EPOCH", "tomorrow")
+        .args(["build", "album.yaml", "-o", "out"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("SOURCE_DATE_EPOCH is \"tomorrow\""), "{err}");
     // Nothing was built.
     assert!(!dir.join("out").exists());
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains("out"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
