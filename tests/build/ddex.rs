@@ -271,36 +271,36 @@ fn demo_messages_validate_and_match_the_files() {
                 "NotExplicit".into()
             )
         );
-        assert_eq!(
-            xpath(&msg, "//ReleaseList/Release/ParentalWarningType"),
-            "Explicit"
-        );
-        assert_eq!(
-            xpath(&msg, "//ReleaseList/Release/Genre/GenreText"),
-            "Electronic"
-        );
-        assert_eq!(
-            xpath(&msg, "//MessageHeader/MessageSender/PartyId"),
-            "PADPIDA2014021302H"
-        );
-        assert_eq!(
-            xpath(&msg, "//MessageHeader/MessageCreatedDateTime"),
-            "2026-12-04T00:00:00Z"
-        );
-        assert_eq!(
-            xpath(
-                &msg,
-                "//DealList/ReleaseDeal/Deal[1]/DealTerms/TerritoryCode"
+        for (expr, want) in [
+            ("//ReleaseList/Release/ParentalWarningType", "Explicit"),
+            ("//ReleaseList/Release/Genre/GenreText", "Electronic"),
+            (
+                "//MessageHeader/MessageSender/PartyId",
+                "PADPIDA2014021302H",
             ),
-            "Worldwide"
-        );
-        assert_eq!(
-            xpath(
-                &msg,
-                "//DealList/ReleaseDeal/Deal[1]/DealTerms/ValidityPeriod/StartDate"
+            (
+                "//MessageHeader/MessageRecipient/PartyId",
+                "PADPIDA2024072201A",
             ),
-            "2026-12-04"
-        );
+            (
+                "//MessageHeader/MessageCreatedDateTime",
+                "2026-12-04T00:00:00Z",
+            ),
+            (
+                "//DealList/ReleaseDeal/Deal[1]/DealTerms/TerritoryCode",
+                "Worldwide",
+            ),
+            (
+                "//DealList/ReleaseDeal/Deal[1]/DealTerms/ValidityPeriod/StartDate",
+                "2026-12-04",
+            ),
+            (
+                "//DealList/ReleaseDeal/Deal[2]/DealTerms/UseType",
+                "PermanentDownload",
+            ),
+        ] {
+            assert_eq!(xpath(&msg, expr), want, "{bundle}: {expr}");
+        }
         // The featured singer and the lyricist have their roles.
         let sr2 = "//ResourceList/SoundRecording[2]";
         assert_eq!(
