@@ -14,7 +14,7 @@ use super::BuildError;
 use crate::audio::Block;
 use crate::deliver::artwork::{self, Cover};
 use crate::deliver::naming::{self, NameFields};
-use crate::deliver::sheet::{self, Credit, SheetRow};
+use crate::deliver::sheet::{self, Credit, SheetRelease, SheetRow};
 use crate::deliver::tags::{self, ReplayGain, TrackTags};
 use crate::deliver::{resolve_spec, DeliverError, Encoded, ResolvedBundle, TrackEncoder};
 use crate::manifest::model::{AudioFormat, Manifest};
@@ -255,6 +255,7 @@ pub fn finish(
                     artist: tags::display_artist(&t.artist, &t.featuring),
                     credits,
                     isrc: t.isrc.as_ref().map(|c| c.as_str().to_owned()),
+                    explicit: t.explicit || manifest.release.explicit,
                     duration_s: m.duration_s,
                     integrated_lufs: m.integrated_lufs,
                     true_peak_dbtp: m.true_peak_dbtp,
@@ -265,8 +266,14 @@ pub fn finish(
         for f in &b.files {
             written.push(dir.join(f));
         }
-        let sheets =
-            sheet::write_sheets(&dir, &b.spec.name, &b.spec.profile, &rows).map_err(deliver_err)?;
+        let sheets = sheet::write_sheets(
+            &dir,
+            &b.spec.name,
+            &b.spec.profile,
+            &SheetRelease::of(&manifest.release),
+            &rows,
+        )
+        .map_err(deliver_err)?;
         written.extend(sheets);
         reports.push(bundle_report(b, &rows)?);
     }
