@@ -44,7 +44,14 @@ pub fn plan(manifest: &Manifest) -> Result<(Vec<Bundle>, Vec<String>), BuildErro
     let mut warnings = Vec::new();
     let mut errors = Vec::new();
     for spec in &manifest.streaming {
-        let b = resolve_spec(spec).map_err(deliver_err)?;
+        let mut b = resolve_spec(spec).map_err(deliver_err)?;
+        // Masters keep their source's rate.
+        b.make_uniform(
+            manifest
+                .tracks
+                .iter()
+                .filter_map(|t| t.info.as_ref().map(|i| i.sample_rate)),
+        );
         let art = artwork::process(manifest.release.artwork.as_deref(), &b.artwork);
         for f in &art.findings {
             let line = format!("bundle `{}`: {f}", b.name);
