@@ -421,6 +421,7 @@ fn write_cd(
             formats: cd.formats.clone(),
             title: manifest.release.title.clone(),
             artist: manifest.release.artist.clone(),
+            catalog_number: manifest.release.catalog_number.clone().unwrap_or_default(),
             ..Default::default()
         },
     )?;

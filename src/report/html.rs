@@ -216,7 +216,11 @@ fn view(r: &Report) -> View {
         Card {
             label: "Running time",
             value: mmss(a.duration_s),
-            unit: "",
+            unit: if a.duration_s.round() >= 3600.0 {
+                "h:mm:ss"
+            } else {
+                "m:ss"
+            },
             note: format!("{} tracks", r.tracks.len()),
             state: "",
         },
@@ -225,10 +229,19 @@ fn view(r: &Report) -> View {
         glance.push(Card {
             label: "CD",
             value: msf(cd.total_frames),
-            unit: "",
-            note: match &cd.mcn {
-                Some(m) => format!("{} frames, MCN {m}", cd.total_frames),
-                None => format!("{} frames", cd.total_frames),
+            unit: "mm:ss:ff",
+            note: {
+                // The disc's time as the running time reads it, pauses
+                // included, so the two cards are not read as one clock.
+                let clock = mmss(cd.total_frames as f64 / 75.0);
+                let frames = format!(
+                    "{clock} with pauses · {} frames (75 a second)",
+                    cd.total_frames
+                );
+                match &cd.mcn {
+                    Some(m) => format!("{frames} · MCN {m}"),
+                    None => frames,
+                }
             },
             state: if cd.total_frames > 79 * 60 * 75 + 57 * 75 + 74 {
                 "bad"
@@ -412,18 +425,26 @@ fn track_view(r: &Report, tr: &TrackReport, spectral: Option<f64>) -> TrackView 
             s.more.clipped_samples.to_string(),
             m.more.clipped_samples.to_string(),
         ),
-        row("Duration", mmss(s.duration_s), mmss(m.duration_s)),
+        row("Duration, m:ss", mmss(s.duration_s), mmss(m.duration_s)),
         row("Spectral deviation, dB RMS", String::new(), f(spectral, 1)),
     ];
     if let Some(cd) = &tr.cd {
         let both = |x: u64| format!("{} ({x})", msf(x));
         rows.push(row(
-            "CD start (INDEX 01)",
+            "CD start (INDEX 01), mm:ss:ff (frames)",
             String::new(),
             both(cd.start_frame),
         ));
-        rows.push(row("CD pregap", String::new(), both(cd.pregap_frames)));
-        rows.push(row("CD length", String::new(), both(cd.length_frames)));
+        rows.push(row(
+            "CD pregap, mm:ss:ff (frames)",
+            String::new(),
+            both(cd.pregap_frames),
+        ));
+        rows.push(row(
+            "CD length, mm:ss:ff (frames)",
+            String::new(),
+            both(cd.length_frames),
+        ));
     }
     TrackView {
         number: tr.number,
