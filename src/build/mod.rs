@@ -483,13 +483,20 @@ fn normalisation_rows(
             profile: p.profile.clone(),
             track: None,
             gain_db: p.album.gain_db,
+            playback: model::Playback::Album,
         });
-        for (t, g) in result.tracks.iter().zip(&p.tracks) {
-            rows.push(model::NormalisationRow {
-                profile: p.profile.clone(),
-                track: Some(t.number),
-                gain_db: g.gain_db,
-            });
+        for (view, gains) in [
+            (model::Playback::Album, &p.tracks),
+            (model::Playback::Playlist, &p.playlist),
+        ] {
+            for (t, g) in result.tracks.iter().zip(gains) {
+                rows.push(model::NormalisationRow {
+                    profile: p.profile.clone(),
+                    track: Some(t.number),
+                    gain_db: g.gain_db,
+                    playback: view,
+                });
+            }
         }
     }
     rows

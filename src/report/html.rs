@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::checks::CheckSeverity;
-use super::model::{Report, TrackReport};
+use super::model::{Playback, Report, TrackReport};
 use super::svg;
 
 /// Why report.html could not be rendered (a template fault: a bug).
@@ -102,7 +102,10 @@ struct Plots {
 struct NormRow {
     number: u32,
     title: String,
+    /// Album playback, per profile.
     gains: Vec<String>,
+    /// Playlist playback, per profile (empty from a report without it).
+    playlist: Vec<String>,
 }
 
 /// `x` with `d` decimals and a real minus sign; "–" for `None`.
@@ -313,7 +316,8 @@ fn view(r: &Report) -> View {
         .zip(&deviations)
         .map(|(tr, dev)| track_view(r, tr, *dev))
         .collect();
-    let (profiles, gains) = svg::normalisation_table(r);
+    let (profiles, gains) = svg::normalisation_table(r, Playback::Album);
+    let (_, playlist) = svg::normalisation_table(r, Playback::Playlist);
     let normalisation = r
         .tracks
         .iter()
@@ -322,6 +326,7 @@ fn view(r: &Report) -> View {
             number: tr.number,
             title: tr.title.clone(),
             gains: gains.iter().map(|row| signed(row[i])).collect(),
+            playlist: playlist.iter().map(|row| signed(row[i])).collect(),
         })
         .collect();
     View {
