@@ -1,11 +1,14 @@
 //! Synthesises the demo album's mixes in `examples/demo/mixes/`:
 //! `cargo run --example make_demo [-- OUT_DIR]`.
 //!
-//! Three short pieces, made deterministically from a fixed seed (no clock,
-//! no input), in three source formats so that the demo exercises the
-//! decoder: a mono 16-bit 44.1 kHz WAV, a stereo 24-bit 48 kHz FLAC and a
-//! stereo 16-bit 44.1 kHz FLAC. The output is GPL-3.0-or-later like the
-//! rest of the project.
+//! Three short pieces by one synthesised band (drums, bass, pad, a lead
+//! tune with an echo, an arpeggio; A minor, 120 bpm), made
+//! deterministically from a fixed seed (no clock, no input), as 16-bit
+//! 48 kHz mixes in two containers (a mono WAV, two stereo FLACs), so that
+//! the CD is resampled and the decoder exercised. The pieces share their
+//! format, balance and loudness, so that the demo passes `check --strict`
+//! (the failing albums are generated in tests/cli.rs and tests/report.rs).
+//! The output is GPL-3.0-or-later like the rest of the project.
 
 use std::f64::consts::TAU;
 use std::path::{Path, PathBuf};
@@ -42,83 +45,203 @@ fn env(t: f64, a: f64, decay: f64) -> f64 {
     }
 }
 
-/// A soft saw-like tone: the first six harmonics of `f`.
-fn tone(f: f64, t: f64) -> f64 {
-    (1..=6)
+/// A band-limited saw: the harmonics of `f` below 8 kHz (24 at most),
+/// each 1/h.
+fn saw(f: f64, t: f64) -> f64 {
+    let top = (8_000.0 / f).floor().clamp(1.0, 24.0) as usize;
+    (1..=top)
         .map(|h| (TAU * f * h as f64 * t).sin() / h as f64)
         .sum::<f64>()
         * 0.5
 }
 
-/// "Intro": a slow A-minor pad swelling in, mono.
-fn intro(rate: f64, secs: f64) -> Vec<[f64; 2]> {
-    let n = (rate * secs) as usize;
-    let notes = [57.0, 60.0, 64.0, 69.0];
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / rate;
-            let swell = (t / 2.0).min(1.0) * (1.0 - ((t - secs + 0.8) / 0.8).clamp(0.0, 1.0));
-            let v: f64 = notes
-                .iter()
-                .enumerate()
-                .map(|(k, m)| tone(midi(*m) * (1.0 + 0.0015 * k as f64), t))
-                .sum::<f64>()
-                * 0.12
-                * swell;
-            [v, v]
-        })
-        .collect()
+/// A one-pole low-pass filter.
+struct OnePole {
+    a: f64,
+    y: f64,
 }
 
-/// "Night Drive": bass, chord stabs, kick and hats at 120 bpm, stereo.
-fn night_drive(rate: f64, secs: f64, rng: &mut Rng) -> Vec<[f64; 2]> {
+impl OnePole {
+    fn new(cut_hz: f64, rate: f64) -> OnePole {
+        OnePole {
+            a: 1.0 - (-TAU * cut_hz / rate).exp(),
+            y: 0.0,
+        }
+    }
+    fn run(&mut self, x: f64) -> f64 {
+        self.y += self.a * (x - self.y);
+        self.y
+    }
+}
+
+/// How loud each part of the band plays in one piece (0 = silent).
+struct Parts {
+    drums: f64,
+    bass: f64,
+    pad: f64,
+    lead: f64,
+    arp: f64,
+    /// Fade in and out, seconds.
+    fade_in: f64,
+    fade_out: f64,
+}
+
+/// A-minor, Am–F–C–G, one chord a bar.
+const ROOTS: [f64; 4] = [45.0, 41.0, 48.0, 43.0];
+const CHORDS: [[f64; 3]; 4] = [
+    [57.0, 60.0, 64.0],
+    [53.0, 57.0, 60.0],
+    [55.0, 60.0, 64.0],
+    [55.0, 59.0, 62.0],
+];
+/// The lead's tune, one note an eighth (0: rest), over four bars.
+const TUNE: [f64; 32] = [
+    76.0, 0.0, 74.0, 72.0, 69.0, 0.0, 72.0, 0.0, //
+    72.0, 0.0, 69.0, 67.0, 65.0, 0.0, 64.0, 0.0, //
+    67.0, 0.0, 72.0, 0.0, 76.0, 74.0, 72.0, 0.0, //
+    74.0, 0.0, 71.0, 67.0, 74.0, 0.0, 0.0, 0.0,
+];
+
+/// One piece by the demo's band at 120 bpm: kick, snare and hats, an
+/// eighth-note bass, a detuned pad, a lead tune with a stereo echo and an
+/// arpeggio, mixed as `parts` says and levelled to -17 dBFS RMS with a
+/// soft clip, so that the three pieces share a balance and a loudness
+/// (the album passes its own consistency checks).
+fn band(rate: f64, secs: f64, parts: &Parts, rng: &mut Rng) -> Vec<[f64; 2]> {
     let n = (rate * secs) as usize;
     let beat = 0.5;
-    let bass = [45.0, 45.0, 48.0, 43.0];
-    let chords = [
-        [57.0, 60.0, 64.0],
-        [57.0, 60.0, 64.0],
-        [60.0, 64.0, 67.0],
-        [55.0, 59.0, 62.0],
-    ];
+    let eighth = beat / 2.0;
+    let mut pad_lp = [OnePole::new(1800.0, rate), OnePole::new(1800.0, rate)];
+    let mut bass_lp = OnePole::new(500.0, rate);
+    let mut hat_hp = 0.0f64;
+    let mut snare_lp = OnePole::new(4000.0, rate);
+    let echo_len = (rate * eighth * 3.0) as usize;
+    let mut echo = vec![[0.0f64; 2]; echo_len];
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let t = i as f64 / rate;
         let bar = ((t / (4.0 * beat)) as usize) % 4;
         let tb = t % beat;
-        let kick_f = 50.0 + 90.0 * (-tb / 0.03).exp();
-        let kick = (TAU * kick_f * tb).sin() * env(tb, 0.002, 0.12) * 0.55;
-        let th = (t + beat / 2.0) % beat;
-        let hat = rng.next() * env(th, 0.001, 0.025) * 0.12;
-        let b = tone(midi(bass[bar]), t) * 0.22 * env(tb, 0.01, 0.35);
-        let ts = t % (2.0 * beat);
-        let stab: f64 = chords[bar].iter().map(|m| tone(midi(*m), t)).sum::<f64>()
-            * 0.09
-            * env(ts - beat, 0.005, 0.25);
-        let l = kick + b + stab * 1.2 + hat * 0.6;
-        let r = kick + b + stab * 0.8 + hat * 1.4;
-        out.push([l, r]);
+        let beat_no = (t / beat) as usize % 4;
+        let te = t % eighth;
+        let eighth_no = (t / eighth) as usize;
+        // Drums.
+        let kick_f = 48.0 + 110.0 * (-tb / 0.025).exp();
+        let kick = (TAU * kick_f * tb).sin() * env(tb, 0.002, 0.16);
+        let noise = rng.next();
+        let snare = if beat_no % 2 == 1 {
+            snare_lp.run(noise) * env(tb, 0.001, 0.09) * 1.4
+                + (TAU * 190.0 * tb).sin() * env(tb, 0.001, 0.05) * 0.4
+        } else {
+            snare_lp.run(noise) * 0.0
+        };
+        let hp = noise - hat_hp;
+        hat_hp = noise;
+        let hat = hp * env(te, 0.001, if eighth_no % 2 == 1 { 0.05 } else { 0.02 }) * 0.25;
+        let drums = (kick * 0.9 + snare * 0.5) * parts.drums;
+        // Bass: the root in eighths, an octave jump on the last one.
+        let root = ROOTS[bar] + if eighth_no % 8 == 7 { 12.0 } else { 0.0 };
+        let bass = bass_lp.run(saw(midi(root), t)) * env(te, 0.004, 0.2) * 1.3 * parts.bass;
+        // Pad: the chord, detuned left and right.
+        let mut pad = [0.0; 2];
+        for (c, (lp, det)) in pad_lp.iter_mut().zip([0.998, 1.002]).enumerate() {
+            let v: f64 = CHORDS[bar].iter().map(|m| saw(midi(*m) * det, t)).sum();
+            pad[c] = lp.run(v) * 0.22 * parts.pad;
+        }
+        // Lead: the tune with a little vibrato; an arpeggio of the chord.
+        let note = TUNE[eighth_no % TUNE.len()];
+        let vib = 1.0 + 0.004 * (TAU * 5.5 * t).sin();
+        let lead = if note > 0.0 {
+            let f = midi(note) * vib;
+            ((TAU * f * t).sin()
+                + 0.3 * (TAU * 2.0 * f * t).sin()
+                + 0.12 * (TAU * 3.0 * f * t).sin())
+                * env(te, 0.01, 0.3)
+                * 0.35
+                * parts.lead
+        } else {
+            0.0
+        };
+        let sixteenth = (t / (eighth / 2.0)) as usize;
+        let arp_note = CHORDS[bar][sixteenth % 3] + 12.0 * ((sixteenth / 3) % 2) as f64;
+        let ts = t % (eighth / 2.0);
+        let arp = saw(midi(arp_note), t) * env(ts, 0.002, 0.08) * 0.3 * parts.arp;
+        // A ping-pong echo of the lead and arpeggio, three eighths late.
+        let k = i % echo_len;
+        let [el, er] = echo[k];
+        let dry = lead + arp;
+        echo[k] = [dry * 0.45 + er * 0.35, el * 0.35];
+        let l = drums + bass + pad[0] + dry * 0.9 + el * 0.6 + hat * 0.8 * parts.drums.max(0.4);
+        let r = drums + bass + pad[1] + dry * 0.9 + er * 0.6 + hat * 1.2 * parts.drums.max(0.4);
+        let fade = (t / parts.fade_in.max(1e-3)).min(1.0)
+            * ((secs - t) / parts.fade_out.max(1e-3)).clamp(0.0, 1.0);
+        out.push([l * fade, r * fade]);
     }
+    level(&mut out, -17.0);
     out
 }
 
-/// "Outro": a decaying arpeggio that picks up where Night Drive stops.
-fn outro(rate: f64, secs: f64) -> Vec<[f64; 2]> {
-    let n = (rate * secs) as usize;
-    let seq = [69.0, 72.0, 76.0, 81.0, 76.0, 72.0];
-    let step = 0.25;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / rate;
-            let k = (t / step) as usize;
-            let ts = t - k as f64 * step;
-            let f = midi(seq[k % seq.len()]);
-            let fade = (1.0 - t / secs).max(0.0);
-            let v = tone(f, t) * env(ts, 0.003, 0.3) * 0.6 * fade;
-            let pan = if k.is_multiple_of(2) { 0.35 } else { 0.65 };
-            [v * (1.0 - pan) * 1.4, v * pan * 1.4]
+/// Scales to `rms_db` dBFS RMS, then soft-clips (tanh) what would pass
+/// -1 dBFS.
+fn level(frames: &mut [[f64; 2]], rms_db: f64) {
+    let sum: f64 = frames.iter().map(|f| f[0] * f[0] + f[1] * f[1]).sum();
+    let rms = (sum / (2.0 * frames.len().max(1) as f64)).sqrt().max(1e-9);
+    let gain = 10f64.powf(rms_db / 20.0) / rms;
+    let ceiling = 10f64.powf(-1.0 / 20.0);
+    for f in frames.iter_mut() {
+        for v in f.iter_mut() {
+            *v = ceiling * (*v * gain / ceiling).tanh();
+        }
+    }
+}
+
+/// "Intro": the band coming in, pad and tune first, drums held back;
+/// mono.
+fn intro(rate: f64, secs: f64, rng: &mut Rng) -> Vec<[f64; 2]> {
+    let parts = Parts {
+        drums: 0.45,
+        bass: 0.8,
+        pad: 1.3,
+        lead: 1.0,
+        arp: 0.3,
+        fade_in: 1.0,
+        fade_out: 0.05,
+    };
+    band(rate, secs, &parts, rng)
+        .into_iter()
+        .map(|[l, r]| {
+            let m = 0.5 * (l + r);
+            [m, m]
         })
         .collect()
+}
+
+/// "Night Drive": the whole band, stereo.
+fn night_drive(rate: f64, secs: f64, rng: &mut Rng) -> Vec<[f64; 2]> {
+    let parts = Parts {
+        drums: 1.0,
+        bass: 1.0,
+        pad: 0.8,
+        lead: 1.0,
+        arp: 0.5,
+        fade_in: 0.01,
+        fade_out: 0.05,
+    };
+    band(rate, secs, &parts, rng)
+}
+
+/// "Outro": the arpeggio over the band, which fades away.
+fn outro(rate: f64, secs: f64, rng: &mut Rng) -> Vec<[f64; 2]> {
+    let parts = Parts {
+        drums: 0.7,
+        bass: 0.9,
+        pad: 1.0,
+        lead: 0.5,
+        arp: 1.0,
+        fade_in: 0.01,
+        fade_out: 2.5,
+    };
+    band(rate, secs, &parts, rng)
 }
 
 /// Rounds to `bits`-bit integers (the demo's sources are plain mixes: no
@@ -210,17 +333,22 @@ pub fn write_demo(out: &Path) {
     write_cover(&art.join("cover.png"));
     std::fs::create_dir_all(out).expect("create output folder");
     let mut rng = Rng(0x676c_6173_736d_6173);
-    write_wav(&out.join("01 Intro.wav"), &intro(44_100.0, 4.6), 44_100, 1);
+    write_wav(
+        &out.join("01 Intro.wav"),
+        &intro(48_000.0, 4.6, &mut rng),
+        48_000,
+        1,
+    );
     write_flac(
         &out.join("02 Night Drive.flac"),
         &night_drive(48_000.0, 6.0, &mut rng),
         48_000,
-        24,
+        16,
     );
     write_flac(
         &out.join("03 Outro.flac"),
-        &outro(44_100.0, 5.0),
-        44_100,
+        &outro(48_000.0, 5.0, &mut rng),
+        48_000,
         16,
     );
 }

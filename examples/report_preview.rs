@@ -14,8 +14,8 @@ use glassmaster::analysis::{album_loudness, analyze_files};
 use glassmaster::manifest::model::{LoudnessMode, ReportThresholds};
 use glassmaster::report::checks::{self, Stage, TrackFigures};
 use glassmaster::report::model::{
-    AlbumReport, CdReport, MasterFigures, NormalisationRow, ReleaseInfo, Report, SourceFigures,
-    TrackCd, TrackReport,
+    AlbumReport, CdReport, MasterFigures, NormalisationRow, Playback, ReleaseInfo, Report,
+    SourceFigures, TrackCd, TrackReport,
 };
 
 fn main() -> ExitCode {
@@ -84,11 +84,13 @@ fn main() -> ExitCode {
                 profile: "down-only -14".into(),
                 track: Some(number),
                 gain_db: (-14.0 - l).min(0.0),
+                playback: Playback::Album,
             });
             normalisation.push(NormalisationRow {
                 profile: "both ways -14".into(),
                 track: Some(number),
                 gain_db: -14.0 - l,
+                playback: Playback::Album,
             });
         }
     }
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
             profile: "album -16".into(),
             track: None,
             gain_db: -16.0 - l,
+            playback: Playback::Album,
         });
     }
     let report = Report {

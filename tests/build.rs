@@ -15,6 +15,7 @@ mod failures;
 mod lengths;
 mod mastering;
 pub mod music;
+mod outputs;
 mod segue;
 mod streaming;
 mod text;
@@ -67,14 +68,23 @@ pub fn demo_build() -> &'static (PathBuf, serde_json::Value) {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let manifest = root.join("examples/demo/album.yaml");
         let out = crate::util::scratch("build-demo-shared").join("out");
-        let (report, _) = build_ok(
+        let (report, stderr) = build_ok(
             &root,
             manifest.to_str().unwrap(),
             out.to_str().unwrap(),
             &[],
         );
+        let _ = DEMO_STDERR.set(stderr);
         (out, report)
     })
+}
+
+static DEMO_STDERR: OnceLock<String> = OnceLock::new();
+
+/// What the shared demo build ([`demo_build`]) printed on stderr.
+pub fn demo_build_stderr() -> &'static str {
+    demo_build();
+    DEMO_STDERR.get().map_or("", String::as_str)
 }
 
 /// report.json of a build folder.

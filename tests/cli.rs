@@ -66,7 +66,7 @@ fn check_json_of_the_demo_album() {
     assert_eq!(tracks[1]["title"], "Night Drive");
     assert_eq!(tracks[1]["path"], "mixes/02 Night Drive.flac");
     assert_eq!(tracks[1]["sample_rate"], 48_000);
-    assert_eq!(tracks[1]["bit_depth"], 24);
+    assert_eq!(tracks[1]["bit_depth"], 16);
     assert_eq!(tracks[0]["channels"], 1);
     for key in [
         "integrated_lufs",
@@ -84,18 +84,41 @@ fn check_json_of_the_demo_album() {
     ] {
         assert!(!tracks[0][key].is_null(), "{key} missing: {}", tracks[0]);
     }
-    // The demo mixes two source formats: a warning, not a failure...
+    // The demo passes its own gate: no check, not even a warning.
+    assert!(
+        doc["checks"].as_array().unwrap().is_empty(),
+        "{}",
+        doc["checks"]
+    );
+    let (code, _, stderr) = run(&["check", "--strict", "album.yaml"], demo);
+    assert_eq!(code, 0, "{stderr}");
+    // Two source formats (44.1 kHz and 48 kHz): a warning, not a failure...
+    let dir = scratch("cli-format-mix");
+    write_wav_i16(&dir.join("a.wav"), 44_100, 2, 3.0, 440.0);
+    write_wav_i16(&dir.join("b.wav"), 48_000, 2, 3.0, 330.0);
+    std::fs::write(
+        dir.join("album.yaml"),
+        "glassmaster: 1\nrelease:\n  title: Mix\n  artist: Formats\ntracks:\n  - file: a.wav\n    title: A\n  - file: b.wav\n    title: B\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = run(&["check", "--json", "album.yaml"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let checks = doc["checks"].as_array().unwrap();
     assert!(
         checks.iter().any(|c| c["id"] == "album.format_mix"),
         "{checks:?}"
     );
     // ...until --strict.
-    let (code, stdout, _) = run(&["check", "--json", "--strict", "album.yaml"], demo);
+    let (code, stdout, _) = run(&["check", "--json", "--strict", "album.yaml"], &dir);
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(doc["ok"], false);
-    assert_eq!(doc["checks"][0]["severity"], "error");
+    assert!(doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == "album.format_mix" && c["severity"] == "error"));
 }
 
 #[test]

@@ -185,3 +185,113 @@ FILE \"image.wav\" WAVE\r\n  TRACK 01 AUDIO\r\n    TITLE \"One\"\r\n    ISRC GBA
         String::from_utf8_lossy(&check.stderr)
     );
 }
+
+/// Issue 11 (6): four WAVs whose names are in another order than their
+/// TRACKNUMBER tags (ID3v2 in the WAV, read back with lofty here), one
+/// with "feat." in its title and one with no title tag, no album tag:
+/// `init` orders by the tags, moves the featured artist into
+/// `featuring`, says on stderr what it guessed (the title from the
+/// folder, the untagged title from the file name), writes every section,
+/// and the manifest passes `check` as written and again after the one
+/// choice the example shows is taken (the commented `streaming:` block).
+#[test]
+fn init_orders_by_tags_and_says_what_it_guessed() {
+    use lofty::config::WriteOptions;
+    use lofty::tag::{Accessor, Tag, TagExt, TagType};
+
+    let dir = scratch("init-order").join("Late Set");
+    std::fs::create_dir_all(&dir).unwrap();
+    // (file, track tag, title tag)
+    let files: [(&str, u32, Option<&str>); 4] = [
+        ("a.wav", 3, Some("Third (feat. Guest Singer & MC Two)")),
+        ("b.wav", 1, Some("First")),
+        ("c.wav", 4, None),
+        ("d.wav", 2, Some("Second")),
+    ];
+    for (i, (name, n, title)) in files.iter().enumerate() {
+        let path = dir.join(name);
+        write_wav_i16(&path, 44_100, 2, 4.5, 220.0 + 110.0 * i as f64);
+        let mut tag = Tag::new(TagType::Id3v2);
+        tag.set_track(*n);
+        tag.set_disk(1);
+        tag.set_artist("Tag Band".into());
+        if let Some(t) = title {
+            tag.set_title((*t).into());
+        }
+        tag.save_to_path(&path, WriteOptions::default()).unwrap();
+        let back = lofty::read_from_path(&path).unwrap();
+        let got = lofty::file::TaggedFileExt::primary_tag(&back)
+            .or_else(|| lofty::file::TaggedFileExt::first_tag(&back))
+            .and_then(|t| t.track());
+        assert_eq!(got, Some(*n), "{name}: lofty reads back its track tag");
+    }
+    let out = Command::new(bin()).arg("init").arg(&dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let yaml = std::fs::read_to_string(dir.join("album.yaml")).unwrap();
+    let at = |s: &str| yaml.find(s).unwrap_or_else(|| panic!("no {s} in\n{yaml}"));
+    let order = [
+        at("title: \"First\""),
+        at("title: \"Second\""),
+        at("title: \"Third\""),
+        at("title: \"c\""),
+    ];
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "order by tag:\n{yaml}"
+    );
+    assert!(
+        yaml.contains("featuring: [\"Guest Singer\", \"MC Two\"]"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("title: \"Late Set\""), "{yaml}");
+    assert!(yaml.contains("artist: \"Tag Band\""), "{yaml}");
+    for section in [
+        "release:",
+        "# isrc:",
+        "mastering:",
+        "tracks:",
+        "cd:",
+        "# streaming:",
+        "# report:",
+        "# upc:",
+    ] {
+        assert!(yaml.contains(section), "no {section} in\n{yaml}");
+    }
+    for said in [
+        "release title \"Late Set\": the folder's name",
+        "track 4 title \"c\": from the file name \"c.wav\"",
+        "track 3: \"Guest Singer\", \"MC Two\" moved from the title into `featuring`",
+        "streaming:",
+    ] {
+        assert!(stderr.contains(said), "stderr lacks {said:?}:\n{stderr}");
+    }
+    let check = |what: &str| {
+        let o = Command::new(bin())
+            .arg("check")
+            .arg(dir.join("album.yaml"))
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{what}: {}\n{}",
+            String::from_utf8_lossy(&o.stderr),
+            std::fs::read_to_string(dir.join("album.yaml")).unwrap()
+        );
+    };
+    check("as written");
+    // The choice: uncomment the `streaming:` example as it stands.
+    let mut taken = String::new();
+    let mut inside = false;
+    for line in yaml.lines() {
+        inside = line == "# streaming:" || (inside && line.starts_with("#   "));
+        taken.push_str(if inside { &line[2..] } else { line });
+        taken.push('\n');
+    }
+    assert!(
+        taken.contains("\nstreaming:\n  - profile: archive\n"),
+        "{taken}"
+    );
+    std::fs::write(dir.join("album.yaml"), taken).unwrap();
+    check("with the streaming example");
+}

@@ -13,8 +13,8 @@ use glassmaster::audio::{Block, BLOCK_FRAMES};
 use glassmaster::manifest::model::{LoudnessMode, ReportThresholds};
 use glassmaster::report::checks::{self, Stage, TrackFigures};
 use glassmaster::report::model::{
-    AlbumReport, CdReport, CheckEntry, MasterFigures, NormalisationRow, OutputEntry, ReleaseInfo,
-    Report, SourceFigures, TrackCd, TrackReport,
+    AlbumReport, CdReport, CheckEntry, MasterFigures, NormalisationRow, OutputEntry, Playback,
+    ReleaseInfo, Report, SourceFigures, TrackCd, TrackReport,
 };
 use glassmaster::report::{render_html, CheckSeverity};
 
@@ -150,17 +150,20 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
             profile: "spotify".into(),
             track: Some(t.number),
             gain_db: (-14.0 - l).min(-1.0 - t.master.true_peak_dbtp.unwrap_or(0.0)),
+            playback: Playback::Album,
         });
         normalisation.push(NormalisationRow {
             profile: "youtube".into(),
             track: Some(t.number),
             gain_db: (-14.0 - l).min(0.0),
+            playback: Playback::Album,
         });
     }
     normalisation.push(NormalisationRow {
         profile: "apple-music".into(),
         track: None,
         gain_db: -2.0,
+        playback: Playback::Album,
     });
     let masters: Vec<f64> = list
         .iter()
@@ -648,7 +651,7 @@ fn short_term_series_follows_the_level() {
 
 /// Runs Chromium headless on `args` with a fresh profile; returns stdout
 /// and the wall time.
-fn chromium(args: &[String], profile: &Path) -> (String, Duration) {
+pub(crate) fn chromium(args: &[String], profile: &Path) -> (String, Duration) {
     let t = Instant::now();
     let out = Command::new("chromium")
         .args([

@@ -421,6 +421,7 @@ fn write_cd(
             formats: cd.formats.clone(),
             title: manifest.release.title.clone(),
             artist: manifest.release.artist.clone(),
+            catalog_number: manifest.release.catalog_number.clone().unwrap_or_default(),
             ..Default::default()
         },
     )?;
@@ -482,13 +483,20 @@ fn normalisation_rows(
             profile: p.profile.clone(),
             track: None,
             gain_db: p.album.gain_db,
+            playback: model::Playback::Album,
         });
-        for (t, g) in result.tracks.iter().zip(&p.tracks) {
-            rows.push(model::NormalisationRow {
-                profile: p.profile.clone(),
-                track: Some(t.number),
-                gain_db: g.gain_db,
-            });
+        for (view, gains) in [
+            (model::Playback::Album, &p.tracks),
+            (model::Playback::Playlist, &p.playlist),
+        ] {
+            for (t, g) in result.tracks.iter().zip(gains) {
+                rows.push(model::NormalisationRow {
+                    profile: p.profile.clone(),
+                    track: Some(t.number),
+                    gain_db: g.gain_db,
+                    playback: view,
+                });
+            }
         }
     }
     rows

@@ -15,7 +15,7 @@ use crate::audio::Block;
 use crate::deliver::artwork::{self, Cover};
 use crate::deliver::ddex;
 use crate::deliver::naming::{self, NameFields};
-use crate::deliver::sheet::{self, Credit, SheetRow};
+use crate::deliver::sheet::{self, Credit, SheetRelease, SheetRow};
 use crate::deliver::tags::{self, ReplayGain, TrackTags};
 use crate::deliver::{resolve_spec, DeliverError, Encoded, ResolvedBundle, TrackEncoder};
 use crate::manifest::model::{AudioFormat, Manifest};
@@ -48,7 +48,14 @@ pub fn plan(manifest: &Manifest) -> Result<(Vec<Bundle>, Vec<String>), BuildErro
     let mut warnings = Vec::new();
     let mut errors = Vec::new();
     for spec in &manifest.streaming {
-        let b = resolve_spec(spec).map_err(deliver_err)?;
+        let mut b = resolve_spec(spec).map_err(deliver_err)?;
+        // Masters keep their source's rate.
+        b.make_uniform(
+            manifest
+                .tracks
+                .iter()
+                .filter_map(|t| t.info.as_ref().map(|i| i.sample_rate)),
+        );
         let art = artwork::process(manifest.release.artwork.as_deref(), &b.artwork);
         for f in &art.findings {
             let line = format!("bundle `{}`: {f}", b.name);
@@ -276,6 +283,7 @@ pub fn finish(
                     artist: tags::display_artist(&t.artist, &t.featuring),
                     credits,
                     isrc: t.isrc.as_ref().map(|c| c.as_str().to_owned()),
+                    explicit: t.explicit || manifest.release.explicit,
                     duration_s: m.duration_s,
                     integrated_lufs: m.integrated_lufs,
                     true_peak_dbtp: m.true_peak_dbtp,
@@ -286,8 +294,14 @@ pub fn finish(
         for f in &b.files {
             written.push(dir.join(f));
         }
-        let sheets =
-            sheet::write_sheets(&dir, &b.spec.name, &b.spec.profile, &rows).map_err(deliver_err)?;
+        let sheets = sheet::write_sheets(
+            &dir,
+            &b.spec.name,
+            &b.spec.profile,
+            &SheetRelease::of(&manifest.release),
+            &rows,
+        )
+        .map_err(deliver_err)?;
         written.extend(sheets);
         let mut report = bundle_report(b, &rows)?;
         if let Some(path) = write_ddex(&dir, manifest, b, &rows, &report)? {

@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use super::Outcome;
-use crate::deliver::profile::{RateRule, Severity};
+use crate::deliver::profile::{RateRule, Severity, SourceRate};
 use crate::deliver::Profile;
 
 /// Runs the command: the list without a name, one profile with it.
@@ -69,7 +69,12 @@ fn show(p: &Profile) -> String {
         "sample rate",
         match p.sample_rate {
             RateRule::Fixed(r) => format!("{r} Hz"),
-            RateRule::Source(_) => format!("the master's (allowed: {rates} Hz)"),
+            RateRule::Source(SourceRate::Source) => {
+                format!("each track at its master's (allowed: {rates} Hz)")
+            }
+            RateRule::Source(SourceRate::Uniform) => format!(
+                "one for the whole bundle, the album's highest master rate (allowed: {rates} Hz)"
+            ),
         },
     );
     if let Some(b) = p.bit_depth {

@@ -8,6 +8,11 @@
 //! never turns up (`turns_up: false`), and otherwise stops where the true
 //! peak would pass `up_limit_dbtp` (Spotify: 1 dB of headroom, -1 dBTP);
 //! in album mode the album's peak limits the album gain.
+//!
+//! Two views: album playback (the album played in order, where a store in
+//! album mode applies one gain to every track) and playlist playback (a
+//! track on its own, in a playlist, on shuffle or in a radio, where every
+//! store that normalises uses the track's own loudness).
 
 use serde::Serialize;
 
@@ -39,8 +44,11 @@ pub struct Preview {
     /// is not the store's behaviour, so this is the album as one programme).
     pub album: StoreGain,
     /// Per track, in order: what the store applies to the track when it
-    /// plays it (in album mode, the album's gain).
+    /// plays the album (in album mode, the album's gain).
     pub tracks: Vec<StoreGain>,
+    /// Per track, in order: what the store applies to the track played on
+    /// its own (playlist, shuffle): the track's own gain in either mode.
+    pub playlist: Vec<StoreGain>,
 }
 
 /// The gain for `level` at `target`, with the store's up rules.
@@ -85,11 +93,12 @@ pub fn preview(profile: &Profile, album: Level, tracks: &[Level]) -> Option<Prev
     let l = profile.loudness.as_ref()?;
     let g = |lv: Level| store_gain(l.target_lufs, lv, l.turns_up, l.up_limit_dbtp);
     let album_gain = g(album);
-    let tracks = tracks
+    let playlist: Vec<StoreGain> = tracks.iter().map(|t| g(*t)).collect();
+    let tracks = playlist
         .iter()
         .map(|t| match l.mode {
             NormaliseMode::Album => album_gain,
-            NormaliseMode::Track => g(*t),
+            NormaliseMode::Track => *t,
         })
         .collect();
     Some(Preview {
@@ -98,6 +107,7 @@ pub fn preview(profile: &Profile, album: Level, tracks: &[Level]) -> Option<Prev
         mode: l.mode,
         album: album_gain,
         tracks,
+        playlist,
     })
 }
 

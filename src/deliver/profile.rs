@@ -69,15 +69,20 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 pub enum RateRule {
     /// A fixed rate in Hz.
     Fixed(u32),
-    /// `source`: the master's own rate, clamped to the allowed rates.
+    /// `source`: the master's own rate, clamped to the allowed rates;
+    /// `uniform`: one rate for the whole bundle, the album's highest
+    /// master rate clamped to the allowed rates.
     Source(SourceRate),
 }
 
-/// The word `source` in a profile's `sample_rate`.
+/// The word in a profile's `sample_rate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceRate {
+    /// Each track at its master's rate (a bundle may mix 44.1 and 48 kHz).
     Source,
+    /// Every track at the album's highest master rate.
+    Uniform,
 }
 
 /// Which characters a file name may keep.
@@ -217,6 +222,9 @@ pub struct ResolvedBundle {
     /// `None`: the master's rate, clamped to `allowed_rates` by
     /// [`ResolvedBundle::output_rate`].
     pub sample_rate: Option<u32>,
+    /// The profile asks for one rate across the bundle: [`Self::make_uniform`]
+    /// fixes `sample_rate` from the album's master rates.
+    pub uniform: bool,
     pub allowed_rates: Vec<u32>,
     /// 16 or 24 (MP3: 16, unused).
     pub bit_depth: u16,
@@ -241,6 +249,18 @@ impl ResolvedBundle {
             return r;
         }
         pick_rate(master_hz, &self.allowed_rates)
+    }
+
+    /// For a `uniform` bundle without a fixed rate: every track at the
+    /// highest of `master_rates` (clamped to the allowed rates), so that
+    /// the bundle does not mix 44.1 and 48 kHz files.
+    pub fn make_uniform(&mut self, master_rates: impl IntoIterator<Item = u32>) {
+        if !self.uniform || self.sample_rate.is_some() {
+            return;
+        }
+        if let Some(top) = master_rates.into_iter().max() {
+            self.sample_rate = Some(pick_rate(top, &self.allowed_rates));
+        }
     }
 
     /// File extension of the audio files.
@@ -354,6 +374,8 @@ impl Profile {
             (None, RateRule::Fixed(r)) => Some(r),
             (None, RateRule::Source(_)) => None,
         };
+        let uniform =
+            sample_rate.is_none() && self.sample_rate == RateRule::Source(SourceRate::Uniform);
         if format == AudioFormat::Mp3 && sample_rate.is_some_and(|r| r != 44_100 && r != 48_000) {
             return Err(bad(format!(
                 "MP3 is delivered at 44100 or 48000 Hz, not {} Hz",
@@ -397,6 +419,7 @@ impl Profile {
             profile: spec.profile.clone(),
             format,
             sample_rate,
+            uniform,
             allowed_rates,
             bit_depth,
             bitrate_kbps,
@@ -453,5 +476,34 @@ mod tests {
         assert_eq!(pick_rate(32_000, &allowed), 48_000);
         assert_eq!(pick_rate(22_050, &allowed), 44_100);
         assert_eq!(pick_rate(96_000, &[44_100]), 44_100);
+    }
+
+    #[test]
+    fn uniform_takes_the_album_s_highest_allowed_rate() {
+        let spec = BundleSpec {
+            profile: "tidal".into(),
+            name: "tidal".into(),
+            format: None,
+            sample_rate: None,
+            bit_depth: None,
+            naming: None,
+            bitrate_kbps: None,
+            dither: None,
+            true_peak_dbtp: None,
+        };
+        let mut b = Profile::builtin("tidal").unwrap().resolve(&spec).unwrap();
+        assert!(b.uniform);
+        b.make_uniform([44_100, 48_000, 44_100]);
+        assert_eq!(b.output_rate(44_100), 48_000);
+        let mut fixed = Profile::builtin("tidal")
+            .unwrap()
+            .resolve(&BundleSpec {
+                sample_rate: Some(96_000),
+                ..spec.clone()
+            })
+            .unwrap();
+        assert!(!fixed.uniform);
+        fixed.make_uniform([44_100]);
+        assert_eq!(fixed.output_rate(44_100), 96_000);
     }
 }

@@ -1,7 +1,8 @@
 //! Writing a build's `cd/` folder around the image the caller rendered:
-//! `album.cue`, `album.toc`, `pq-sheet.txt`, `pq-sheet.html` and the DDP
-//! fileset in `ddp/` (its `IMAGE.DAT` copied from the data chunk of
-//! `album.wav` in one streaming pass that also hashes it).
+//! `album.cue`, `album.toc`, the DDP fileset in `ddp/` (its `IMAGE.DAT`
+//! copied from the data chunk of `album.wav` in one streaming pass that
+//! also hashes it), then `pq-sheet.txt` and `pq-sheet.html`, which carry
+//! that hash.
 //!
 //! The caller first writes `cd/album.wav` (16-bit 44.1 kHz stereo, exactly
 //! [`DiscLayout::image_samples`] samples, laid out as each track's
@@ -17,7 +18,7 @@ use thiserror::Error;
 use super::ddp::{self, DdpError};
 use super::layout::{DiscLayout, LayoutError};
 use super::pqsheet::PqSheet;
-use super::text::DiscWarning;
+use super::text::{one_line, DiscWarning};
 use super::{cue, toc};
 use crate::manifest::model::CdFormat;
 
@@ -33,6 +34,8 @@ pub struct AuthorOptions {
     pub artist: String,
     /// DDPID master ID (blank by default).
     pub master_id: String,
+    /// The release's catalogue number for the PQ sheet (blank: none).
+    pub catalog_number: String,
 }
 
 impl Default for AuthorOptions {
@@ -43,6 +46,7 @@ impl Default for AuthorOptions {
             title: String::new(),
             artist: String::new(),
             master_id: String::new(),
+            catalog_number: String::new(),
         }
     }
 }
@@ -116,12 +120,8 @@ pub fn author(
         put(&path, &toc::write(layout, &options.wav_name))?;
         files.push(path);
     }
-    let sheet = PqSheet::new(layout, &options.title, &options.artist);
-    let txt = cd_dir.join("pq-sheet.txt");
-    put(&txt, sheet.text().as_bytes())?;
-    let html = cd_dir.join("pq-sheet.html");
-    put(&html, sheet.html()?.as_bytes())?;
-    files.extend([txt, html]);
+    let mut sheet = PqSheet::new(layout, &options.title, &options.artist);
+    sheet.catalog_number = one_line(&options.catalog_number).into_owned();
     if options.formats.contains(&CdFormat::Ddp) {
         let dir = cd_dir.join("ddp");
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -132,7 +132,14 @@ pub fn author(
         let written = ddp::write::write_fileset_with_md5(&dir, &ddp_layout, &wopts, md5, len)?;
         files.extend(written.files.iter().map(|(n, _)| dir.join(n)));
         files.push(dir.join("CHECKSUM.MD5"));
+        sheet.ddp_md5 = md5.iter().map(|b| format!("{b:02x}")).collect();
     }
+    // After the DDP, whose checksum the sheets carry.
+    let txt = cd_dir.join("pq-sheet.txt");
+    put(&txt, sheet.text().as_bytes())?;
+    let html = cd_dir.join("pq-sheet.html");
+    put(&html, sheet.html()?.as_bytes())?;
+    files.extend([txt, html]);
     Ok(Authored { files, warnings })
 }
 

@@ -1,6 +1,10 @@
 //! The PQ sheet a pressing plant asks for: every track and index with its
 //! absolute time, its time within the track, the length until the next
-//! index, ISRC, flags and CD-Text, then the lead-out. As plain text
+//! index, ISRC, the copy and emphasis flags stated on every row ("yes" or
+//! "no", never a blank a plant could read as unknown) and CD-Text, then
+//! the lead-out; the header carries the MCN, the catalogue number and the
+//! DDP checksum (the MD5 of `IMAGE.DAT`), and says that times are
+//! `mm:ss:ff` (75 frames a second), not hours:minutes:seconds. As plain text
 //! (`pq-sheet.txt`) and as self-contained printable HTML
 //! (`pq-sheet.html`, rendered with minijinja from
 //! `templates/pq-sheet.html`, compiled into the binary).
@@ -18,9 +22,16 @@ use serde::Serialize;
 
 use super::cdtext::TextField;
 use super::layout::DiscLayout;
-use super::text::{msf, one_line};
+use super::text::{msf, one_line, yes_no};
 
 const TEMPLATE: &str = include_str!("../../templates/pq-sheet.html");
+
+/// What the times mean, on both sheets.
+pub const TIME_NOTE: &str = "Times are mm:ss:ff (minutes:seconds:frames, 75 frames a second) \
+from 00:00:00, track 1's pregap included.";
+/// What the flag columns mean, on both sheets.
+pub const FLAG_NOTE: &str = "COPY: digital copy permitted (DCP flag); \
+EMPH: pre-emphasis (PRE flag).";
 
 /// The sheet's content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -29,6 +40,11 @@ pub struct PqSheet {
     pub artist: String,
     /// 13 digits or empty.
     pub mcn: String,
+    /// The release's catalogue number, or empty.
+    pub catalog_number: String,
+    /// Lowercase hex MD5 of the DDP's `IMAGE.DAT`; empty when no DDP was
+    /// written (set by the author once the DDP is whole).
+    pub ddp_md5: String,
     pub track_count: usize,
     /// The lead-out, `mm:ss:ff`.
     pub total: String,
@@ -53,6 +69,12 @@ pub struct PqRow {
     pub isrc: String,
     /// "PRE", "DCP", "PRE DCP" or empty.
     pub flags: String,
+    /// "yes" when digital copy is permitted (DCP), else "no"; empty for
+    /// the lead-out.
+    pub copy: String,
+    /// "yes" when the audio has pre-emphasis (PRE), else "no"; empty for
+    /// the lead-out.
+    pub emphasis: String,
     pub title: String,
     pub performer: String,
     /// True on the track's first row (where title and ISRC are shown).
@@ -102,6 +124,8 @@ impl PqSheet {
                 length: msf(next - frame),
                 isrc: t.isrc.clone().unwrap_or_default(),
                 flags: flags.join(" "),
+                copy: yes_no(t.control.copy_permitted).into(),
+                emphasis: yes_no(t.control.pre_emphasis).into(),
                 title: field(TextField::Title),
                 performer: field(TextField::Performer),
                 first,
@@ -116,6 +140,8 @@ impl PqSheet {
             length: String::new(),
             isrc: String::new(),
             flags: String::new(),
+            copy: String::new(),
+            emphasis: String::new(),
             title: "lead-out".into(),
             performer: String::new(),
             first: true,
@@ -124,6 +150,8 @@ impl PqSheet {
             title: disc(TextField::Title, title),
             artist: disc(TextField::Performer, artist),
             mcn: layout.mcn.clone().unwrap_or_default(),
+            catalog_number: String::new(),
+            ddp_md5: String::new(),
             track_count: layout.tracks.len(),
             total: msf(layout.total_frames),
             total_frames: layout.total_frames,
@@ -144,16 +172,28 @@ impl PqSheet {
             self.mcn.as_str()
         };
         let _ = writeln!(s, "MCN (UPC): {mcn}");
+        let or_none = |v: &str, none: &'static str| {
+            if v.is_empty() {
+                none.to_owned()
+            } else {
+                v.to_owned()
+            }
+        };
+        let _ = writeln!(s, "Catalog:   {}", or_none(&self.catalog_number, "none"));
+        let _ = writeln!(s, "DDP MD5:   {}", or_none(&self.ddp_md5, "no DDP written"));
         let _ = writeln!(s, "Tracks:    {}", self.track_count);
         let _ = writeln!(
             s,
-            "Total:     {} ({} frames, lead-out)",
+            "Total:     {} mm:ss:ff ({} frames, lead-out)",
             self.total, self.total_frames
         );
         let _ = writeln!(s);
+        let _ = writeln!(s, "{TIME_NOTE}");
+        let _ = writeln!(s, "{FLAG_NOTE}");
+        let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "TRK IDX  ABSOLUTE  RELATIVE   LENGTH    ISRC          FLAGS    TITLE / PERFORMER"
+            "TRK IDX  ABSOLUTE  RELATIVE   LENGTH    ISRC          COPY EMPH  TITLE / PERFORMER"
         );
         for r in &self.rows {
             let (isrc, text) = if r.first {
@@ -167,8 +207,8 @@ impl PqSheet {
                 ("", String::new())
             };
             let line = format!(
-                "{:<3} {:<3}  {:<8}  {:<9}  {:<8}  {:<12}  {:<7}  {}",
-                r.track, r.index, r.absolute, r.relative, r.length, isrc, r.flags, text
+                "{:<3} {:<3}  {:<8}  {:<9}  {:<8}  {:<12}  {:<4} {:<4}  {}",
+                r.track, r.index, r.absolute, r.relative, r.length, isrc, r.copy, r.emphasis, text
             );
             let _ = writeln!(s, "{}", line.trim_end());
         }
@@ -180,6 +220,10 @@ impl PqSheet {
         let mut env = Environment::new();
         env.add_template("pq-sheet.html", TEMPLATE)?;
         env.get_template("pq-sheet.html")?
-            .render(minijinja::value::Serde(self))
+            .render(minijinja::context! {
+                time_note => TIME_NOTE,
+                flag_note => FLAG_NOTE,
+                ..minijinja::Value::from(minijinja::value::Serde(self))
+            })
     }
 }

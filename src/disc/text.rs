@@ -117,6 +117,16 @@ pub fn one_line(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// A flag as the sheets state it: "yes" or "no" (a blank would read as
+/// unknown).
+pub fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
 /// `mm:ss:ff` of a frame count (minutes past 99 are written in full).
 pub fn msf(frames: u32) -> String {
     format!(

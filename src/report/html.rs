@@ -10,7 +10,7 @@
 use serde::Serialize;
 
 use super::checks::CheckSeverity;
-use super::model::{Report, TrackReport};
+use super::model::{Playback, Report, TrackReport};
 use super::svg;
 
 /// Why report.html could not be rendered (a template fault: a bug).
@@ -102,7 +102,10 @@ struct Plots {
 struct NormRow {
     number: u32,
     title: String,
+    /// Album playback, per profile.
     gains: Vec<String>,
+    /// Playlist playback, per profile (empty from a report without it).
+    playlist: Vec<String>,
 }
 
 /// `x` with `d` decimals and a real minus sign; "–" for `None`.
@@ -216,7 +219,11 @@ fn view(r: &Report) -> View {
         Card {
             label: "Running time",
             value: mmss(a.duration_s),
-            unit: "",
+            unit: if a.duration_s.round() >= 3600.0 {
+                "h:mm:ss"
+            } else {
+                "m:ss"
+            },
             note: format!("{} tracks", r.tracks.len()),
             state: "",
         },
@@ -225,10 +232,19 @@ fn view(r: &Report) -> View {
         glance.push(Card {
             label: "CD",
             value: msf(cd.total_frames),
-            unit: "",
-            note: match &cd.mcn {
-                Some(m) => format!("{} frames, MCN {m}", cd.total_frames),
-                None => format!("{} frames", cd.total_frames),
+            unit: "mm:ss:ff",
+            note: {
+                // The disc's time as the running time reads it, pauses
+                // included, so the two cards are not read as one clock.
+                let clock = mmss(cd.total_frames as f64 / 75.0);
+                let frames = format!(
+                    "{clock} with pauses · {} frames (75 a second)",
+                    cd.total_frames
+                );
+                match &cd.mcn {
+                    Some(m) => format!("{frames} · MCN {m}"),
+                    None => frames,
+                }
             },
             state: if cd.total_frames > 79 * 60 * 75 + 57 * 75 + 74 {
                 "bad"
@@ -300,7 +316,8 @@ fn view(r: &Report) -> View {
         .zip(&deviations)
         .map(|(tr, dev)| track_view(r, tr, *dev))
         .collect();
-    let (profiles, gains) = svg::normalisation_table(r);
+    let (profiles, gains) = svg::normalisation_table(r, Playback::Album);
+    let (_, playlist) = svg::normalisation_table(r, Playback::Playlist);
     let normalisation = r
         .tracks
         .iter()
@@ -309,6 +326,7 @@ fn view(r: &Report) -> View {
             number: tr.number,
             title: tr.title.clone(),
             gains: gains.iter().map(|row| signed(row[i])).collect(),
+            playlist: playlist.iter().map(|row| signed(row[i])).collect(),
         })
         .collect();
     View {
@@ -412,18 +430,26 @@ fn track_view(r: &Report, tr: &TrackReport, spectral: Option<f64>) -> TrackView 
             s.more.clipped_samples.to_string(),
             m.more.clipped_samples.to_string(),
         ),
-        row("Duration", mmss(s.duration_s), mmss(m.duration_s)),
+        row("Duration, m:ss", mmss(s.duration_s), mmss(m.duration_s)),
         row("Spectral deviation, dB RMS", String::new(), f(spectral, 1)),
     ];
     if let Some(cd) = &tr.cd {
         let both = |x: u64| format!("{} ({x})", msf(x));
         rows.push(row(
-            "CD start (INDEX 01)",
+            "CD start (INDEX 01), mm:ss:ff (frames)",
             String::new(),
             both(cd.start_frame),
         ));
-        rows.push(row("CD pregap", String::new(), both(cd.pregap_frames)));
-        rows.push(row("CD length", String::new(), both(cd.length_frames)));
+        rows.push(row(
+            "CD pregap, mm:ss:ff (frames)",
+            String::new(),
+            both(cd.pregap_frames),
+        ));
+        rows.push(row(
+            "CD length, mm:ss:ff (frames)",
+            String::new(),
+            both(cd.length_frames),
+        ));
     }
     TrackView {
         number: tr.number,

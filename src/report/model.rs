@@ -333,6 +333,23 @@ pub struct NormalisationRow {
     /// Gain the store applies on playback, dB (negative turns it down).
     #[serde(serialize_with = "round2")]
     pub gain_db: f64,
+    /// Addition: which playback this gain is for (a report without it
+    /// holds album playback only).
+    #[serde(default)]
+    pub playback: Playback,
+}
+
+/// Addition: the two ways a store plays a track.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Playback {
+    /// The album played in order: a store in album mode applies the
+    /// album's one gain to every track.
+    #[default]
+    Album,
+    /// A track on its own (playlist, shuffle, radio): every store that
+    /// normalises applies the track's own gain.
+    Playlist,
 }
 
 impl SourceFigures {

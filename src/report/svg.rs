@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use super::model::Report;
+use super::model::{Playback, Report};
 use crate::analysis::{album_balance, BANDS};
 
 const WIDTH: f64 = 960.0;
@@ -663,11 +663,12 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// The stores' gains for each track: `(profiles, gains[profile][track])`;
-/// a row without a track applies to every track.
-pub fn normalisation_table(r: &Report) -> (Vec<String>, Vec<Vec<Option<f64>>>) {
+/// The stores' gains for each track in one playback view: `(profiles,
+/// gains[profile][track])`; a row without a track applies to every track.
+pub fn normalisation_table(r: &Report, view: Playback) -> (Vec<String>, Vec<Vec<Option<f64>>>) {
+    let of_view = || r.normalisation.iter().filter(|x| x.playback == view);
     let mut profiles: Vec<String> = Vec::new();
-    for row in &r.normalisation {
+    for row in of_view() {
         if !profiles.contains(&row.profile) {
             profiles.push(row.profile.clone());
         }
@@ -678,7 +679,7 @@ pub fn normalisation_table(r: &Report) -> (Vec<String>, Vec<Vec<Option<f64>>>) {
             r.tracks
                 .iter()
                 .map(|t| {
-                    let rows = || r.normalisation.iter().filter(|x| &x.profile == p);
+                    let rows = || of_view().filter(|x| &x.profile == p);
                     rows()
                         .find(|x| x.track == Some(t.number))
                         .or_else(|| rows().find(|x| x.track.is_none()))
@@ -701,8 +702,15 @@ pub fn normalisation(r: &Report) -> String {
         h,
         "Gain each store's loudness normalisation applies to each track",
     );
-    let (profiles, gains) = normalisation_table(r);
-    let all: Vec<f64> = gains.iter().flatten().flatten().copied().collect();
+    let (profiles, gains) = normalisation_table(r, Playback::Album);
+    let (_, playlist) = normalisation_table(r, Playback::Playlist);
+    let all: Vec<f64> = gains
+        .iter()
+        .chain(&playlist)
+        .flatten()
+        .flatten()
+        .copied()
+        .collect();
     if all.is_empty() {
         empty(
             &mut out,
@@ -747,6 +755,18 @@ pub fn normalisation(r: &Report) -> String {
                 r.tracks[i].number,
                 label(*g)
             );
+            // The same store's playlist gain: a dot on the bar's centre.
+            if let Some(q) = playlist.get(p).and_then(|row| row[i]) {
+                let _ = write!(
+                    out,
+                    r#"<circle class="mark playlist" cx="{}" cy="{}" r="3"><title>{} · track {} in a playlist: {} dB</title></circle>"#,
+                    n(cx(i) - group / 2.0 + bw * (p as f64 + 0.5)),
+                    n(y.at(q)),
+                    esc(&profiles[p]),
+                    r.tracks[i].number,
+                    label(q)
+                );
+            }
         }
     }
     // Legend along the top.
@@ -764,7 +784,11 @@ pub fn normalisation(r: &Report) -> String {
         );
         lx += 24.0 + 7.0 * name.chars().count() as f64;
     }
-    unit(&mut out, h, "dB on playback · track");
+    unit(
+        &mut out,
+        h,
+        "dB on playback · bars: album played in order · dots: track in a playlist · track",
+    );
     track_labels(&mut out, r, h);
     out.push_str("</svg>");
     out

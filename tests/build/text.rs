@@ -68,6 +68,14 @@ fn album() -> &'static PathBuf {
 release:
   title: {}
   artist: {}
+  upc: \"036000291452\"
+  label: \"Label, Ltd; \\\"Q\\\"\"
+  catalog_number: GM-0011
+  release_date: 2026-12-02
+  genre: Ambient
+  copyright: \"2026 Label, Ltd\"
+  phonographic_copyright: \"2026 Spaced Band\"
+  explicit: true
 mastering:
   target_lufs: -14.0
   true_peak_dbtp: -1.0
@@ -337,6 +345,24 @@ const CSV_PY: &str = "import csv, json, sys
 with open(sys.argv[1], newline='', encoding='utf-8') as f:
     print(json.dumps(list(csv.DictReader(f, strict=True))))";
 
+const JSON_PY: &str = "import json, sys
+print(json.dumps(json.load(open(sys.argv[1], encoding='utf-8'))))";
+
+/// The release fields the sheets carry, as the manifest above gives them
+/// (the UPC-A in its 13-digit EAN form).
+const RELEASE_FIELDS: [(&str, &str); 10] = [
+    ("title", ALBUM),
+    ("artist", BAND),
+    ("upc", "0036000291452"),
+    ("label", "Label, Ltd; \"Q\""),
+    ("catalog_number", "GM-0011"),
+    ("release_date", "2026-12-02"),
+    ("genre", "Ambient"),
+    ("copyright", "2026 Label, Ltd"),
+    ("phonographic_copyright", "2026 Spaced Band"),
+    ("explicit", "true"),
+];
+
 const HTML_PY: &str = "import html.parser, json, sys
 class P(html.parser.HTMLParser):
     cells, cell = [], None
@@ -372,6 +398,25 @@ fn sheets_read_back_in_python_csv_and_serde_json() {
             assert_eq!(rows[i]["title"], *title, "{bundle} metadata.csv");
             assert_eq!(rows[i]["artist"], artist(i), "{bundle} metadata.csv");
             assert_eq!(rows[i]["number"], (i + 1).to_string());
+            for (col, want) in RELEASE_FIELDS {
+                let col = if col == "title" || col == "artist" || col == "explicit" {
+                    format!("album_{col}")
+                } else {
+                    col.to_owned()
+                };
+                let want = match want {
+                    "true" => "yes",
+                    w => w,
+                };
+                assert_eq!(rows[i][&col], want, "{bundle} metadata.csv {col}");
+            }
+            assert_eq!(rows[i]["explicit"], "yes", "{bundle} metadata.csv");
+        }
+        let sheet = python_json(JSON_PY, &dir.join("metadata.json"));
+        for (key, want) in RELEASE_FIELDS {
+            let got = &sheet["release"][key];
+            let got = got.as_str().map_or_else(|| got.to_string(), str::to_owned);
+            assert_eq!(got, want, "{bundle} metadata.json release.{key}");
         }
     }
     let report = super::report(out);
@@ -398,5 +443,5 @@ fn sheets_read_back_in_python_csv_and_serde_json() {
         let want = format!("{} / {}", cdtext(title), cdtext(artist(i)));
         assert!(pq.contains(want.trim_end()), "{want:?} in\n{pq}");
     }
-    eprintln!("metadata.csv (Python csv, strict), metadata.json, report.json, pq-sheet: exact");
+    eprintln!("metadata.csv (Python csv, strict), metadata.json (with the release's fields), report.json, pq-sheet: exact");
 }

@@ -10,7 +10,7 @@ use glassmaster::deliver::lint::{lint, EdgeSilence, LintRule};
 use glassmaster::deliver::naming::{file_name, sanitize, NameFields};
 use glassmaster::deliver::normalise::{preview, Level};
 use glassmaster::deliver::profile::{Charset, Profile};
-use glassmaster::deliver::sheet::{self, Credit, SheetRow};
+use glassmaster::deliver::sheet::{self, Credit, SheetRelease, SheetRow};
 use glassmaster::deliver::tags::{display_artist, write_tags};
 use glassmaster::manifest::codes::{Isrc, Upc};
 use glassmaster::manifest::model::{Release, Track};
@@ -142,6 +142,7 @@ fn row(n: u32, title: &str) -> SheetRow {
             },
         ],
         isrc: Some(format!("GBABC260000{n}")),
+        explicit: n == 2,
         duration_s: 183.456_789,
         integrated_lufs: Some(-14.004),
         true_peak_dbtp: Some(-1.126),
@@ -159,13 +160,20 @@ fn sheets_are_deterministic_with_sorted_keys() {
         "5d41402abc4b2a76b9719d911017c592"
     );
     let rows = [row(1, "Intro"), row(2, "Say \"Hi\", Now")];
-    let [c, j] = sheet::write_sheets(&dir, "spotify", "spotify", &rows).unwrap();
+    let release = SheetRelease {
+        title: "Album, Vol. 1".into(),
+        artist: "A".into(),
+        upc: Some("0123456789012".into()),
+        label: Some("Label".into()),
+        ..SheetRelease::default()
+    };
+    let [c, j] = sheet::write_sheets(&dir, "spotify", "spotify", &release, &rows).unwrap();
     let csv = std::fs::read_to_string(&c).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "file,disc,number,title,version,artist,credits,isrc,duration_s,integrated_lufs,true_peak_dbtp,md5");
+    assert_eq!(lines[0], "file,disc,number,title,version,artist,credits,isrc,explicit,duration_s,integrated_lufs,true_peak_dbtp,md5,album_title,album_artist,upc,label,catalog_number,release_date,genre,copyright,phonographic_copyright,album_explicit");
     assert_eq!(
         lines[2],
-        "1-02 A - Say \"Hi\", Now.flac,1,2,\"Say \"\"Hi\"\", Now\",,A feat. B,\"A (artist); B (featured); C, Jr. (composer)\",GBABC2600002,183.457,-14.00,-1.13,0123456789abcdef0123456789abcdef"
+        "1-02 A - Say \"Hi\", Now.flac,1,2,\"Say \"\"Hi\"\", Now\",,A feat. B,\"A (artist); B (featured); C, Jr. (composer)\",GBABC2600002,yes,183.457,-14.00,-1.13,0123456789abcdef0123456789abcdef,\"Album, Vol. 1\",A,0123456789012,Label,,,,,,no"
             .replacen("1-02 A - Say \"Hi\", Now.flac", "\"1-02 A - Say \"\"Hi\"\", Now.flac\"", 1)
     );
     let json = std::fs::read_to_string(&j).unwrap();
@@ -179,7 +187,10 @@ fn sheets_are_deterministic_with_sorted_keys() {
     sorted.sort();
     assert_eq!(keys, sorted);
     assert!(json.find("\"bundle\"").unwrap() < json.find("\"profile\"").unwrap());
-    let again = sheet::json("spotify", "spotify", &rows);
+    assert_eq!(v["release"]["upc"], "0123456789012");
+    assert_eq!(v["release"]["catalog_number"], serde_json::Value::Null);
+    assert_eq!(v["tracks"][1]["explicit"], true);
+    let again = sheet::json("spotify", "spotify", &release, &rows);
     assert_eq!(json, again);
 }
 
