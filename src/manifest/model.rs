@@ -20,6 +20,8 @@ pub struct Manifest {
     pub cd: Option<CdOptions>,
     pub streaming: Vec<BundleSpec>,
     pub report: ReportThresholds,
+    pub vinyl: Option<VinylOptions>,
+    pub cassette: Option<CassetteOptions>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -292,3 +294,44 @@ impl Default for ReportThresholds {
         }
     }
 }
+
+/// The `vinyl:` section: a record's format, the tracks on each side and
+/// the spacing; its own chain and ceiling when the premaster is not the
+/// masters.
+#[derive(Debug, Clone)]
+pub struct VinylOptions {
+    /// Inches: 7, 10 or 12.
+    pub size: u32,
+    /// 33 (for 33 1/3) or 45.
+    pub rpm: u32,
+    /// Per side, the album's track indices (0-based), in order.
+    pub sides: Vec<Vec<usize>>,
+    pub gap_s: f64,
+    /// Replaces every track's chain for the vinyl render.
+    pub chain: Option<Vec<Stage>>,
+    pub true_peak_dbtp: Option<f64>,
+}
+
+impl VinylOptions {
+    /// True when the vinyl premaster is a render of its own rather than
+    /// the masters.
+    pub fn own_render(&self) -> bool {
+        self.chain.is_some() || self.true_peak_dbtp.is_some()
+    }
+}
+
+pub const DEFAULT_VINYL_GAP_S: f64 = 2.5;
+
+/// The `cassette:` section: the tape length and the sides (`None`: split
+/// the album in the order of its tracks where the sides balance).
+#[derive(Debug, Clone)]
+pub struct CassetteOptions {
+    /// `C46`, `C60`, `C90`.
+    pub length: String,
+    /// Minutes per side of that length.
+    pub side_minutes: f64,
+    pub sides: Option<Vec<Vec<usize>>>,
+    pub gap_s: f64,
+}
+
+pub const DEFAULT_CASSETTE_GAP_S: f64 = 2.5;
