@@ -39,19 +39,29 @@ pub fn write_signal(path: &Path, rate: u32, secs: f64, inverted_bass: bool) {
     w.finalize().unwrap();
 }
 
-/// Digital silence as FLAC (a few kilobytes for any length), by sox.
-pub fn write_silent_flac(path: &Path, secs: f64) {
-    let o = Command::new("sox")
-        .args(["-n", "-r", "44100", "-c", "2", "-b", "16"])
-        .arg(path)
-        .args(["trim", "0", &format!("{secs}")])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "sox: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+/// Digital silence as a 16-bit mono 44.1 kHz WAV of `secs`, made at once:
+/// the header, then the file extended with zeros (sparse where the file
+/// system allows), so a 26-minute source costs no time.
+pub fn write_silent_wav(path: &Path, secs: f64) {
+    let data = (secs * 44_100.0).round() as u32 * 2;
+    let mut h = Vec::with_capacity(44);
+    h.extend_from_slice(b"RIFF");
+    h.extend_from_slice(&(36 + data).to_le_bytes());
+    h.extend_from_slice(b"WAVEfmt ");
+    h.extend_from_slice(&16u32.to_le_bytes());
+    for v in [1u16, 1] {
+        h.extend_from_slice(&v.to_le_bytes());
+    }
+    h.extend_from_slice(&44_100u32.to_le_bytes());
+    h.extend_from_slice(&88_200u32.to_le_bytes());
+    for v in [2u16, 16] {
+        h.extend_from_slice(&v.to_le_bytes());
+    }
+    h.extend_from_slice(b"data");
+    h.extend_from_slice(&data.to_le_bytes());
+    std::fs::write(path, &h).unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+    f.set_len(44 + u64::from(data)).unwrap();
 }
 
 /// ffprobe's first audio stream: (codec, sample rate, samples).

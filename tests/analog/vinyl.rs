@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::{ffmpeg_samples, ffprobe, write_signal, write_silent_flac};
+use super::{ffmpeg_samples, ffprobe, write_signal, write_silent_wav};
 use crate::build::{build_ok, gm};
 use crate::util::{have_tool, scratch};
 
@@ -172,18 +172,15 @@ fn two_sides_hold_their_tracks_and_gaps_to_the_sample() {
 
 #[test]
 fn a_26_minute_side_exits_1_before_any_work() {
-    if !have_tool("sox", "26-minute side") {
-        return;
-    }
     let dir = scratch("analog-vinyl-long");
     write_signal(&dir.join("01.wav"), 44_100, 1.0, false);
-    write_silent_flac(&dir.join("02.flac"), 26.0 * 60.0);
+    write_silent_wav(&dir.join("02.wav"), 26.0 * 60.0);
     let text = "glassmaster: 1
 release: {title: Long, artist: A}
 tracks:
   - file: 01.wav
     title: One
-  - file: 02.flac
+  - file: 02.wav
     title: Long One
 vinyl:
   size: 12
@@ -209,5 +206,83 @@ vinyl:
         t.elapsed().as_secs_f64() < 20.0,
         "refused only after {:?}",
         t.elapsed()
+    );
+}
+
+/// Two real tracks (8 s of each) with a vinyl chain and ceiling of their
+/// own: the premaster is a render of its own, under its -3 dBTP ceiling by
+/// ffmpeg's meter while the master goes up to -1, and each side is its
+/// track to the sample.
+#[test]
+fn real_music_gets_its_own_vinyl_render() {
+    let music =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/real-music/wav48");
+    if !music.join("hr3-laboratory.wav").is_file() {
+        eprintln!(
+            "SKIP vinyl real music: {} not found (shared/testdata/real-music.sh)",
+            music.display()
+        );
+        return;
+    }
+    if !have_tool("ffmpeg", "vinyl real music") || !have_tool("ffprobe", "vinyl real music") {
+        return;
+    }
+    let dir = scratch("analog-vinyl-real");
+    let text = format!(
+        "glassmaster: 1
+release: {{title: Real, artist: Shawn Parrotte}}
+mastering:
+  loudness_mode: track
+  target_lufs: -11
+  true_peak_dbtp: -1.0
+tracks:
+  - file: {0}/hr3-laboratory.wav
+    title: Laboratory
+    trim: {{start: 30, end: 38}}
+  - file: {0}/hr3-icyland.wav
+    title: Icy Land
+    trim: {{start: 20, end: 28}}
+vinyl:
+  size: 7
+  rpm: 45
+  sides: [[1], [2]]
+  true_peak_dbtp: -3.0
+  chain:
+    - eq: [{{type: highpass, freq_hz: 30}}]
+    - limiter: {{}}
+",
+        music.display()
+    );
+    std::fs::write(dir.join("album.yaml"), text).unwrap();
+    let (report, _) = build_ok(&dir, "album.yaml", "out", &["--only", "masters,vinyl"]);
+    let out = dir.join("out");
+    assert_eq!(report["vinyl"]["own_render"], true);
+    for (side, title, n) in [("A", "Laboratory", 1), ("B", "Icy Land", 2)] {
+        let side_file = out.join(format!("vinyl/side-{side}.wav"));
+        assert_eq!(
+            ffprobe(&side_file),
+            ("pcm_s24le".to_owned(), RATE, 8 * u64::from(RATE))
+        );
+        let track = out.join(format!("vinyl/tracks/{side}1 {title}.wav"));
+        let master = out.join(format!("masters/{n:02} {title}.wav"));
+        assert_eq!(ffmpeg_samples(&track), ffmpeg_samples(&side_file));
+        assert_ne!(
+            std::fs::read(&track).unwrap(),
+            std::fs::read(&master).unwrap()
+        );
+        let v = crate::build::ffmpeg_r128(&[track], &dir);
+        let m = crate::build::ffmpeg_r128(&[master], &dir);
+        assert!(v.tp_printed <= -3.0 + 0.1, "{title}: vinyl {v:?}");
+        assert!(
+            m.tp_printed <= -1.0 + 0.1 && m.tp_printed > v.tp_printed,
+            "{title}: master {m:?}, vinyl {v:?}"
+        );
+    }
+    let o = gm(&dir, &["verify", "out"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
     );
 }
