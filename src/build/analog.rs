@@ -144,8 +144,11 @@ impl Analog {
                 per_track: true,
                 sheet: "cutting-sheet",
             };
-            let (sides, mut report, track_files) =
-                medium.write(manifest, &v.sides, &spools, &mut out)?;
+            let Written {
+                sides,
+                mut report,
+                track_files,
+            } = medium.write(manifest, &v.sides, &spools, &mut out)?;
             let figures: Vec<VinylFigures> = self
                 .figures
                 .iter()
@@ -230,10 +233,10 @@ impl Analog {
                     v
                 }
             };
-            let (laid, report, track_files) = medium.write(manifest, &sides, &spools, &mut out)?;
+            let w = medium.write(manifest, &sides, &spools, &mut out)?;
             out.files
-                .extend(medium.sheets(manifest, &laid, &track_files, &[])?);
-            out.cassette = Some(report);
+                .extend(medium.sheets(manifest, &w.sides, &w.track_files, &[])?);
+            out.cassette = Some(w.report);
         }
         Ok(out)
     }
@@ -297,6 +300,14 @@ impl Analog {
     }
 }
 
+/// A medium's sides as written, their report and, per album track, its
+/// per-track file (relative to the medium's folder).
+struct Written {
+    sides: Vec<Side>,
+    report: AnalogReport,
+    track_files: Vec<Option<String>>,
+}
+
 /// One medium's outputs.
 struct MediumJob {
     medium: Medium,
@@ -317,7 +328,7 @@ impl MediumJob {
         sides: &[Vec<usize>],
         spools: &[PathBuf],
         out: &mut AnalogOutcome,
-    ) -> Result<(Vec<Side>, AnalogReport, Vec<Option<String>>), BuildError> {
+    ) -> Result<Written, BuildError> {
         let name = self.medium.as_str();
         std::fs::create_dir_all(&self.dir).map_err(|e| BuildError::io(&self.dir, e))?;
         let frames = spools
@@ -415,7 +426,11 @@ impl MediumJob {
             sides: report_sides,
             figures: Vec::new(),
         };
-        Ok((laid, report, track_files))
+        Ok(Written {
+            sides: laid,
+            report,
+            track_files,
+        })
     }
 
     /// Writes the sheet of the laid-out sides.

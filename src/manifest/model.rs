@@ -199,6 +199,20 @@ impl Track {
         self.chain.as_deref().unwrap_or(&mastering.chain)
     }
 
+    /// Source frames the trim keeps (each end rounded to the nearest frame,
+    /// as `master::TrackPlan` does), when the source's length is known
+    /// before decoding.
+    pub fn kept_frames(&self) -> Option<u64> {
+        let info = self.info.as_ref()?;
+        let frames = info.frames?;
+        let rate = f64::from(info.sample_rate);
+        let end = self
+            .trim_end_s
+            .map_or(frames, |e| ((e * rate).round() as u64).min(frames));
+        let start = ((self.trim_start_s * rate).round() as u64).min(end);
+        Some(end - start)
+    }
+
     /// Seconds of audio this track has after trimming, when the source's
     /// length is known.
     pub fn duration_s(&self) -> Option<f64> {

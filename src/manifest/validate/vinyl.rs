@@ -24,19 +24,6 @@ pub(super) const CASSETTE_KEYS: &[&str] = &["length", "sides", "gap_s"];
 /// The longest gap between two tracks on a side.
 const MAX_GAP_S: f64 = 30.0;
 
-/// Source frames a track keeps after its trim, as `master::TrackPlan`
-/// counts them; `None` when only decoding tells the length.
-pub(super) fn kept_frames(t: &Track) -> Option<u64> {
-    let info = t.info.as_ref()?;
-    let frames = info.frames?;
-    let rate = f64::from(info.sample_rate);
-    let end = t
-        .trim_end_s
-        .map_or(frames, |e| ((e * rate).round() as u64).min(frames));
-    let start = ((t.trim_start_s * rate).round() as u64).min(end);
-    Some(end - start)
-}
-
 /// The `vinyl:` section, checked against the album's `tracks`.
 /// `count` is the number of tracks listed; `tracks` those that could be
 /// read (side lengths are judged only when all could).
@@ -131,7 +118,7 @@ fn rpm_value(cx: &mut Cx, n: &Node) -> Option<u32> {
         // 33, 33.3 and 33.33 all mean 33 1/3.
         Some(x) if (33.0..=33.34).contains(&x) && speeds.contains(&33) => Some(33),
         Some(x) if x.fract() == 0.0 && speeds.iter().any(|s| f64::from(*s) == x) => Some(x as u32),
-        Some(x) if x == 78.0 => {
+        Some(78.0) => {
             cx.error(
                 n.pos,
                 "`rpm` is 78: glassmaster makes premasters for vinyl pressing, which plants cut at 33 1/3 or 45 rpm (78s are shellac-era discs with another stylus and equalisation)",
@@ -319,7 +306,7 @@ fn side_lengths(
     if sides.iter().flatten().any(|&k| k >= tracks.len()) {
         return;
     }
-    let frames: Option<Vec<u64>> = tracks.iter().map(kept_frames).collect();
+    let frames: Option<Vec<u64>> = tracks.iter().map(Track::kept_frames).collect();
     let rates: Vec<Option<u32>> = tracks
         .iter()
         .map(|t| t.info.as_ref().map(|i| i.sample_rate))
@@ -422,7 +409,11 @@ pub(super) fn cassette_section(
         Vec::new()
     } else {
         // The split the build will make, from the probed lengths.
-        match tracks.iter().map(kept_frames).collect::<Option<Vec<u64>>>() {
+        match tracks
+            .iter()
+            .map(Track::kept_frames)
+            .collect::<Option<Vec<u64>>>()
+        {
             Some(frames) => {
                 let rate = tracks
                     .first()
