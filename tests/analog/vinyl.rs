@@ -156,6 +156,12 @@ fn two_sides_hold_their_tracks_and_gaps_to_the_sample() {
     };
     assert!(corr(0) > 0.99 && corr(1) < -0.99, "{}", report["vinyl"]);
     assert_eq!(report["vinyl"]["sides"][1]["tracks"][0]["start_frame"], 0);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        html.contains("vinyl.low_end_phase"),
+        "report.html lists the vinyl check"
+    );
+    assert!(sheet.contains("(vinyl.low_end_phase)"), "{sheet}");
     if have_tool("xmllint", "cutting sheet HTML") {
         let o = std::process::Command::new("xmllint")
             .args(["--html", "--noout"])
