@@ -130,6 +130,8 @@ fn main() -> ExitCode {
         thresholds,
         normalisation,
         bundles: Vec::new(),
+        vinyl: None,
+        cassette: None,
     };
     let write = || -> Result<(), String> {
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -6,11 +6,13 @@
 //! [`analysis`] (BS.1770 loudness, true peak and the consistency figures) →
 //! [`dsp`] (the mastering chain: EQ, compression, true-peak limiting, fades,
 //! resampling, dither) → [`disc`] (Red Book layout, CUE, TOC, CD-Text, DDP)
-//! and [`deliver`] (streaming bundles) → [`report`] (report.json and
+//! and [`deliver`] (streaming bundles) and [`analog`] (vinyl and cassette
+//! premasters, their sides and sheets) → [`report`] (report.json and
 //! report.html). [`verify`] reads a finished build back and checks it
 //! against its report. [`cli`] is the command line on top; it is the only
 //! place that prints. [`fsio`] opens every input file (regular files only).
 
+pub mod analog;
 pub mod analysis;
 pub mod audio;
 pub mod build;

@@ -219,6 +219,8 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
         thresholds: ReportThresholds::default(),
         normalisation,
         bundles: Vec::new(),
+        vinyl: None,
+        cassette: None,
     }
 }
 

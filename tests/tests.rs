@@ -1,6 +1,7 @@
 //! The one integration test binary. Each stage has a module; shared helpers
 //! (signal generators, the binary's path, tool detection) are in `util`.
 
+mod analog;
 mod analysis;
 mod build;
 mod cdtext;

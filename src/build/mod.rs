@@ -11,6 +11,7 @@
 //! only when all of it succeeded; where the output may go, and what
 //! `--force` may replace, is [`output`]'s rule, checked before any work.
 
+pub mod analog;
 pub mod output;
 pub mod segue;
 pub mod sinks;
@@ -64,6 +65,8 @@ pub struct Parts {
     pub cd: bool,
     pub streaming: bool,
     pub report: bool,
+    pub vinyl: bool,
+    pub cassette: bool,
 }
 
 impl Parts {
@@ -72,6 +75,8 @@ impl Parts {
         cd: true,
         streaming: true,
         report: true,
+        vinyl: true,
+        cassette: true,
     };
 }
 
@@ -153,6 +158,7 @@ pub fn build(
             format!("masters/{name}")
         })
         .collect();
+    let analog = analog::Analog::new(manifest, opts.parts.vinyl, opts.parts.cassette, &work);
     let cd_slots: Vec<CdSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
     // Segued runs go to the CD as one stream, after mastering (segue.rs).
     let runs = if want_cd {
@@ -206,6 +212,7 @@ pub fn build(
                 cd_slots[i].clone(),
             )?));
         }
+        sinks.extend(analog.master_sinks(plan)?);
         for b in &bundles {
             sinks.push(Box::new(streaming::BundleSink::create(
                 &root,
@@ -315,6 +322,13 @@ pub fn build(
         let measured: Vec<_> = result.tracks.iter().map(|t| Some(&t.master)).collect();
         checks.extend(checks::store_lint(manifest, &measured));
     }
+    // Vinyl and cassette premasters (their own render, sides, sheets).
+    let analog_out = analog.finish(manifest, &root, opts.jobs, progress)?;
+    for f in &analog_out.files {
+        outputs.push((relative(&root, f), md5_file(f)?));
+    }
+    warnings.extend(analog_out.warnings);
+    checks.extend(analog_out.checks);
     std::fs::remove_dir_all(&work).map_err(|e| BuildError::io(&work, e))?;
 
     outputs.sort();
@@ -327,6 +341,8 @@ pub fn build(
         normalisation,
     );
     report.bundles = bundle_reports;
+    report.vinyl = analog_out.vinyl;
+    report.cassette = analog_out.cassette;
     for (t, md5) in report.tracks.iter_mut().zip(source_md5s) {
         t.source.md5 = Some(md5);
     }
@@ -606,5 +622,7 @@ fn make_report(
         thresholds: manifest.report.clone(),
         normalisation,
         bundles: Vec::new(),
+        vinyl: None,
+        cassette: None,
     }
 }

@@ -17,16 +17,20 @@ pub fn parse_only(list: &str) -> Result<Parts, String> {
         cd: false,
         streaming: false,
         report: true,
+        vinyl: false,
+        cassette: false,
     };
     for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
         match word {
             "masters" => p.masters = true,
             "cd" => p.cd = true,
             "streaming" => p.streaming = true,
+            "vinyl" => p.vinyl = true,
+            "cassette" => p.cassette = true,
             "report" => {}
             other => {
                 return Err(format!(
-                "`{other}` is not a part of the build; --only takes cd, streaming, masters, report"
+                "`{other}` is not a part of the build; --only takes cd, streaming, masters, vinyl, cassette, report"
             ))
             }
         }

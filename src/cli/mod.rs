@@ -43,7 +43,7 @@ pub enum Command {
         /// The output folder (default: build/ beside the manifest).
         #[arg(short = 'o', long = "out")]
         out: Option<PathBuf>,
-        /// Only these parts (report.json is always written): cd, streaming, masters, report.
+        /// Only these parts (report.json is always written): cd, streaming, masters, vinyl, cassette, report.
         #[arg(long, value_parser = build::parse_only)]
         only: Option<crate::build::Parts>,
         /// Tracks processed at once (default: one per core).

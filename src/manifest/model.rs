@@ -23,6 +23,8 @@ pub struct Manifest {
     /// The `ddex:` section: who sends the DDEX ERN message, to whom, on
     /// what deals, and which bundles it is written for.
     pub ddex: Option<Ddex>,
+    pub vinyl: Option<VinylOptions>,
+    pub cassette: Option<CassetteOptions>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -200,6 +202,20 @@ impl Track {
         self.chain.as_deref().unwrap_or(&mastering.chain)
     }
 
+    /// Source frames the trim keeps (each end rounded to the nearest frame,
+    /// as `master::TrackPlan` does), when the source's length is known
+    /// before decoding.
+    pub fn kept_frames(&self) -> Option<u64> {
+        let info = self.info.as_ref()?;
+        let frames = info.frames?;
+        let rate = f64::from(info.sample_rate);
+        let end = self
+            .trim_end_s
+            .map_or(frames, |e| ((e * rate).round() as u64).min(frames));
+        let start = ((self.trim_start_s * rate).round() as u64).min(end);
+        Some(end - start)
+    }
+
     /// Seconds of audio this track has after trimming, when the source's
     /// length is known.
     pub fn duration_s(&self) -> Option<f64> {
@@ -330,3 +346,43 @@ pub struct DdexDeal {
     /// ISO 8601 date the deal starts.
     pub start_date: String,
 }
+/// The `vinyl:` section: a record's format, the tracks on each side and
+/// the spacing; its own chain and ceiling when the premaster is not the
+/// masters.
+#[derive(Debug, Clone)]
+pub struct VinylOptions {
+    /// Inches: 7, 10 or 12.
+    pub size: u32,
+    /// 33 (for 33 1/3) or 45.
+    pub rpm: u32,
+    /// Per side, the album's track indices (0-based), in order.
+    pub sides: Vec<Vec<usize>>,
+    pub gap_s: f64,
+    /// Replaces every track's chain for the vinyl render.
+    pub chain: Option<Vec<Stage>>,
+    pub true_peak_dbtp: Option<f64>,
+}
+
+impl VinylOptions {
+    /// True when the vinyl premaster is a render of its own rather than
+    /// the masters.
+    pub fn own_render(&self) -> bool {
+        self.chain.is_some() || self.true_peak_dbtp.is_some()
+    }
+}
+
+pub const DEFAULT_VINYL_GAP_S: f64 = 2.5;
+
+/// The `cassette:` section: the tape length and the sides (`None`: split
+/// the album in the order of its tracks where the sides balance).
+#[derive(Debug, Clone)]
+pub struct CassetteOptions {
+    /// `C46`, `C60`, `C90`.
+    pub length: String,
+    /// Minutes per side of that length.
+    pub side_minutes: f64,
+    pub sides: Option<Vec<Vec<usize>>>,
+    pub gap_s: f64,
+}
+
+pub const DEFAULT_CASSETTE_GAP_S: f64 = 2.5;

@@ -39,6 +39,12 @@ pub struct Report {
     /// Addition: each streaming bundle as delivered, for `verify`.
     #[serde(default)]
     pub bundles: Vec<BundleReport>,
+    /// Addition: the vinyl premaster, with a `vinyl:` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vinyl: Option<AnalogReport>,
+    /// Addition: the cassette premaster, with a `cassette:` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cassette: Option<AnalogReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -463,4 +469,56 @@ pub(crate) fn round1(x: f64) -> f64 {
     } else {
         r
     }
+}
+
+/// Addition: a vinyl or cassette premaster as built (issue 12).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalogReport {
+    /// `12" 33 1/3 rpm`, `C60`.
+    pub format: String,
+    /// True when the vinyl premaster had its own chain or ceiling.
+    #[serde(default)]
+    pub own_render: bool,
+    pub gap_s: f64,
+    pub sides: Vec<AnalogSide>,
+    /// Vinyl only: what the vinyl checks measured, per track.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub figures: Vec<VinylTrackFigures>,
+}
+
+/// One side: its file, rate, length and tracks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalogSide {
+    pub name: String,
+    pub file: String,
+    pub sample_rate: u32,
+    pub frames: u64,
+    #[serde(serialize_with = "round2")]
+    pub duration_s: f64,
+    pub tracks: Vec<AnalogPlaced>,
+}
+
+/// A track's place on its side, in frames of the side file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalogPlaced {
+    pub track: u32,
+    /// `A1`, `A2`, ...
+    pub position: String,
+    pub start_frame: u64,
+    pub frames: u64,
+    /// The per-track premaster, when delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+/// The vinyl checks' figures of one track.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VinylTrackFigures {
+    pub track: u32,
+    #[serde(serialize_with = "round2_opt")]
+    pub low_correlation: Option<f64>,
+    #[serde(serialize_with = "round2_opt")]
+    pub low_side_db: Option<f64>,
+    #[serde(serialize_with = "round2_opt")]
+    pub hf_peak_dbfs: Option<f64>,
 }

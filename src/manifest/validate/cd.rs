@@ -96,14 +96,8 @@ pub(super) struct Places<'n> {
 /// known before decoding.
 pub(super) fn cd_samples(t: &Track) -> Option<u64> {
     let info = t.info.as_ref()?;
-    let frames = info.frames?;
-    let rate = f64::from(info.sample_rate);
-    let end = t
-        .trim_end_s
-        .map_or(frames, |e| ((e * rate).round() as u64).min(frames));
-    let start = ((t.trim_start_s * rate).round() as u64).min(end);
     Some(crate::dsp::resample::resampled_len(
-        end - start,
+        t.kept_frames()?,
         info.sample_rate,
         CD_RATE,
     ))

@@ -10,8 +10,9 @@
 //!
 //! One file per section: `fields.rs` holds the typed readers every section
 //! uses; `release.rs`, `isrc.rs`, `mastering.rs`, `tracks.rs`, `cd.rs`,
-//! `streaming.rs` and `report.rs` read their sections; this file reads the
-//! top level and runs the cross-section rules in order.
+//! `streaming.rs`, `report.rs` and `vinyl.rs` (vinyl and cassette) read
+//! their sections; this file reads the top level and runs the
+//! cross-section rules in order.
 
 mod cd;
 mod ddex;
@@ -22,6 +23,7 @@ mod release;
 mod report;
 mod streaming;
 mod tracks;
+mod vinyl;
 
 use std::path::{Path, PathBuf};
 
@@ -61,6 +63,8 @@ const TOP_KEYS: &[&str] = &[
     "streaming",
     "report",
     "ddex",
+    "vinyl",
+    "cassette",
 ];
 /// Reads a source file's header (the audio stage's probe in the program,
 /// a stand-in in tests).
@@ -204,6 +208,7 @@ fn top(
     let mut track_nodes = Vec::new();
     let mut all_read = false;
     let mut tracks_list = f.key_pos("tracks");
+    let mut listed = 0;
     match f.node("tracks") {
         None => f.missing(cx, "tracks"),
         Some(node) => match &node.value {
@@ -219,6 +224,7 @@ fn top(
                     }
                 }
                 all_read = tracks.len() == items.len();
+                listed = items.len();
                 tracks_list = node.pos;
             }
             other => cx.error(
@@ -243,6 +249,12 @@ fn top(
         f.key_pos("isrc"),
     );
 
+    let vinyl = f
+        .node("vinyl")
+        .and_then(|n| vinyl::vinyl_section(cx, n, &tracks, listed));
+    let cassette = f
+        .node("cassette")
+        .and_then(|n| vinyl::cassette_section(cx, n, &tracks, listed));
     let manifest = Manifest {
         path: manifest_path.to_owned(),
         base_dir: base_dir.to_owned(),
@@ -253,6 +265,8 @@ fn top(
         streaming,
         report,
         ddex,
+        vinyl,
+        cassette,
     };
     if all_read && !cx.lengths_unsure {
         let places = Places {
