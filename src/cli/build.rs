@@ -106,10 +106,11 @@ pub fn run(
     }
     if !ctx.quiet {
         let f = |v: Option<f64>| v.map_or_else(|| "-inf".to_owned(), |x| format!("{x:.2}"));
+        // The outputs report.json lists, as `verify` counts them.
         eprintln!(
-            "built {} ({} files) in {} passes: album {} LUFS, {} dBTP",
+            "built {} ({} outputs, and the report) in {} passes: album {} LUFS, {} dBTP",
             summary.out_dir.display(),
-            summary.outputs.len() + 1,
+            summary.outputs.len(),
             summary.passes,
             f(summary.album_lufs),
             f(summary.album_true_peak)
