@@ -98,7 +98,12 @@ pub fn run(
     if let Some(b) = bar.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
         b.finish_and_clear();
     }
-    for w in &summary.warnings {
+    // The disc's text warnings were said by the manifest check already.
+    let said = |w: &str| {
+        w.strip_prefix("the CD: ")
+            .is_some_and(|w| loaded.diagnostics.iter().any(|d| d.message == w))
+    };
+    for w in summary.warnings.iter().filter(|w| !said(w)) {
         eprintln!("warning: {}", safe(w));
     }
     for c in &summary.checks {
