@@ -14,6 +14,7 @@ mod failures;
 mod lengths;
 mod mastering;
 pub mod music;
+mod partial;
 mod segue;
 mod streaming;
 mod text;

@@ -12,6 +12,7 @@
 //! `--force` may replace, is [`output`]'s rule, checked before any work.
 
 pub mod output;
+pub mod partial;
 pub mod segue;
 pub mod sinks;
 pub mod streaming;
@@ -111,6 +112,8 @@ pub fn build(
 ) -> Result<BuildSummary, BuildError> {
     let say = |n: &str| progress.note(n);
     let staging = Output::begin(&opts.out_dir, &inputs(manifest), opts.force, "build", &say)?;
+    // `--only` on an existing build keeps its other parts (partial.rs).
+    let previous = partial::previous(&opts.out_dir, opts.parts)?;
     let root = staging.dir().to_owned();
     let want_cd = opts.parts.cd && manifest.cd.is_some();
     let mut early_warnings = Vec::new();
@@ -223,6 +226,9 @@ pub fn build(
         .iter()
         .map(|t| md5_file(&t.path))
         .collect::<Result<_, _>>()?;
+    if let Some(p) = &previous {
+        p.same_sources(&source_md5s)?;
+    }
     let total: u64 = plans.iter().map(|p| p.info.frames.unwrap_or(0)).sum();
     progress.stage("mastering", total * 2);
     let advance = |n: u64| progress.advance(n);
@@ -334,6 +340,16 @@ pub fn build(
         for (t, name) in report.tracks.iter_mut().zip(&master_names) {
             t.master.file = Some(name.clone());
         }
+    }
+    if let Some(p) = &previous {
+        p.same_masters(&report)?;
+        p.carry(&root)?;
+        report = p.merge(report)?;
+        outputs = report
+            .outputs
+            .iter()
+            .map(|o| (o.path.clone(), o.md5.clone()))
+            .collect();
     }
     let text = report
         .to_json()
