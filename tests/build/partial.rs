@@ -34,9 +34,10 @@ fn only_streaming_keeps_the_cd_and_the_masters_and_verify_passes() {
         .map(|(p, _)| p.clone())
         .expect("a FLAC in the demo's bundles");
     std::fs::write(out.join(&bundle), b"stale").unwrap();
+    let demo = manifest();
     let args = [
         "build",
-        manifest().to_str().unwrap(),
+        demo.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
         "--only",
