@@ -15,6 +15,7 @@ mod lengths;
 mod mastering;
 pub mod music;
 mod partial;
+mod plan;
 mod segue;
 mod streaming;
 mod text;

@@ -19,8 +19,11 @@ use serde_json::Value;
 use super::{BuildError, Parts};
 use crate::report::Report;
 
+/// Whether a build makes a part.
+type Made = fn(&Parts) -> bool;
+
 /// The top-level folder each part writes.
-const PART_DIRS: [(&str, fn(&Parts) -> bool); 3] = [
+const PART_DIRS: [(&str, Made); 3] = [
     ("cd", |p| p.cd),
     ("masters", |p| p.masters),
     ("streaming", |p| p.streaming),

@@ -53,6 +53,12 @@ pub enum Command {
         /// Replace an output folder that glassmaster wrote (never anything else).
         #[arg(long)]
         force: bool,
+        /// Print the plan (files to write, matching gains, the disc layout) and write nothing.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+        /// One JSON document on stdout (the outputs, or with --dry-run the plan).
+        #[arg(long)]
+        json: bool,
     },
     /// Validate a manifest, measure every source and run the consistency checks; writes nothing.
     Check {
@@ -159,7 +165,20 @@ pub fn main() -> ExitCode {
             only,
             jobs,
             force,
-        } => build::run(&ctx, &manifest, out, only, jobs, force),
+            dry_run,
+            json,
+        } => build::run(
+            &ctx,
+            &manifest,
+            build::Flags {
+                out,
+                only,
+                jobs,
+                force,
+                dry_run,
+                json,
+            },
+        ),
         Command::Check {
             manifest,
             strict,

@@ -57,7 +57,6 @@ fn every_printing_command_ends_quietly_on_a_closed_pipe() {
         vec!["profiles", "--json"],
         vec!["profiles", "spotify"],
         vec!["build", demo, "-o", out, "--dry-run"],
-        vec!["build", demo, "-o", out, "--dry-run", "--json"],
         vec!["completions", "bash"],
         vec!["man"],
     ];
@@ -85,4 +84,56 @@ fn every_printing_command_ends_quietly_on_a_closed_pipe() {
         "status {status}: {stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn completions_and_man_pages_are_generated_from_the_flags() {
+    let dir = scratch("cli-generate");
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (code, stdout, stderr) = super::run(&["completions", shell], &dir);
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        assert!(
+            stdout.contains("dry-run") && stdout.contains("verify"),
+            "{shell}"
+        );
+    }
+    let (code, _, _) = super::run(&["completions", "tcsh"], &dir);
+    assert_eq!(code, 2, "an unknown shell is a usage error");
+    let (code, page, stderr) = super::run(&["man"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(page.contains(".TH glassmaster 1"), "{page}");
+    for cmd in ["build", "check", "verify", "completions"] {
+        assert!(
+            page.contains(&format!("glassmaster\\-{cmd}")),
+            "{cmd} not in the page"
+        );
+    }
+    let (code, page, stderr) = super::run(&["man", "build"], &dir);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        page.contains(".TH glassmaster-build 1") || page.contains(".TH glassmaster\\-build 1"),
+        "{page}"
+    );
+    assert!(
+        page.contains("\\-\\-dry\\-run") && page.contains("\\-\\-only"),
+        "{page}"
+    );
+    if crate::util::have_tool("man", "man page") {
+        let path = dir.join("glassmaster-build.1");
+        std::fs::write(&path, &page).unwrap();
+        let o = Command::new("man")
+            .arg("-l")
+            .arg(&path)
+            .env("MANPAGER", "cat")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(text.contains("dry-run"), "man -l: {text}");
+    }
+    let (code, _, stderr) = super::run(&["man", "frobnicate"], &dir);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("frobnicate") && stderr.contains("build"),
+        "{stderr}"
+    );
 }
