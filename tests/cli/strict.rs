@@ -12,13 +12,14 @@ fn album(dir: &std::path::Path, titles: [&str; 5], extra: &str) -> String {
     std::fs::create_dir_all(dir.join("mixes")).unwrap();
     let mut lines = vec![
         "glassmaster: 1".to_owned(),
-        "release: { title: Strict, artist: Tester }".to_owned(),
+        "release: { title: Strict, artist: Tester, upc: \"5012345678900\" }".to_owned(),
+        "isrc: { registrant: US-XYZ, year: 26 }".to_owned(),
         "tracks:".to_owned(),
     ];
     for (i, t) in titles.iter().enumerate() {
         let f = format!("mixes/{i}.wav");
         if !dir.join(&f).exists() {
-            write_wav_i16(&dir.join(&f), 44_100, 2, 5.0, 220.0 * (i + 1) as f64);
+            write_wav_i16(&dir.join(&f), 44_100, 2, 5.0, 440.0);
         }
         let more = if i == 4 { extra } else { "" };
         lines.push(format!("  - {{ file: {f}, title: \"{t}\"{more} }}"));
@@ -41,13 +42,13 @@ fn check_strict_fails_on_every_text_warning_the_cd_writers_give() {
             "latin1.yaml",
             ["One", "Two", "Ōsaka 東京", "Four", "Five"],
             "outside Latin-1",
-            6,
+            7,
         ),
         (
             "long.yaml",
             ["One", "Two", "Three", "Four", long.as_str()],
             "longer than 80 characters",
-            8,
+            9,
         ),
     ];
     for (name, titles, what, line) in cases {
