@@ -16,6 +16,8 @@ mod lengths;
 mod mastering;
 pub mod music;
 mod outputs;
+mod partial;
+mod plan;
 mod segue;
 mod streaming;
 mod text;

@@ -1,6 +1,9 @@
 //! The commands as a user runs them: exit codes, JSON shapes and the
 //! messages for broken audio.
 
+mod pipes;
+mod strict;
+
 use std::process::Command;
 
 use crate::util::{bin, scratch, write_wav_i16};

@@ -13,6 +13,8 @@
 
 pub mod analog;
 pub mod output;
+pub mod partial;
+pub mod plan;
 pub mod segue;
 pub mod sinks;
 pub mod streaming;
@@ -116,6 +118,8 @@ pub fn build(
 ) -> Result<BuildSummary, BuildError> {
     let say = |n: &str| progress.note(n);
     let staging = Output::begin(&opts.out_dir, &inputs(manifest), opts.force, "build", &say)?;
+    // `--only` on an existing build keeps its other parts (partial.rs).
+    let previous = partial::previous(&opts.out_dir, opts.parts)?;
     let root = staging.dir().to_owned();
     let want_cd = opts.parts.cd && manifest.cd.is_some();
     let mut early_warnings = Vec::new();
@@ -140,24 +144,7 @@ pub fn build(
         .iter()
         .map(|t| TrackPlan::new(t, &manifest.mastering))
         .collect::<Result<_, _>>()?;
-    let master_names: Vec<String> = manifest
-        .tracks
-        .iter()
-        .map(|t| {
-            let fields = crate::deliver::naming::NameFields {
-                track: t.number,
-                title: t.title.clone(),
-                ..Default::default()
-            };
-            let name = crate::deliver::naming::file_name(
-                "{track:02} {title}",
-                &fields,
-                crate::deliver::profile::Charset::Any,
-                "wav",
-            );
-            format!("masters/{name}")
-        })
-        .collect();
+    let master_names = master_names(manifest);
     let analog = analog::Analog::new(manifest, opts.parts.vinyl, opts.parts.cassette, &work);
     let cd_slots: Vec<CdSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
     // Segued runs go to the CD as one stream, after mastering (segue.rs).
@@ -230,8 +217,11 @@ pub fn build(
         .iter()
         .map(|t| md5_file(&t.path))
         .collect::<Result<_, _>>()?;
+    if let Some(p) = &previous {
+        p.same_sources(&source_md5s)?;
+    }
     let total: u64 = plans.iter().map(|p| p.info.frames.unwrap_or(0)).sum();
-    progress.stage("mastering", total * 2);
+    progress.stage("decode, measure, render", total * 2);
     let advance = |n: u64| progress.advance(n);
     let result = master::master_album(
         &plans,
@@ -275,6 +265,8 @@ pub fn build(
                 .collect(),
             album: (result.album.integrated_lufs, result.album.true_peak_dbtp),
         };
+        let names: Vec<&str> = bundles.iter().map(|b| b.dir.as_str()).collect();
+        progress.stage(&format!("bundles {}", names.join(", ")), 1);
         let (files, reports) = streaming::finish(&root, manifest, &bundles, &levels)?;
         for f in files {
             let rel = relative(&root, &f);
@@ -295,6 +287,7 @@ pub fn build(
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).take())
             .collect::<Option<_>>()
             .ok_or_else(|| BuildError::Invalid("a track's CD audio was not made".into()))?;
+        progress.stage("CD image, CUE, TOC, PQ, DDP", 1);
         let (layout, cd_warnings) = write_cd(manifest, &root, &segments)?;
         warnings.extend(cd_warnings);
         for f in walk(&root.join("cd"))? {
@@ -332,6 +325,7 @@ pub fn build(
     std::fs::remove_dir_all(&work).map_err(|e| BuildError::io(&work, e))?;
 
     outputs.sort();
+    progress.stage("report", 1);
     let mut report = make_report(
         manifest,
         &result,
@@ -351,6 +345,16 @@ pub fn build(
             t.master.file = Some(name.clone());
         }
     }
+    if let Some(p) = &previous {
+        p.same_masters(&report)?;
+        p.carry(&root)?;
+        report = p.merge(report)?;
+        outputs = report
+            .outputs
+            .iter()
+            .map(|o| (o.path.clone(), o.md5.clone()))
+            .collect();
+    }
     let text = report
         .to_json()
         .map_err(|e| BuildError::Invalid(format!("report.json: {e}")))?;
@@ -368,6 +372,28 @@ pub fn build(
         album_lufs: result.album.integrated_lufs,
         album_true_peak: result.album.true_peak_dbtp,
     })
+}
+
+/// The 24-bit masters' paths in the build folder, in track order.
+fn master_names(manifest: &Manifest) -> Vec<String> {
+    manifest
+        .tracks
+        .iter()
+        .map(|t| {
+            let fields = crate::deliver::naming::NameFields {
+                track: t.number,
+                title: t.title.clone(),
+                ..Default::default()
+            };
+            let name = crate::deliver::naming::file_name(
+                "{track:02} {title}",
+                &fields,
+                crate::deliver::profile::Charset::Any,
+                "wav",
+            );
+            format!("masters/{name}")
+        })
+        .collect()
 }
 
 /// Every file a build reads: the manifest, the sources, the artwork.

@@ -34,6 +34,9 @@ pub enum DdpCommand {
     Verify {
         /// The fileset's folder.
         dir: PathBuf,
+        /// One JSON document on stdout: `ok` and every check with its detail.
+        #[arg(long)]
+        json: bool,
     },
     /// Write the image as album.wav with an album.cue into OUT.
     Extract {
@@ -51,7 +54,7 @@ pub enum DdpCommand {
 pub fn run(ctx: &Context, cmd: DdpCommand) -> Result<Outcome> {
     match cmd {
         DdpCommand::Info { dir, json } => info(&dir, json),
-        DdpCommand::Verify { dir } => verify(&dir),
+        DdpCommand::Verify { dir, json } => verify(&dir, json),
         DdpCommand::Extract { dir, out, force } => extract(ctx, &dir, &out, force),
     }
 }
@@ -255,11 +258,26 @@ fn print_fields(s: &mut String, who: &str, f: &Fields) {
     }
 }
 
-fn verify(dir: &Path) -> Result<Outcome> {
+fn verify(dir: &Path, as_json: bool) -> Result<Outcome> {
     let set = open(dir)?;
     let report = set
         .verify()
         .with_context(|| format!("verifying {}", dir.display()))?;
+    if as_json {
+        let doc = json!({
+            "ok": report.ok(),
+            "dir": dir.display().to_string(),
+            "checks": report.checks.iter().map(|c| json!({
+                "what": c.what, "ok": c.ok, "detail": c.detail,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&doc)?);
+        return Ok(if report.ok() {
+            Outcome::Success
+        } else {
+            Outcome::Failed
+        });
+    }
     for c in &report.checks {
         println!(
             "{} {}: {}",

@@ -11,6 +11,7 @@ mod check;
 #[cfg(feature = "libcue")]
 mod cue_import;
 mod ddp;
+mod generate;
 mod init;
 mod profiles;
 mod progress;
@@ -52,6 +53,12 @@ pub enum Command {
         /// Replace an output folder that glassmaster wrote (never anything else).
         #[arg(long)]
         force: bool,
+        /// Print the plan (files to write, matching gains, the disc layout) and write nothing.
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+        /// One JSON document on stdout (the outputs, or with --dry-run the plan).
+        #[arg(long)]
+        json: bool,
     },
     /// Validate a manifest, measure every source and run the consistency checks; writes nothing.
     Check {
@@ -117,6 +124,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the shell completion script (`glassmaster completions bash > /etc/bash_completion.d/glassmaster`).
+    Completions {
+        /// The shell: bash, elvish, fish, powershell, zsh.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, roff (`glassmaster man > glassmaster.1`; `man build` for one command's).
+    Man {
+        /// A command whose own page to print (build, check, ...).
+        command: Option<String>,
+    },
 }
 
 /// What a command reports back to `main`.
@@ -129,6 +146,7 @@ pub enum Outcome {
 /// Parses the command line, runs the command, maps the result to an exit
 /// status and prints an error chain (`error: ...: ...`) when there is one.
 pub fn main() -> ExitCode {
+    default_sigpipe();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -147,7 +165,20 @@ pub fn main() -> ExitCode {
             only,
             jobs,
             force,
-        } => build::run(&ctx, &manifest, out, only, jobs, force),
+            dry_run,
+            json,
+        } => build::run(
+            &ctx,
+            &manifest,
+            build::Flags {
+                out,
+                only,
+                jobs,
+                force,
+                dry_run,
+                json,
+            },
+        ),
         Command::Check {
             manifest,
             strict,
@@ -168,6 +199,8 @@ pub fn main() -> ExitCode {
         } => init::run(&ctx, dir, from_cue, force),
         Command::Ddp { command } => ddp::run(&ctx, command),
         Command::Profiles { name, json } => profiles::run(name.as_deref(), json),
+        Command::Completions { shell } => generate::completions(shell),
+        Command::Man { command } => generate::man(command.as_deref()),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
@@ -189,6 +222,23 @@ pub fn main() -> ExitCode {
             );
             ExitCode::from(1)
         }
+    }
+}
+
+/// A reader that closes early (`glassmaster ddp info --json DIR | head`)
+/// ends the process as it ends sox or cat: by SIGPIPE's default action
+/// (status 141 in a shell), quietly. Rust starts programs with SIGPIPE
+/// ignored, so that every `println!` after the reader left would panic
+/// ("failed printing to stdout: Broken pipe", status 101); restoring the
+/// default here covers every command and every print at once, stdout and
+/// stderr alike. An interrupted build leaves only its staging folder,
+/// which the next run removes (build/output.rs).
+fn default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: signal(2) with SIG_DFL has no precondition; it runs first
+    // in main, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

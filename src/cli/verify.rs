@@ -20,7 +20,14 @@ pub fn run(
     if !ctx.quiet && !json {
         eprintln!("verifying {}", dir.display());
     }
-    let v = crate::verify::verify(dir, manifest, super::jobs(ctx, jobs, None))?;
+    let bar = super::progress::bar(ctx, 1, "verify");
+    let tell = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let v = crate::verify::verify_with(dir, manifest, super::jobs(ctx, jobs, None), &tell);
+    bar.finish_and_clear();
+    let v = v?;
     if json {
         let doc = json!({
             "ok": v.ok(),

@@ -95,7 +95,13 @@ impl<'a> Folder<'a> {
     }
 }
 
-pub(super) fn check(scope: &Scope, report: &Report, jobs: usize, v: &mut Verification) {
+pub(super) fn check(
+    scope: &Scope,
+    report: &Report,
+    jobs: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    v: &mut Verification,
+) {
     let mut work: Vec<Job<'_>> = Vec::new();
     let mut lengths: BTreeMap<u32, MasterLength> = BTreeMap::new();
     for t in &report.tracks {
@@ -152,9 +158,15 @@ pub(super) fn check(scope: &Scope, report: &Report, jobs: usize, v: &mut Verific
             "{unmatched} delivered file(s) not compared in length with a master: the build holds none for their tracks"
         ));
     }
-    let run = |j: &Job<'_>| match j {
-        Job::Master(t, rel, path) => master(path, t, rel),
-        Job::Bundle(folder, d) => bundle_file(report, folder, d),
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let run = |j: &Job<'_>| {
+        let found = match j {
+            Job::Master(t, rel, path) => master(path, t, rel),
+            Job::Bundle(folder, d) => bundle_file(report, folder, d),
+        };
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress(n, work.len());
+        found
     };
     let found: Vec<Vec<Problem>> = match rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))

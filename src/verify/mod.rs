@@ -124,6 +124,17 @@ pub fn verify(
     manifest: Option<&Path>,
     jobs: usize,
 ) -> Result<Verification, VerifyError> {
+    verify_with(dir, manifest, jobs, &|_, _| {})
+}
+
+/// [`verify`], telling `progress(done, total)` as each audio file of the
+/// build has been measured again (from worker threads).
+pub fn verify_with(
+    dir: &Path,
+    manifest: Option<&Path>,
+    jobs: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<Verification, VerifyError> {
     let report_path = dir.join("report.json");
     let fail = |reason: String| VerifyError::Report {
         path: report_path.clone(),
@@ -152,7 +163,7 @@ pub fn verify(
     files::check(&scope, &report, &mut v);
     files::sources(&scope, &report, &mut v);
     cd::check(&scope, &report, &mut v);
-    audio::check(&scope, &report, jobs, &mut v);
+    audio::check(&scope, &report, jobs, progress, &mut v);
     ddex::check(&scope, &report, &mut v);
 
     let manifest_path = match manifest {

@@ -135,11 +135,7 @@ pub(super) fn disc_layout(cx: &mut Cx, m: &Manifest, places: &Places<'_>) {
     for _ in 0..input.tracks.len() * 4 + 8 {
         match DiscLayout::new(&input) {
             Ok(layout) => {
-                for w in &layout.warnings {
-                    if matches!(w, DiscWarning::Long { .. }) && all_known {
-                        cx.warn(places.tracks_key, w.to_string());
-                    }
-                }
+                disc_warnings(cx, m, &layout, places, all_known);
                 cd_text_budget(cx, &layout, places);
                 return;
             }
@@ -255,6 +251,50 @@ fn report_and_mend(
             cx.error(p.tracks_key, msg);
             false
         }
+    }
+}
+
+/// Every warning the disc writers will give `build` (the layout's: a
+/// disc past 74:00, CD-Text outside Latin-1; the CUE sheet's: a value
+/// over 80 characters, a `"`, a trailing `\`), each at the manifest line
+/// of the text it is about, so that `check --strict` fails on what the
+/// build would say. The CUE sheet is made in memory, as `build` makes it.
+fn disc_warnings(cx: &mut Cx, m: &Manifest, layout: &DiscLayout, p: &Places<'_>, all_known: bool) {
+    let mut warnings: Vec<&DiscWarning> = layout.warnings.iter().collect();
+    let cue =
+        m.cd.as_ref()
+            .is_some_and(|c| c.formats.contains(&CdFormat::Cue))
+            .then(|| crate::disc::cue::write(layout, "album.wav"));
+    warnings.extend(cue.iter().flat_map(|s| &s.warnings));
+    for w in warnings {
+        let (track, field) = match w {
+            DiscWarning::Long { .. } => {
+                if all_known {
+                    cx.warn(p.tracks_key, w.to_string());
+                }
+                continue;
+            }
+            DiscWarning::NotLatin1 { track, field, .. }
+            | DiscWarning::Truncated { track, field, .. }
+            | DiscWarning::Quote { track, field, .. }
+            | DiscWarning::Backslash { track, field, .. } => (*track, *field),
+        };
+        let key = match field {
+            "TITLE" => "title",
+            "PERFORMER" => "artist",
+            "SONGWRITER" => "lyricist",
+            "COMPOSER" => "composer",
+            "ARRANGER" => "arranger",
+            _ => "genre",
+        };
+        let at = match track {
+            Some(n) => {
+                let node = p.tracks.get(usize::from(n).wrapping_sub(1)).copied();
+                place(node, key, node.map_or(p.tracks_list, |t| t.pos))
+            }
+            None => place(p.release, key, p.tracks_key),
+        };
+        cx.warn(at, w.to_string());
     }
 }
 

@@ -12,7 +12,7 @@ use crate::manifest::time::parse_time;
 
 /// The keys of one mapping, after unknown keys were reported.
 pub(super) struct Fields<'n> {
-    /// What the mapping is called in messages: `release`, `tracks[2]`, ...
+    /// What the mapping is called in messages: `release`, `track 2`, ...
     pub(super) name: String,
     pub(super) pos: Pos,
     pub(super) map: BTreeMap<&'n str, (&'n Key, &'n Node)>,
@@ -32,7 +32,7 @@ pub(super) fn fields<'n>(
             "the manifest must be a mapping of keys (`glassmaster: 1`, `release:`, `tracks:`, ...)"
                 .to_owned()
         } else {
-            format!("`{name}` must be a mapping of keys")
+            format!("{} must be a mapping of keys", called(name))
         };
         cx.error(node.pos, format!("{what}, found {}", shown(&node.value)));
         return None;
@@ -43,7 +43,7 @@ pub(super) fn fields<'n>(
         if known.contains(&key.name.as_str()) {
             map.insert(key.name.as_str(), (key, value));
         } else {
-            let hint = match suggest(&key.name, known) {
+            let hint = match suggest_key(&key.name, &value.value, known) {
                 Some(s) => {
                     suggested.push(s);
                     format!("; did you mean `{s}`?")
@@ -52,7 +52,7 @@ pub(super) fn fields<'n>(
             };
             cx.error(
                 key.pos,
-                format!("unknown key `{}` in `{name}`{hint}", key.name),
+                format!("unknown key `{}` in {}{hint}", key.name, called(name)),
             );
         }
     }
@@ -84,6 +84,58 @@ pub fn suggest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
         .filter(|(d, k)| *d <= 2.max(k.len() / 3))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
+}
+
+/// A mapping's name in a message: `release`, `mastering`, but "track 5"
+/// as the rest of the tool says it.
+fn called(name: &str) -> String {
+    if name.starts_with("track ") {
+        name.to_owned()
+    } else {
+        format!("`{name}`")
+    }
+}
+
+/// The units a key's name ends with when it takes a number.
+const UNITS: &[&str] = &[
+    "_db", "_dbtp", "_dbfs", "_lufs", "_lu", "_s", "_ms", "_hz", "_kbps",
+];
+
+/// A numeric key's name without its unit (`gain_db` → `gain`).
+fn unit_stem(key: &str) -> Option<&str> {
+    UNITS.iter().find_map(|u| key.strip_suffix(u))
+}
+
+/// The known key to suggest for the unknown `word` holding `value`: a key
+/// that takes the same kind of value first, so that `gain: -6` suggests
+/// `gain_db` (the number's key, its unit left out) and not `chain` (one
+/// letter away, but a list of stages); a mapping or a list is never sent
+/// to a key with a unit. Else the nearest key by edit distance.
+pub fn suggest_key<'a>(word: &str, value: &Value, known: &[&'a str]) -> Option<&'a str> {
+    let w = word.to_ascii_lowercase().replace('-', "_");
+    match value {
+        Value::Int(_) | Value::Float(_) => {
+            let near = known
+                .iter()
+                .filter_map(|k| {
+                    let stem = unit_stem(k)?;
+                    Some((edit_distance(&w, stem).min(edit_distance(&w, k)), *k))
+                })
+                .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+                .min_by_key(|(d, _)| *d)
+                .map(|(_, k)| k);
+            near.or_else(|| suggest(word, known))
+        }
+        Value::Map(_) | Value::Seq(_) => {
+            let plain: Vec<&'a str> = known
+                .iter()
+                .copied()
+                .filter(|k| unit_stem(k).is_none())
+                .collect();
+            suggest(word, &plain)
+        }
+        _ => suggest(word, known),
+    }
 }
 
 pub(super) fn edit_distance(a: &str, b: &str) -> usize {
@@ -119,7 +171,7 @@ impl<'n> Fields<'n> {
         }
         cx.error(
             self.pos,
-            format!("`{}` needs `{key}`, which is missing", self.name),
+            format!("{} needs `{key}`, which is missing", called(&self.name)),
         );
     }
 
@@ -434,5 +486,24 @@ mod tests {
         );
         assert_eq!(suggest("titel", RELEASE_KEYS), Some("title"));
         assert_eq!(suggest("zzzzzz", RELEASE_KEYS), None);
+        use crate::manifest::validate::tracks::TRACK_KEYS;
+        // A number goes to the key that takes one, not to the nearest name.
+        assert_eq!(suggest("gain", TRACK_KEYS), Some("chain"));
+        assert_eq!(
+            suggest_key("gain", &Value::Float(-6.0), TRACK_KEYS),
+            Some("gain_db")
+        );
+        assert_eq!(
+            suggest_key("gain", &Value::Int(-6), TRACK_KEYS),
+            Some("gain_db")
+        );
+        assert_eq!(
+            suggest_key("target", &Value::Int(-14), MASTERING_KEYS),
+            Some("target_lufs")
+        );
+        assert_eq!(
+            suggest_key("chian", &Value::Seq(Vec::new()), TRACK_KEYS),
+            Some("chain")
+        );
     }
 }

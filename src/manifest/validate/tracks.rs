@@ -48,7 +48,7 @@ pub(super) fn track(
     base_dir: &Path,
     probe: Probe<'_>,
 ) -> Option<Track> {
-    let name = format!("tracks[{number}]");
+    let name = format!("track {number}");
     let f = fields(cx, node, &name, TRACK_KEYS)?;
     let file = f.required_text(cx, "file").map(PathBuf::from);
     let title = f.required_text(cx, "title");
