@@ -77,6 +77,7 @@ fn main() -> ExitCode {
                 true_peak_dbtp: None,
                 reconstructed_peak_dbfs: None,
             }),
+            disc: 1,
         });
         frame += length;
         if let Some(l) = m.integrated_lufs {
@@ -127,6 +128,7 @@ fn main() -> ExitCode {
         thresholds,
         normalisation,
         bundles: Vec::new(),
+        discs: Vec::new(),
     };
     let write = || -> Result<(), String> {
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -140,6 +140,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
                 true_peak_dbtp: None,
                 reconstructed_peak_dbfs: None,
             }),
+            disc: 1,
         });
         frame += length;
     }
@@ -216,6 +217,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
         thresholds: ReportThresholds::default(),
         normalisation,
         bundles: Vec::new(),
+        discs: Vec::new(),
     }
 }
 

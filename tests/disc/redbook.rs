@@ -150,6 +150,7 @@ fn simple(n: usize, secs: f64) -> LayoutInput {
             })
             .collect(),
         text: None,
+        hidden: None,
     }
 }
 
