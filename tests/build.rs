@@ -10,7 +10,9 @@
 mod cd;
 mod ceiling;
 mod demo;
+mod discs;
 mod failures;
+mod htoa;
 mod lengths;
 mod mastering;
 pub mod music;

@@ -317,7 +317,10 @@ pub fn build(
         &figures,
     );
     if opts.parts.streaming {
-        let measured: Vec<_> = result.tracks.iter().map(|t| Some(&t.master)).collect();
+        let measured: Vec<_> = result.tracks[..manifest.tracks.len()]
+            .iter()
+            .map(|t| Some(&t.master))
+            .collect();
         checks.extend(checks::store_lint(manifest, &measured));
     }
     std::fs::remove_dir_all(&work).map_err(|e| BuildError::io(&work, e))?;
@@ -527,7 +530,10 @@ fn make_report(
             true_peak_dbtp: result.album.true_peak_dbtp,
             loudness_range_lu: result.album.loudness_range_lu,
             loudness_spread_lu: result.album.loudness_spread_lu,
-            duration_s: result.tracks.iter().map(|t| t.master.duration_s).sum(),
+            duration_s: result.tracks[..manifest.tracks.len()]
+                .iter()
+                .map(|t| t.master.duration_s)
+                .sum(),
             true_peak_ceiling_dbtp: manifest.mastering.true_peak_dbtp,
         },
         tracks,
