@@ -109,8 +109,11 @@ fn set() -> &'static (PathBuf, PathBuf, serde_json::Value) {
 
 /// A disc as report.json gives it: each track's (INDEX 01, pregap,
 /// indexes from 01, length, ISRC, title) and the disc's total frames.
+/// (INDEX 01, pregap, indexes from 01, length, ISRC, title).
+pub type TrackFacts = (u32, u32, Vec<u32>, u32, Option<String>, String);
+
 pub struct DiscFacts {
-    pub tracks: Vec<(u32, u32, Vec<u32>, u32, Option<String>, String)>,
+    pub tracks: Vec<TrackFacts>,
     pub total: u32,
 }
 
