@@ -77,6 +77,7 @@ fn main() -> ExitCode {
                 true_peak_dbtp: None,
                 reconstructed_peak_dbfs: None,
             }),
+            disc: 1,
         });
         frame += length;
         if let Some(l) = m.integrated_lufs {
@@ -132,6 +133,7 @@ fn main() -> ExitCode {
         bundles: Vec::new(),
         vinyl: None,
         cassette: None,
+        discs: Vec::new(),
     };
     let write = || -> Result<(), String> {
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;

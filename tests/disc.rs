@@ -115,6 +115,7 @@ pub fn album_input() -> LayoutInput {
                 text: "Rock Music".into(),
             }),
         }),
+        hidden: None,
     }
 }
 

@@ -140,6 +140,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
                 true_peak_dbtp: None,
                 reconstructed_peak_dbfs: None,
             }),
+            disc: 1,
         });
         frame += length;
     }
@@ -221,6 +222,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
         bundles: Vec::new(),
         vinyl: None,
         cassette: None,
+        discs: Vec::new(),
     }
 }
 

@@ -12,6 +12,7 @@
 //! `--force` may replace, is [`output`]'s rule, checked before any work.
 
 pub mod analog;
+pub mod cd;
 pub mod output;
 pub mod partial;
 pub mod plan;
@@ -139,9 +140,13 @@ pub fn build(
     let work = root.join(".work");
     mkdir(&work)?;
 
+    // The hidden track (HTOA) is mastered with the album, after the
+    // tracks: its loudness counts for the album; it goes to the CD only.
+    let hidden = manifest.hidden_as_track().filter(|_| want_cd);
     let plans: Vec<TrackPlan> = manifest
         .tracks
         .iter()
+        .chain(hidden.as_ref())
         .map(|t| TrackPlan::new(t, &manifest.mastering))
         .collect::<Result<_, _>>()?;
     let master_names = master_names(manifest);
@@ -175,7 +180,8 @@ pub fn build(
     let make_sinks = |plan: &TrackPlan| -> Result<Vec<Box<dyn Sink>>, MasterError> {
         let i = (plan.number - 1) as usize;
         let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
-        if opts.parts.masters {
+        let listed = i < manifest.tracks.len();
+        if opts.parts.masters && listed {
             sinks.push(Box::new(MasterWav::create(
                 &root.join(&master_names[i]),
                 plan.number,
@@ -199,8 +205,10 @@ pub fn build(
                 cd_slots[i].clone(),
             )?));
         }
-        sinks.extend(analog.master_sinks(plan)?);
-        for b in &bundles {
+        if listed {
+            sinks.extend(analog.master_sinks(plan)?);
+        }
+        for b in bundles.iter().filter(|_| listed) {
             sinks.push(Box::new(streaming::BundleSink::create(
                 &root,
                 b,
@@ -258,8 +266,7 @@ pub fn build(
     let mut bundle_reports = Vec::new();
     if !bundles.is_empty() {
         let levels = streaming::Levels {
-            tracks: result
-                .tracks
+            tracks: result.tracks[..manifest.tracks.len()]
                 .iter()
                 .map(|t| (t.master.integrated_lufs, t.master.true_peak_dbtp))
                 .collect(),
@@ -273,7 +280,7 @@ pub fn build(
             outputs.push((rel, md5_file(&f)?));
         }
         bundle_reports = reports;
-        normalisation = normalisation_rows(&bundles, &result);
+        normalisation = normalisation_rows(&bundles, &result, manifest.tracks.len());
     }
     if opts.parts.masters {
         for name in &master_names {
@@ -288,12 +295,12 @@ pub fn build(
             .collect::<Option<_>>()
             .ok_or_else(|| BuildError::Invalid("a track's CD audio was not made".into()))?;
         progress.stage("CD image, CUE, TOC, PQ, DDP", 1);
-        let (layout, cd_warnings) = write_cd(manifest, &root, &segments)?;
+        let (discs, cd_warnings) = cd::write_discs(manifest, &root, &segments)?;
         warnings.extend(cd_warnings);
         for f in walk(&root.join("cd"))? {
             outputs.push((relative(&root, &f), md5_file(&f)?));
         }
-        cd_report = Some((layout, segments));
+        cd_report = Some((discs, segments));
     }
     let figures: Vec<TrackFigures<'_>> = manifest
         .tracks
@@ -312,7 +319,10 @@ pub fn build(
         &figures,
     );
     if opts.parts.streaming {
-        let measured: Vec<_> = result.tracks.iter().map(|t| Some(&t.master)).collect();
+        let measured: Vec<_> = result.tracks[..manifest.tracks.len()]
+            .iter()
+            .map(|t| Some(&t.master))
+            .collect();
         checks.extend(checks::store_lint(manifest, &measured));
     }
     // Vinyl and cassette premasters (their own render, sides, sheets).
@@ -401,78 +411,14 @@ fn inputs(manifest: &Manifest) -> Vec<PathBuf> {
     let mut v = vec![manifest.path.clone()];
     v.extend(manifest.tracks.iter().map(|t| t.path.clone()));
     v.extend(manifest.release.artwork.clone());
+    v.extend(
+        manifest
+            .cd
+            .as_ref()
+            .and_then(|c| c.hidden_track.as_ref())
+            .map(|h| h.path.clone()),
+    );
     v
-}
-
-/// Lays out the disc from the tracks' CD audio and writes cd/: the image,
-/// then the CUE, TOC, PQ sheets and DDP fileset the manifest asks for.
-fn write_cd(
-    manifest: &Manifest,
-    root: &Path,
-    segments: &[sinks::CdSegment],
-) -> Result<(crate::disc::layout::DiscLayout, Vec<String>), BuildError> {
-    use std::io::{Read, Write};
-    let samples: Vec<u64> = segments.iter().map(|s| s.samples).collect();
-    let layout = crate::disc::layout::DiscLayout::from_manifest(manifest, &samples)?;
-    let cd_dir = root.join("cd");
-    mkdir(&cd_dir)?;
-    let wav = cd_dir.join("album.wav");
-    let data_bytes = layout.image_samples() * 4;
-    let header_len = u32::try_from(data_bytes)
-        .map_err(|_| BuildError::Invalid("the CD image is over 4 GiB".into()))?;
-    let file = std::fs::File::create(&wav).map_err(|e| BuildError::io(&wav, e))?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    let io = |e| BuildError::io(&wav, e);
-    out.write_all(&crate::disc::ddp::wav_header(header_len))
-        .map_err(io)?;
-    let zeros = vec![0u8; 1 << 16];
-    let write_zeros =
-        |out: &mut std::io::BufWriter<std::fs::File>, samples: u64| -> Result<(), BuildError> {
-            let mut left = samples * 4;
-            while left > 0 {
-                let n = left.min(zeros.len() as u64) as usize;
-                out.write_all(&zeros[..n])
-                    .map_err(|e| BuildError::io(&wav, e))?;
-                left -= n as u64;
-            }
-            Ok(())
-        };
-    let mut buf = vec![0u8; 1 << 20];
-    for (t, seg) in layout.tracks.iter().zip(segments) {
-        write_zeros(&mut out, t.image.silence_before)?;
-        let mut f = std::fs::File::open(&seg.path).map_err(|e| BuildError::io(&seg.path, e))?;
-        loop {
-            let n = f.read(&mut buf).map_err(|e| BuildError::io(&seg.path, e))?;
-            if n == 0 {
-                break;
-            }
-            out.write_all(&buf[..n]).map_err(io)?;
-        }
-    }
-    write_zeros(&mut out, layout.tail_silence)?;
-    out.flush().map_err(io)?;
-    drop(out);
-    let cd = manifest
-        .cd
-        .as_ref()
-        .expect("a CD is only written with a cd section");
-    let authored = crate::disc::author::author(
-        &cd_dir,
-        &layout,
-        &crate::disc::author::AuthorOptions {
-            formats: cd.formats.clone(),
-            title: manifest.release.title.clone(),
-            artist: manifest.release.artist.clone(),
-            catalog_number: manifest.release.catalog_number.clone().unwrap_or_default(),
-            ..Default::default()
-        },
-    )?;
-    let warnings = authored
-        .warnings
-        .iter()
-        .map(|w| format!("the CD: {w}"))
-        .collect();
-    Ok((layout, warnings))
 }
 
 /// `path` relative to `root`, with `/` separators.
@@ -490,6 +436,7 @@ fn relative(root: &Path, path: &Path) -> String {
 fn normalisation_rows(
     bundles: &[streaming::Bundle],
     result: &master::AlbumResult,
+    listed: usize,
 ) -> Vec<model::NormalisationRow> {
     use crate::deliver::normalise::{preview, Level};
     let level = |l: Option<f64>, p: Option<f64>| {
@@ -501,8 +448,7 @@ fn normalisation_rows(
     let Some(album) = level(result.album.integrated_lufs, result.album.true_peak_dbtp) else {
         return Vec::new();
     };
-    let Some(tracks) = result
-        .tracks
+    let Some(tracks) = result.tracks[..listed]
         .iter()
         .map(|t| level(t.master.integrated_lufs, t.master.true_peak_dbtp))
         .collect::<Option<Vec<_>>>()
@@ -572,9 +518,17 @@ fn make_report(
     result: &master::AlbumResult,
     checks: &[Check],
     outputs: &[(String, String)],
-    cd: Option<&(crate::disc::layout::DiscLayout, Vec<sinks::CdSegment>)>,
+    cd: Option<&(Vec<cd::BuiltDisc>, Vec<sinks::CdSegment>)>,
     normalisation: Vec<model::NormalisationRow>,
 ) -> Report {
+    // Each track's disc and its place on it.
+    let on_disc = |i: usize| {
+        let (discs, _) = cd?;
+        discs.iter().find_map(|d| {
+            let k = d.tracks.iter().position(|&t| t == i)?;
+            Some(&d.layout.tracks[k])
+        })
+    };
     let tracks = manifest
         .tracks
         .iter()
@@ -595,8 +549,9 @@ fn make_report(
                 renders: r.renders as u32,
                 ..model::MasterFigures::from_measurement(r.gain_db, &r.master)
             },
-            cd: cd.map(|(layout, segments)| {
-                let c = layout.tracks[i].report();
+            disc: t.disc,
+            cd: cd.zip(on_disc(i)).map(|((_, segments), laid)| {
+                let c = laid.report();
                 model::TrackCd {
                     start_frame: u64::from(c.start_frame),
                     pregap_frames: u64::from(c.pregap_frames),
@@ -626,16 +581,26 @@ fn make_report(
             true_peak_dbtp: result.album.true_peak_dbtp,
             loudness_range_lu: result.album.loudness_range_lu,
             loudness_spread_lu: result.album.loudness_spread_lu,
-            duration_s: result.tracks.iter().map(|t| t.master.duration_s).sum(),
+            duration_s: result.tracks[..manifest.tracks.len()]
+                .iter()
+                .map(|t| t.master.duration_s)
+                .sum(),
             true_peak_ceiling_dbtp: manifest.mastering.true_peak_dbtp,
         },
         tracks,
-        cd: cd.map(|(layout, _)| {
-            let c = layout.report();
+        cd: cd.filter(|(discs, _)| discs.len() == 1).map(|(discs, _)| {
+            let c = discs[0].layout.report();
             model::CdReport {
                 total_frames: u64::from(c.total_frames),
                 mcn: c.mcn,
             }
+        }),
+        discs: cd.map_or_else(Vec::new, |(discs, segments)| {
+            let formats = manifest.cd.as_ref().map_or(&[][..], |c| &c.formats);
+            discs
+                .iter()
+                .map(|d| cd::disc_report(d, segments, formats))
+                .collect()
         }),
         checks: checks.iter().cloned().map(Into::into).collect(),
         outputs: outputs

@@ -23,10 +23,12 @@ use crate::report::Report;
 type Made = fn(&Parts) -> bool;
 
 /// The top-level folder each part writes.
-const PART_DIRS: [(&str, Made); 3] = [
+const PART_DIRS: [(&str, Made); 5] = [
     ("cd", |p| p.cd),
     ("masters", |p| p.masters),
     ("streaming", |p| p.streaming),
+    ("vinyl", |p| p.vinyl),
+    ("cassette", |p| p.cassette),
 ];
 
 /// What every build writes again, whatever the parts.
@@ -191,6 +193,15 @@ impl Previous {
         }
         if keep("cd") {
             new["cd"] = old["cd"].clone();
+            new["discs"] = old
+                .get("discs")
+                .cloned()
+                .unwrap_or(Value::Array(Vec::new()));
+        }
+        for medium in ["vinyl", "cassette"] {
+            if keep(medium) {
+                new[medium] = old[medium].clone();
+            }
         }
         if keep("streaming") {
             for key in ["bundles", "normalisation"] {

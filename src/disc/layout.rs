@@ -20,6 +20,10 @@
 //! - extra indexes (seconds from INDEX 01) go to the nearest frame and must
 //!   be strictly increasing (one frame apart at least) and inside their
 //!   track, INDEX 99 the last;
+//! - a hidden track (HTOA) lies in track 1's pregap: after the pause,
+//!   its samples, padded with silence to the frame of INDEX 01, so that
+//!   INDEX 00 stays at 00:00:00 and the pregap is the pause plus the
+//!   hidden audio;
 //! - 1 to 99 tracks, each at least 300 frames (4 s) from INDEX 01 to the
 //!   next track's start, at most 79:57:74 in all (a warning past 74:00),
 //!   an MCN of 13 digits with a right check digit, ISRCs `CCXXXYYNNNNN`.
@@ -29,7 +33,7 @@ use thiserror::Error;
 
 use super::cdtext::{self, CdText, CdTextBlock, Fields, Genre};
 use super::ddp::{self, Control};
-use super::from_manifest::layout_input;
+use super::from_manifest::{disc_input, layout_input};
 use super::text::{latin1, DiscWarning};
 use crate::manifest::diagnostic::num;
 use crate::manifest::model::Manifest;
@@ -77,6 +81,30 @@ pub struct LayoutInput {
     pub tracks: Vec<TrackInput>,
     /// CD-Text, written when present (track entries in track order).
     pub text: Option<DiscText>,
+    /// Hidden track one audio: placed in track 1's pregap, after its pause.
+    pub hidden: Option<HiddenInput>,
+}
+
+/// Audio hidden in track 1's pregap (HTOA), as the layout needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HiddenInput {
+    /// Shown on the PQ sheet and in report.json (CD-Text has no entry for it).
+    pub title: String,
+    /// Mastered length in samples per channel at 44.1 kHz.
+    pub samples: u64,
+}
+
+/// Where the hidden audio lies: after track 1's pause (`silence_before`
+/// zero samples from 00:00:00), its samples, then track 1's
+/// [`ImageSpan::silence_before`] pads it to the frame of INDEX 01.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenSpan {
+    pub title: String,
+    /// Frame where the hidden audio begins (= the pause before it).
+    pub start_frame: u32,
+    /// Frames from its start to track 1's INDEX 01.
+    pub frames: u32,
+    pub image: ImageSpan,
 }
 
 /// CD-Text of the disc: one English block, Latin-1 text.
@@ -176,6 +204,8 @@ pub struct DiscLayout {
     /// Things that are allowed but worth saying (past 74 minutes, text
     /// changed to fit Latin-1).
     pub warnings: Vec<DiscWarning>,
+    /// The hidden track in track 1's pregap, when there is one.
+    pub hidden: Option<HiddenSpan>,
 }
 
 /// report.json `tracks[].cd`.
@@ -247,6 +277,8 @@ pub enum LayoutError {
     CdText(#[from] cdtext::CdTextError),
     #[error("CD-Text has {text} track entries for {tracks} tracks")]
     TextCount { text: usize, tracks: usize },
+    #[error("the hidden track {title:?} has no audio")]
+    HiddenEmpty { title: String },
 }
 
 fn round_frames(seconds: f64) -> i64 {
@@ -295,6 +327,7 @@ impl DiscLayout {
         let mut tracks: Vec<LaidTrack> = Vec::with_capacity(n);
         // The image position just after the last sample written so far.
         let mut pos: u64 = 0;
+        let mut hidden = None;
         for (i, t) in input.tracks.iter().enumerate() {
             let number = (i + 1) as u8;
             let title = t.title.clone();
@@ -317,7 +350,19 @@ impl DiscLayout {
                         seconds: pause_s,
                     });
                 }
-                (u64::from(pause) * SAMPLES_PER_FRAME, pause, pause, 0)
+                match &input.hidden {
+                    None => (u64::from(pause) * SAMPLES_PER_FRAME, pause, pause, 0),
+                    Some(h) => {
+                        let span = hidden_span(h, pause)?;
+                        let pregap = pause + span.frames;
+                        let pad = u64::from(pregap) * SAMPLES_PER_FRAME
+                            - span.image.audio_start
+                            - h.samples;
+                        pos = span.image.audio_start + h.samples;
+                        hidden = Some(span);
+                        (pad, pregap, pregap, 0)
+                    }
+                }
             } else if t.segue {
                 // Nearest frame; a tie (294 samples in) goes to the later one.
                 let frame = (pos + SAMPLES_PER_FRAME / 2) / SAMPLES_PER_FRAME;
@@ -426,6 +471,7 @@ impl DiscLayout {
             tail_silence: u64::from(total_frames) * SAMPLES_PER_FRAME - pos,
             text,
             warnings,
+            hidden,
         })
     }
 
@@ -433,6 +479,18 @@ impl DiscLayout {
     /// samples at 44.1 kHz (in manifest order).
     pub fn from_manifest(m: &Manifest, samples: &[u64]) -> Result<DiscLayout, LayoutError> {
         DiscLayout::new(&layout_input(m, samples)?)
+    }
+
+    /// Lays out disc `disc` of the manifest from the mastered lengths of
+    /// its tracks, and on disc 1 of the hidden track
+    /// ([`super::from_manifest::disc_input`]).
+    pub fn from_manifest_disc(
+        m: &Manifest,
+        disc: u32,
+        samples: &[u64],
+        hidden: Option<u64>,
+    ) -> Result<DiscLayout, LayoutError> {
+        DiscLayout::new(&disc_input(m, disc, samples, hidden)?)
     }
 
     /// Samples per channel in the image (= `total_frames * 588`).
@@ -496,6 +554,32 @@ impl DiscLayout {
             cdtext,
         })
     }
+}
+
+/// The hidden audio after a pause of `pause` frames.
+fn hidden_span(h: &HiddenInput, pause: u32) -> Result<HiddenSpan, LayoutError> {
+    if h.samples == 0 {
+        return Err(LayoutError::HiddenEmpty {
+            title: h.title.clone(),
+        });
+    }
+    let frames = h.samples.div_ceil(SAMPLES_PER_FRAME);
+    if frames > MAX_DISC_FRAMES {
+        return Err(LayoutError::DiscTooLong { frames });
+    }
+    let frames = frames as u32;
+    let silence = u64::from(pause) * SAMPLES_PER_FRAME;
+    Ok(HiddenSpan {
+        title: h.title.clone(),
+        start_frame: pause,
+        frames,
+        image: ImageSpan {
+            silence_before: silence,
+            audio_start: silence,
+            audio_samples: h.samples,
+            boundary_offset: 0,
+        },
+    })
 }
 
 fn latin1_text(t: &DiscText, warnings: &mut Vec<DiscWarning>) -> DiscText {

@@ -13,6 +13,9 @@
 //! so each row stays one line; the HTML is escaped by minijinja (the
 //! template's `.html` name turns its HTML auto-escape on).
 //!
+//! A hidden track (HTOA) is named in the header with where it starts in
+//! track 1's pregap and how long it runs to INDEX 01.
+//!
 //! No clock: the same layout gives the same bytes.
 
 use std::fmt::Write as _;
@@ -50,6 +53,20 @@ pub struct PqSheet {
     pub total: String,
     pub total_frames: u32,
     pub rows: Vec<PqRow>,
+    /// Hidden track one audio in track 1's pregap, when there is one.
+    pub hidden: Option<PqHidden>,
+}
+
+/// The hidden track (HTOA): where it starts in track 1's pregap, and how
+/// long it runs to INDEX 01.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PqHidden {
+    pub title: String,
+    /// `mm:ss:ff` from 00:00:00.
+    pub start: String,
+    pub start_frame: u32,
+    /// To track 1's INDEX 01, `mm:ss:ff`.
+    pub length: String,
 }
 
 /// One index of one track, or the lead-out (`track` "AA").
@@ -156,6 +173,12 @@ impl PqSheet {
             total: msf(layout.total_frames),
             total_frames: layout.total_frames,
             rows,
+            hidden: layout.hidden.as_ref().map(|h| PqHidden {
+                title: one_line(&h.title).into_owned(),
+                start: msf(h.start_frame),
+                start_frame: h.start_frame,
+                length: msf(h.frames),
+            }),
         }
     }
 
@@ -187,6 +210,13 @@ impl PqSheet {
             "Total:     {} mm:ss:ff ({} frames, lead-out)",
             self.total, self.total_frames
         );
+        if let Some(h) = &self.hidden {
+            let _ = writeln!(
+                s,
+                "Hidden:    {} (in track 01's pregap, from {} for {}, to INDEX 01)",
+                h.title, h.start, h.length
+            );
+        }
         let _ = writeln!(s);
         let _ = writeln!(s, "{TIME_NOTE}");
         let _ = writeln!(s, "{FLAG_NOTE}");

@@ -94,6 +94,15 @@ pub fn write(layout: &DiscLayout, wav_name: &str) -> Vec<u8> {
     }
     for (i, t) in layout.tracks.iter().enumerate() {
         let _ = writeln!(s, "\n// Track {}", t.number);
+        if let (0, Some(h)) = (i, &layout.hidden) {
+            let _ = writeln!(
+                s,
+                "// Its pregap holds the hidden track {} from {} for {} frames.",
+                quote(&h.title),
+                msf(h.start_frame),
+                h.frames
+            );
+        }
         let _ = writeln!(s, "TRACK AUDIO");
         let _ = writeln!(
             s,

@@ -249,6 +249,69 @@ pub struct CdOptions {
     pub dither: Dither,
     pub pre_emphasis: bool,
     pub copy_permitted: bool,
+    /// Hidden track one audio (`hidden_track:`): played in track 1's
+    /// pregap of disc 1, before its INDEX 01.
+    pub hidden_track: Option<HiddenTrack>,
+}
+
+/// Audio in the pregap of disc 1's first track (HTOA), mastered with the
+/// album like any track.
+#[derive(Debug, Clone)]
+pub struct HiddenTrack {
+    /// The source as written in the manifest (relative to it).
+    pub file: PathBuf,
+    /// The source resolved against the manifest's folder.
+    pub path: PathBuf,
+    /// The source's header, read during validation.
+    pub info: Option<AudioInfo>,
+    pub title: String,
+}
+
+impl Manifest {
+    /// The disc numbers the tracks use, rising (`[1]` for a one-disc
+    /// release; validation makes them 1..N without holes).
+    pub fn discs(&self) -> Vec<u32> {
+        let mut d: Vec<u32> = self.tracks.iter().map(|t| t.disc).collect();
+        d.sort_unstable();
+        d.dedup();
+        d
+    }
+
+    /// The hidden track as a track to master: track 1's artist and the
+    /// album's chain, no trim, fade, ISRC or index, numbered after the
+    /// last track (its place among the plans, not on the disc).
+    pub fn hidden_as_track(&self) -> Option<Track> {
+        let h = self.cd.as_ref()?.hidden_track.as_ref()?;
+        let first = self.tracks.first()?;
+        Some(Track {
+            number: self.tracks.len() as u32 + 1,
+            file: h.file.clone(),
+            path: h.path.clone(),
+            info: h.info.clone(),
+            title: h.title.clone(),
+            featuring: Vec::new(),
+            composer: None,
+            lyricist: None,
+            arranger: None,
+            producer: None,
+            version: None,
+            isrc: None,
+            isrc_generated: false,
+            explicit: false,
+            gain_db: 0.0,
+            trim_start_s: 0.0,
+            trim_end_s: None,
+            fade: None,
+            pregap_s: None,
+            segue: false,
+            indexes: Vec::new(),
+            chain: None,
+            lyrics: None,
+            disc: 1,
+            // Anything else (the artist) as track 1 has it.
+            ..first.clone()
+        })
+    }
 }
 
 pub const DEFAULT_GAP_S: f64 = 2.0;

@@ -253,6 +253,31 @@ fn view(r: &Report) -> View {
             },
         });
     }
+    // A set of several discs: one card per disc (a single disc's is `cd`'s).
+    if r.cd.is_none() {
+        for d in &r.discs {
+            glance.push(Card {
+                label: "CD disc",
+                value: msf(d.total_frames),
+                unit: "",
+                note: format!(
+                    "disc {} of {}: {} tracks, {} frames{}",
+                    d.disc,
+                    r.discs.len(),
+                    d.tracks,
+                    d.total_frames,
+                    d.mcn
+                        .as_ref()
+                        .map_or_else(String::new, |m| format!(", MCN {m}"))
+                ),
+                state: if d.total_frames > 79 * 60 * 75 + 57 * 75 + 74 {
+                    "bad"
+                } else {
+                    "ok"
+                },
+            });
+        }
+    }
     let mut checks: Vec<CheckView> = r
         .checks
         .iter()

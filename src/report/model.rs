@@ -45,6 +45,44 @@ pub struct Report {
     /// Addition: the cassette premaster, with a `cassette:` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cassette: Option<AnalogReport>,
+    /// Addition: every disc of the CD (one entry for a single disc, whose
+    /// figures `cd` also holds), with its folder and files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discs: Vec<DiscReport>,
+}
+
+/// One disc of the CD: `cd/` for a single disc, `cd/disc-N/` in a set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscReport {
+    pub disc: u32,
+    /// Its folder, relative to the build folder.
+    pub dir: String,
+    pub total_frames: u64,
+    pub mcn: Option<String>,
+    /// Tracks on it (numbered 1.. on the disc).
+    pub tracks: u32,
+    pub image: String,
+    pub cue: Option<String>,
+    pub toc: Option<String>,
+    /// The DDP fileset's folder.
+    pub ddp: Option<String>,
+    pub pq_sheet: Vec<String>,
+    /// Hidden track one audio, in track 1's pregap.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hidden: Option<HiddenReport>,
+}
+
+/// The hidden track in track 1's pregap, in frames from 00:00:00.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HiddenReport {
+    pub title: String,
+    pub start_frame: u64,
+    /// Frames from its start to track 1's INDEX 01 (its audio, padded).
+    pub length_frames: u64,
+    /// Its samples at 44.1 kHz.
+    pub samples: u64,
+    #[serde(default, serialize_with = "round2_opt")]
+    pub true_peak_dbtp: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +130,14 @@ pub struct TrackReport {
     /// Only with a `cd:` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cd: Option<TrackCd>,
+    /// Addition: the disc the track is on (`tracks[].disc`, 1 by default);
+    /// `cd` is its place on that disc.
+    #[serde(default = "first_disc")]
+    pub disc: u32,
+}
+
+fn first_disc() -> u32 {
+    1
 }
 
 /// The source as decoded and measured.

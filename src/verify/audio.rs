@@ -432,13 +432,24 @@ fn tags(
         report.release.upc.as_deref(),
     );
     let number = get(ItemKey::TrackNumber).map(|n| n.split('/').next().unwrap_or("").to_owned());
+    // Tracks are numbered on their own disc.
+    let disc_of = |n: u32| {
+        report
+            .tracks
+            .iter()
+            .find(|r| r.number == n)
+            .map_or(1, |r| r.disc)
+    };
+    let disc = disc_of(f.track);
     let position = b
         .files
         .iter()
-        .filter(|x| x.track <= f.track)
+        .filter(|x| x.track <= f.track && disc_of(x.track) == disc)
         .count()
         .to_string();
     want("track number", number, Some(position.as_str()));
+    let disc_tag = get(ItemKey::DiscNumber).map(|n| n.split('/').next().unwrap_or("").to_owned());
+    want("disc number", disc_tag, Some(disc.to_string().as_str()));
     if let Some(artist) = folder.artist(&f.file) {
         want("artist", get(ItemKey::TrackArtist), Some(artist));
     }

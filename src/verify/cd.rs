@@ -1,4 +1,5 @@
-//! The CD outputs against report.json: the image's format and length, the
+//! The CD outputs against report.json, for every disc (`cd/`, or each
+//! `cd/disc-N/` of a set): the image's format and length, the
 //! DDP fileset's own checks, IMAGE.DAT byte for byte against album.wav's
 //! data, and every track's indexes and ISRC and the MCN in the DDP PQ
 //! table, the CUE sheet and the TOC (whose track lengths are compared
@@ -14,30 +15,84 @@ use crate::disc::ddp::DdpFileset;
 use crate::disc::text::msf;
 use crate::report::model::{Report, TrackReport};
 
-const WAV: &str = "cd/album.wav";
-const CUE: &str = "cd/album.cue";
-const TOC: &str = "cd/album.toc";
-const DDP: &str = "cd/ddp";
 /// Bytes of one CD frame of audio.
 const FRAME_BYTES: u64 = 2352;
 
+/// One disc as report.json records it: `cd` and every track for a single
+/// disc, each `discs` entry and its tracks for a set.
+struct Disc<'r> {
+    /// Its folder (`cd`, `cd/disc-2`).
+    dir: String,
+    /// Where report.json holds its figures (`cd`, `discs[2]`).
+    field: String,
+    total_frames: u64,
+    mcn: Option<String>,
+    tracks: Vec<&'r TrackReport>,
+}
+
+impl Disc<'_> {
+    fn file(&self, name: &str) -> String {
+        format!("{}/{name}", self.dir)
+    }
+}
+
+/// The discs report.json records: its `discs` list when the CD is a set,
+/// else `cd` with every track.
+fn discs(report: &Report) -> Vec<Disc<'_>> {
+    match (&report.cd, report.discs.as_slice()) {
+        (_, d) if d.len() > 1 => d
+            .iter()
+            .map(|d| Disc {
+                dir: d.dir.clone(),
+                field: format!("discs[{}]", d.disc),
+                total_frames: d.total_frames,
+                mcn: d.mcn.clone(),
+                tracks: report.tracks.iter().filter(|t| t.disc == d.disc).collect(),
+            })
+            .collect(),
+        (Some(cd), _) => vec![Disc {
+            dir: "cd".into(),
+            field: "cd".into(),
+            total_frames: cd.total_frames,
+            mcn: cd.mcn.clone(),
+            tracks: report.tracks.iter().collect(),
+        }],
+        (None, _) => Vec::new(),
+    }
+}
+
 pub(super) fn check(scope: &Scope, report: &Report, v: &mut Verification) {
-    let Some(disc) = &report.cd else {
-        return;
-    };
-    v.problems.extend(layout(report));
+    for disc in discs(report) {
+        check_disc(scope, report, &disc, v);
+    }
+}
+
+fn check_disc(scope: &Scope, report: &Report, disc: &Disc<'_>, v: &mut Verification) {
+    let (wav_name, cue_name, toc_name, ddp_name) = (
+        disc.file("album.wav"),
+        disc.file("album.cue"),
+        disc.file("album.toc"),
+        disc.file("ddp"),
+    );
+    let (wav_rel, cue_rel, toc_rel, ddp_rel) = (
+        wav_name.as_str(),
+        cue_name.as_str(),
+        toc_name.as_str(),
+        ddp_name.as_str(),
+    );
+    v.problems.extend(layout(disc));
     let listed = |prefix: &str| report.outputs.iter().any(|o| o.path.starts_with(prefix));
     let want_bytes = disc.total_frames * FRAME_BYTES;
     let mut wav_data = None;
     // A name that leads out was named by the checksums, and is not read.
-    let wav = scope.build_file(WAV, "outputs").ok();
-    if let (true, Some(wav)) = (listed(WAV), &wav) {
+    let wav = scope.build_file(wav_rel, "outputs").ok();
+    if let (true, Some(wav)) = (listed(wav_rel), &wav) {
         match crate::audio::read_wav_header(wav) {
             Ok(h) => {
                 let mut fmt = |field: &str, got: u64, want: u64| {
                     if got != want {
                         v.problems.push(problem(
-                            WAV,
+                            wav_rel,
                             field,
                             format!("is {got}, a CD image has {want}"),
                         ));
@@ -49,7 +104,7 @@ pub(super) fn check(scope: &Scope, report: &Report, v: &mut Verification) {
                 fmt("bits", h.bits.into(), 16);
                 if h.data_len != want_bytes {
                     v.problems.push(problem(
-                        WAV,
+                        wav_rel,
                         "length",
                         format!(
                             "{} bytes of audio, report.json's {} frames need {want_bytes}",
@@ -61,20 +116,20 @@ pub(super) fn check(scope: &Scope, report: &Report, v: &mut Verification) {
             }
             Err(e) => v
                 .problems
-                .push(problem(WAV, "header", format!("cannot be read: {e}"))),
+                .push(problem(wav_rel, "header", format!("cannot be read: {e}"))),
         }
     }
-    if listed(&format!("{DDP}/")) {
-        check_ddp(scope, report, wav_data, v);
+    if listed(&format!("{ddp_rel}/")) {
+        check_ddp(scope, disc, wav_data, v);
     }
-    if listed(CUE) {
-        if let Ok(path) = scope.build_file(CUE, "outputs") {
-            check_cue(&path, report, v);
+    if listed(cue_rel) {
+        if let Ok(path) = scope.build_file(cue_rel, "outputs") {
+            check_cue(&path, disc, v);
         }
     }
-    if listed(TOC) {
-        if let Ok(path) = scope.build_file(TOC, "outputs") {
-            check_toc(&path, report, v);
+    if listed(toc_rel) {
+        if let Ok(path) = scope.build_file(toc_rel, "outputs") {
+            check_toc(&path, disc, v);
         }
     }
 }
@@ -83,14 +138,16 @@ pub(super) fn check(scope: &Scope, report: &Report, v: &mut Verification) {
 /// at least 4 s, the first after a pause of at least 2 s, tracks one after
 /// another with no hole or overlap, indexes rising inside their track, the
 /// disc within 79:57:74.
-fn layout(report: &Report) -> Vec<Problem> {
+fn layout(disc: &Disc<'_>) -> Vec<Problem> {
     use crate::disc::layout::MIN_FIRST_PAUSE;
     use crate::manifest::validate::{MAX_DISC_FRAMES, MIN_TRACK_FRAMES};
-    let disc = report.cd.as_ref().expect("checked by the caller");
     let mut out = Vec::new();
     let mut bad = |field: String, m: String| out.push(problem("report.json", field, m));
-    let cds: Vec<_> = report.tracks.iter().filter_map(|t| t.cd.as_ref()).collect();
-    if cds.len() != report.tracks.len() || cds.is_empty() || cds.len() > 99 {
+    let cds: Vec<_> = disc.tracks.iter().filter_map(|t| t.cd.as_ref()).collect();
+    let total = &format!("{}.total_frames", disc.field);
+    // report.json's place of the disc's k-th track.
+    let at = |k: usize| disc.tracks.get(k).map_or(k as u32 + 1, |t| t.number);
+    if cds.len() != disc.tracks.len() || cds.is_empty() || cds.len() > 99 {
         bad(
             "tracks".into(),
             format!("{} tracks on the disc: a CD holds 1 to 99", cds.len()),
@@ -99,7 +156,7 @@ fn layout(report: &Report) -> Vec<Problem> {
     }
     if disc.total_frames > MAX_DISC_FRAMES {
         bad(
-            "cd.total_frames".into(),
+            total.clone(),
             format!(
                 "{} ({}), past the Red Book's 79:57:74",
                 disc.total_frames,
@@ -109,7 +166,7 @@ fn layout(report: &Report) -> Vec<Problem> {
     }
     if cds[0].start_frame < u64::from(MIN_FIRST_PAUSE) {
         bad(
-            "tracks[1].cd.start_frame".into(),
+            format!("tracks[{}].cd.start_frame", at(0)),
             format!(
                 "is {}: track 1 starts after at least {MIN_FIRST_PAUSE} frames (2 s)",
                 cds[0].start_frame
@@ -118,7 +175,7 @@ fn layout(report: &Report) -> Vec<Problem> {
     }
     let mut end = 0u64;
     for (i, c) in cds.iter().enumerate() {
-        let n = i + 1;
+        let n = at(i);
         if c.length_frames < MIN_TRACK_FRAMES {
             bad(
                 format!("tracks[{n}].cd.length_frames"),
@@ -155,7 +212,7 @@ fn layout(report: &Report) -> Vec<Problem> {
     }
     if end != disc.total_frames {
         bad(
-            "cd.total_frames".into(),
+            total.clone(),
             format!("is {}, the last track ends at {end}", disc.total_frames),
         );
     }
@@ -164,13 +221,14 @@ fn layout(report: &Report) -> Vec<Problem> {
 
 fn check_ddp(
     scope: &Scope,
-    report: &Report,
+    disc: &Disc<'_>,
     wav_data: Option<(std::path::PathBuf, u64)>,
     v: &mut Verification,
 ) {
-    let disc = report.cd.as_ref().expect("checked by the caller");
+    let (wav_name, ddp_name) = (disc.file("album.wav"), disc.file("ddp"));
+    let (wav_rel, ddp_rel) = (wav_name.as_str(), ddp_name.as_str());
     // The reader opens the fileset's files by name: none may lead out.
-    if let Err(out) = scope.folder_closed(DDP) {
+    if let Err(out) = scope.folder_closed(ddp_rel) {
         v.problems.push(problem(
             out,
             "file",
@@ -178,14 +236,14 @@ fn check_ddp(
         ));
         return;
     }
-    let Ok(ddp) = scope.build_file(DDP, "outputs") else {
+    let Ok(ddp) = scope.build_file(ddp_rel, "outputs") else {
         return;
     };
     let set = match DdpFileset::open(ddp) {
         Ok(s) => s,
         Err(e) => {
             v.problems
-                .push(problem(DDP, "fileset", format!("cannot be read: {e}")));
+                .push(problem(ddp_rel, "fileset", format!("cannot be read: {e}")));
             return;
         }
     };
@@ -193,22 +251,24 @@ fn check_ddp(
         Ok(r) => {
             for c in r.failures() {
                 v.problems
-                    .push(problem(DDP, c.what.clone(), c.detail.clone()));
+                    .push(problem(ddp_rel, c.what.clone(), c.detail.clone()));
             }
         }
-        Err(e) => v
-            .problems
-            .push(problem(DDP, "checksums", format!("cannot be checked: {e}"))),
+        Err(e) => v.problems.push(problem(
+            ddp_rel,
+            "checksums",
+            format!("cannot be checked: {e}"),
+        )),
     }
     let image = format!(
-        "{DDP}/{}",
+        "{ddp_rel}/{}",
         set.image_path()
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
     );
     if u64::from(set.lead_out()) != disc.total_frames {
         v.problems.push(problem(
-            format!("{DDP}/{}", set.pq_file()),
+            format!("{ddp_rel}/{}", set.pq_file()),
             "lead-out",
             format!(
                 "at {} ({}), report.json's disc ends at {} ({})",
@@ -221,7 +281,7 @@ fn check_ddp(
     }
     if set.upc() != disc.mcn.as_deref() {
         v.problems.push(problem(
-            format!("{DDP}/{}", set.pq_file()),
+            format!("{ddp_rel}/{}", set.pq_file()),
             "MCN",
             format!(
                 "is {}, report.json says {}",
@@ -230,7 +290,7 @@ fn check_ddp(
             ),
         ));
     }
-    let pq = format!("{DDP}/{}", set.pq_file());
+    let pq = format!("{ddp_rel}/{}", set.pq_file());
     let ddp_tracks: Vec<ReadTrack> = set
         .tracks()
         .iter()
@@ -241,15 +301,17 @@ fn check_ddp(
         })
         .collect();
     v.problems
-        .extend(compare_tracks(&pq, &ddp_tracks, &report.tracks));
+        .extend(compare_tracks(&pq, &ddp_tracks, &disc.tracks));
     if let Some((wav, offset)) = wav_data {
-        if let Some(p) = same_audio(&wav, offset, &set.image_path(), &image) {
+        if let Some(p) = same_audio(&wav, offset, &set.image_path(), &image, wav_rel) {
             v.problems.push(p);
         }
     }
 }
 
-fn check_cue(path: &Path, report: &Report, v: &mut Verification) {
+fn check_cue(path: &Path, disc: &Disc<'_>, v: &mut Verification) {
+    let cue_name = disc.file("album.cue");
+    let cue_rel = cue_name.as_str();
     let sheet = match std::fs::read(path)
         .map_err(|e| e.to_string())
         .and_then(|b| crate::disc::cue::read(&b))
@@ -257,16 +319,16 @@ fn check_cue(path: &Path, report: &Report, v: &mut Verification) {
         Ok(s) => s,
         Err(e) => {
             v.problems
-                .push(problem(CUE, "sheet", format!("cannot be read: {e}")));
+                .push(problem(cue_rel, "sheet", format!("cannot be read: {e}")));
             return;
         }
     };
     v.problems.extend(same_disc(
-        CUE,
+        cue_rel,
         &sheet.files,
         sheet.catalog.as_deref(),
         &sheet.tracks,
-        report,
+        disc,
     ));
 }
 
@@ -277,9 +339,8 @@ fn same_disc(
     images: &[String],
     catalog: Option<&str>,
     tracks: &[ReadTrack],
-    report: &Report,
+    disc: &Disc<'_>,
 ) -> Vec<Problem> {
-    let disc = report.cd.as_ref().expect("checked by the caller");
     let mut out = Vec::new();
     if images != ["album.wav"] {
         out.push(problem(
@@ -299,14 +360,15 @@ fn same_disc(
             ),
         ));
     }
-    out.extend(compare_tracks(file, tracks, &report.tracks));
+    out.extend(compare_tracks(file, tracks, &disc.tracks));
     out
 }
 
 /// The TOC against report.json: the image it names, the catalog number,
 /// every track's ISRC and indexes, and where each track ends.
-fn check_toc(path: &Path, report: &Report, v: &mut Verification) {
-    let disc = report.cd.as_ref().expect("checked by the caller");
+fn check_toc(path: &Path, disc: &Disc<'_>, v: &mut Verification) {
+    let toc_name = disc.file("album.toc");
+    let toc_rel = toc_name.as_str();
     let frames = u32::try_from(disc.total_frames).unwrap_or(u32::MAX);
     let toc = match std::fs::read(path)
         .map_err(|e| e.to_string())
@@ -315,24 +377,24 @@ fn check_toc(path: &Path, report: &Report, v: &mut Verification) {
         Ok(t) => t,
         Err(e) => {
             v.problems
-                .push(problem(TOC, "toc", format!("cannot be read: {e}")));
+                .push(problem(toc_rel, "toc", format!("cannot be read: {e}")));
             return;
         }
     };
     let images: Vec<String> = toc.file.iter().cloned().collect();
     v.problems.extend(same_disc(
-        TOC,
+        toc_rel,
         &images,
         toc.catalog.as_deref(),
         &toc.tracks,
-        report,
+        disc,
     ));
-    for (i, (end, t)) in toc.ends.iter().zip(&report.tracks).enumerate() {
+    for (i, (end, t)) in toc.ends.iter().zip(&disc.tracks).enumerate() {
         let Some(cd) = &t.cd else { continue };
         let want = cd.start_frame + cd.length_frames;
         if u64::from(*end) != want {
             v.problems.push(problem(
-                TOC,
+                toc_rel,
                 format!("track {:02} length", i + 1),
                 format!(
                     "the track ends at {} ({}), report.json's at {want} ({})",
@@ -348,7 +410,7 @@ fn check_toc(path: &Path, report: &Report, v: &mut Verification) {
 /// Tracks as a PQ table or a CUE sheet gives them — number, ISRC and
 /// `(index, frame)` with index 00 first when there is a pregap — against
 /// report.json.
-fn compare_tracks(file: &str, got: &[ReadTrack], want: &[TrackReport]) -> Vec<Problem> {
+fn compare_tracks(file: &str, got: &[ReadTrack], want: &[&TrackReport]) -> Vec<Problem> {
     let mut out = Vec::new();
     if got.len() != want.len() {
         out.push(problem(
@@ -401,7 +463,13 @@ fn compare_tracks(file: &str, got: &[ReadTrack], want: &[TrackReport]) -> Vec<Pr
 
 /// `None` when IMAGE.DAT holds the very bytes of album.wav's data chunk;
 /// otherwise the first difference.
-fn same_audio(wav: &Path, offset: u64, image: &Path, image_name: &str) -> Option<Problem> {
+fn same_audio(
+    wav: &Path,
+    offset: u64,
+    image: &Path,
+    image_name: &str,
+    wav_rel: &str,
+) -> Option<Problem> {
     let open =
         |p: &Path| std::fs::File::open(p).map(|f| std::io::BufReader::with_capacity(1 << 20, f));
     let (mut a, mut b) = match (open(wav), open(image)) {
@@ -415,7 +483,7 @@ fn same_audio(wav: &Path, offset: u64, image: &Path, image_name: &str) -> Option
         }
     };
     if let Err(e) = a.seek(SeekFrom::Start(offset)) {
-        return Some(problem(WAV, "audio", format!("cannot be read: {e}")));
+        return Some(problem(wav_rel, "audio", format!("cannot be read: {e}")));
     }
     let mut x = vec![0u8; 1 << 20];
     let mut y = vec![0u8; 1 << 20];
@@ -439,7 +507,7 @@ fn same_audio(wav: &Path, offset: u64, image: &Path, image_name: &str) -> Option
                 image_name,
                 "audio",
                 format!(
-                    "differs from {WAV}'s data at byte {byte} (frame {}, {})",
+                    "differs from {wav_rel}'s data at byte {byte} (frame {}, {})",
                     byte / FRAME_BYTES,
                     msf((byte / FRAME_BYTES) as u32)
                 ),
@@ -450,7 +518,7 @@ fn same_audio(wav: &Path, offset: u64, image: &Path, image_name: &str) -> Option
                 image_name,
                 "audio",
                 format!(
-                    "{} bytes, {WAV}'s data {} bytes",
+                    "{} bytes, {wav_rel}'s data {} bytes",
                     at + m as u64,
                     at + n as u64
                 ),

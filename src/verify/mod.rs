@@ -303,6 +303,11 @@ pub fn against_manifest(report: &Report, m: &Manifest, shown: &str) -> Vec<Probl
             t.file.display().to_string().replace('\\', "/"),
         );
         differ(
+            format!("tracks[{n}].disc"),
+            r.disc.to_string(),
+            t.disc.to_string(),
+        );
+        differ(
             format!("tracks[{n}].isrc"),
             r.isrc.clone().unwrap_or_default(),
             t.isrc

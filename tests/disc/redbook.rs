@@ -150,6 +150,7 @@ fn simple(n: usize, secs: f64) -> LayoutInput {
             })
             .collect(),
         text: None,
+        hidden: None,
     }
 }
 
@@ -360,4 +361,45 @@ cd:
             lengths: 2
         }
     );
+}
+
+/// Hidden track one audio by hand: 3 s pause, 1000.5 frames of hidden
+/// audio padded to 1001, then INDEX 01; the image spans add up.
+#[test]
+fn hidden_track_in_the_pregap_by_hand() {
+    use glassmaster::disc::layout::HiddenInput;
+    let mut input = simple(2, 5.0);
+    input.tracks[0].pregap_s = Some(3.0);
+    input.hidden = Some(HiddenInput {
+        title: "Secret".into(),
+        samples: 1000 * 588 + 294,
+    });
+    let l = DiscLayout::new(&input).unwrap();
+    let h = l.hidden.as_ref().unwrap();
+    assert_eq!((h.start_frame, h.frames), (225, 1001));
+    assert_eq!(h.image.silence_before, 225 * 588);
+    assert_eq!(h.image.audio_start, 225 * 588);
+    let t1 = &l.tracks[0];
+    assert_eq!((t1.pregap_frame(), t1.start_frame), (0, 1226));
+    assert_eq!(t1.pregap_frames, 1226);
+    assert_eq!(t1.image.silence_before, 294, "padding to INDEX 01's frame");
+    assert_eq!(t1.image.audio_start, 1226 * 588);
+    assert_eq!(t1.numbered_indexes(), vec![(0, 0), (1, 1226)]);
+    let written = h.image.silence_before
+        + h.image.audio_samples
+        + l.tracks
+            .iter()
+            .map(|t| t.image.silence_before + t.image.audio_samples)
+            .sum::<u64>()
+        + l.tail_silence;
+    assert_eq!(written, l.image_samples());
+    // Without it, the same disc starts 1001 frames earlier.
+    input.hidden = None;
+    let plain = DiscLayout::new(&input).unwrap();
+    assert_eq!(plain.tracks[1].start_frame + 1001, l.tracks[1].start_frame);
+    input.hidden = Some(HiddenInput {
+        title: "Empty".into(),
+        samples: 0,
+    });
+    assert!(matches!(err(&input), LayoutError::HiddenEmpty { .. }));
 }

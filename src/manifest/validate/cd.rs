@@ -1,5 +1,5 @@
-//! The `cd:` section (pause, formats, CD-Text, dither, flags), and the
-//! disc itself: laid out by the disc stage's own Red Book layout from the
+//! The `cd:` section (pause, formats, CD-Text, dither, flags, the hidden
+//! track), and each disc itself: laid out by the disc stage's own Red Book layout from the
 //! probed lengths after the trims, and its CD-Text encoded, so that `check`
 //! and the start of `build` find what the CD writers would refuse after
 //! all the mastering.
@@ -7,7 +7,7 @@
 use super::fields::{child, choice_value, settings};
 use super::{Cx, MIN_TRACK_FRAMES};
 use crate::disc::cdtext::{CdTextError, MAX_TEXT_PACKS};
-use crate::disc::from_manifest::layout_input;
+use crate::disc::from_manifest::disc_input;
 use crate::disc::layout::{
     DiscLayout, LayoutError, LayoutInput, MAX_EXTRA_INDEXES, MAX_PAUSE_S, SAMPLES_PER_FRAME,
 };
@@ -22,9 +22,15 @@ pub(super) const CD_KEYS: &[&str] = &[
     "dither",
     "pre_emphasis",
     "copy_permitted",
+    "hidden_track",
 ];
 
-pub(super) fn cd_section(cx: &mut Cx, node: &Node) -> Option<CdOptions> {
+pub(super) fn cd_section(
+    cx: &mut Cx,
+    node: &Node,
+    base_dir: &std::path::Path,
+    probe: super::Probe<'_>,
+) -> Option<CdOptions> {
     let f = settings(cx, node, "cd", CD_KEYS)?;
     let formats = match f.node("formats") {
         None => vec![CdFormat::Ddp, CdFormat::Cue, CdFormat::Toc],
@@ -73,6 +79,9 @@ pub(super) fn cd_section(cx: &mut Cx, node: &Node) -> Option<CdOptions> {
             .unwrap_or(Dither::Tpdf),
         pre_emphasis: f.boolean(cx, "pre_emphasis").unwrap_or(false),
         copy_permitted: f.boolean(cx, "copy_permitted").unwrap_or(false),
+        hidden_track: f
+            .node("hidden_track")
+            .and_then(|n| super::discs::hidden_track(cx, n, base_dir, probe)),
     })
 }
 
@@ -105,23 +114,54 @@ pub(super) fn cd_samples(t: &Track) -> Option<u64> {
 
 const CD_RATE: u32 = 44_100;
 
-/// The disc as `build` will lay it out, from the probed lengths after the
-/// trims: [`DiscLayout::new`] applies every Red Book rule (none is copied
-/// here). Each problem is reported at the manifest line it comes from and
-/// set right in the input, and the layout is tried again, so that every
-/// problem is reported at once. Then the CD-Text is encoded, as the DDP
-/// writer will, to check that it fits in its packs.
+/// Each disc as `build` will lay it out, from the probed lengths after
+/// the trims: [`DiscLayout::new`] applies every Red Book rule (none is
+/// copied here), to each disc of a set on its own (the hidden track on
+/// disc 1). Each problem is reported at the manifest line it comes from
+/// and set right in the input, and the layout is tried again, so that
+/// every problem is reported at once. Then the CD-Text is encoded, as the
+/// DDP writer will, to check that it fits in its packs.
 pub(super) fn disc_layout(cx: &mut Cx, m: &Manifest, places: &Places<'_>) {
     if m.cd.is_none() || m.tracks.len() != places.tracks.len() {
         return;
     }
-    let known: Vec<Option<u64>> = m.tracks.iter().map(cd_samples).collect();
-    let all_known = known.iter().all(Option::is_some);
+    let discs = m.discs();
+    let hidden = m.hidden_as_track();
+    for &disc in &discs {
+        let on: Vec<usize> = (0..m.tracks.len())
+            .filter(|&i| m.tracks[i].disc == disc)
+            .collect();
+        let nodes: Vec<&Node> = on.iter().map(|&i| places.tracks[i]).collect();
+        let p = Places {
+            tracks: &nodes,
+            ..*places
+        };
+        let tracks: Vec<&Track> = on.iter().map(|&i| &m.tracks[i]).collect();
+        let label = (discs.len() > 1).then_some(disc);
+        let hidden = hidden.as_ref().filter(|_| disc == 1);
+        one_disc(cx, m, (disc, label), &tracks, hidden, &p);
+    }
+}
+
+/// The layout of disc `disc`: `tracks` (numbered from 1 on it), the
+/// hidden track when it is disc 1's; `label`: the disc's number on a set
+/// of several (`None` on a single disc), said in each message.
+fn one_disc(
+    cx: &mut Cx,
+    m: &Manifest,
+    (disc, label): (u32, Option<u32>),
+    tracks: &[&Track],
+    hidden: Option<&Track>,
+    places: &Places<'_>,
+) {
+    let known: Vec<Option<u64>> = tracks.iter().map(|t| cd_samples(t)).collect();
+    let hidden_known = hidden.map(cd_samples);
+    let all_known = known.iter().all(Option::is_some) && hidden_known.is_none_or(|h| h.is_some());
     // A source whose length only decoding tells: long enough for its
     // indexes and the 4 s, and the disc's length is not judged.
     let samples: Vec<u64> = known
         .iter()
-        .zip(&m.tracks)
+        .zip(tracks)
         .map(|(k, t)| {
             k.unwrap_or_else(|| {
                 let last = t.indexes.iter().copied().fold(0.0, f64::max);
@@ -129,18 +169,32 @@ pub(super) fn disc_layout(cx: &mut Cx, m: &Manifest, places: &Places<'_>) {
             })
         })
         .collect();
-    let Ok(mut input) = layout_input(m, &samples) else {
+    let hidden_samples = hidden_known.map(|h| h.unwrap_or(u64::from(CD_RATE)));
+    let Ok(mut input) = disc_input(m, disc, &samples, hidden_samples) else {
         return;
+    };
+    // A segue into a disc's first track was reported with the disc
+    // numbers (discs.rs); disc 1's is the layout's to report.
+    if label.is_some_and(|d| d > 1) {
+        input.tracks[0].segue = false;
+    }
+    let on_disc = |msg: String| match label {
+        Some(d) => format!("disc {d}: {msg}"),
+        None => msg,
     };
     for _ in 0..input.tracks.len() * 4 + 8 {
         match DiscLayout::new(&input) {
             Ok(layout) => {
-                disc_warnings(cx, m, &layout, places, all_known);
+                let first = tracks
+                    .first()
+                    .and_then(|f| m.tracks.iter().position(|t| std::ptr::eq(t, *f)))
+                    .unwrap_or(0);
+                disc_warnings(cx, m, &layout, places, all_known, first, &on_disc);
                 cd_text_budget(cx, &layout, places);
                 return;
             }
             Err(e) => {
-                if !report_and_mend(cx, m, &mut input, &e, places, all_known) {
+                if !report_and_mend(cx, &mut input, &e, places, all_known, &on_disc) {
                     return;
                 }
             }
@@ -157,11 +211,11 @@ fn place(node: Option<&Node>, key: &str, or: Pos) -> Pos {
 /// next try gets past it; false when it cannot be got past.
 fn report_and_mend(
     cx: &mut Cx,
-    m: &Manifest,
     input: &mut LayoutInput,
     e: &LayoutError,
     p: &Places<'_>,
     all_known: bool,
+    on_disc: &dyn Fn(String) -> String,
 ) -> bool {
     let track_node = |n: u8| p.tracks.get(usize::from(n).wrapping_sub(1)).copied();
     let track_pos = |n: u8| track_node(n).map_or(p.tracks_list, |t| t.pos);
@@ -172,13 +226,15 @@ fn report_and_mend(
             _ => track_pos(n),
         }
     };
-    let msg = e.to_string();
+    let msg = on_disc(e.to_string());
     match e {
         LayoutError::TrackCount { count } => {
             // The release's tracks, as the manifest counts them.
             cx.error(
                 p.tracks_list,
-                format!("the release has {count} tracks; a CD holds at most 99 (Red Book)"),
+                on_disc(format!(
+                    "the release has {count} tracks; a CD holds at most 99 (Red Book)"
+                )),
             );
             false
         }
@@ -194,7 +250,7 @@ fn report_and_mend(
             true
         }
         LayoutError::FirstPause { .. } => {
-            let at = if m.tracks[0].pregap_s.is_some() {
+            let at = if input.tracks[0].pregap_s.is_some() {
                 place(track_node(1), "pregap", track_pos(1))
             } else {
                 place(p.cd, "gap_s", track_pos(1))
@@ -259,7 +315,19 @@ fn report_and_mend(
 /// over 80 characters, a `"`, a trailing `\`), each at the manifest line
 /// of the text it is about, so that `check --strict` fails on what the
 /// build would say. The CUE sheet is made in memory, as `build` makes it.
-fn disc_warnings(cx: &mut Cx, m: &Manifest, layout: &DiscLayout, p: &Places<'_>, all_known: bool) {
+/// The layout's and the CUE sheet's warnings for one disc, each at the
+/// line of its text: `first` is the album index of the disc's first
+/// track (a disc numbers its tracks from 1), `on_disc` names the disc of
+/// a set.
+fn disc_warnings(
+    cx: &mut Cx,
+    m: &Manifest,
+    layout: &DiscLayout,
+    p: &Places<'_>,
+    all_known: bool,
+    first: usize,
+    on_disc: &dyn Fn(String) -> String,
+) {
     let mut warnings: Vec<&DiscWarning> = layout.warnings.iter().collect();
     let cue =
         m.cd.as_ref()
@@ -270,7 +338,7 @@ fn disc_warnings(cx: &mut Cx, m: &Manifest, layout: &DiscLayout, p: &Places<'_>,
         let (track, field) = match w {
             DiscWarning::Long { .. } => {
                 if all_known {
-                    cx.warn(p.tracks_key, w.to_string());
+                    cx.warn(p.tracks_key, on_disc(w.to_string()));
                 }
                 continue;
             }
@@ -289,12 +357,15 @@ fn disc_warnings(cx: &mut Cx, m: &Manifest, layout: &DiscLayout, p: &Places<'_>,
         };
         let at = match track {
             Some(n) => {
-                let node = p.tracks.get(usize::from(n).wrapping_sub(1)).copied();
+                let node = p
+                    .tracks
+                    .get((first + usize::from(n)).wrapping_sub(1))
+                    .copied();
                 place(node, key, node.map_or(p.tracks_list, |t| t.pos))
             }
             None => place(p.release, key, p.tracks_key),
         };
-        cx.warn(at, w.to_string());
+        cx.warn(at, on_disc(w.to_string()));
     }
 }
 

@@ -16,6 +16,7 @@
 
 mod cd;
 mod ddex;
+mod discs;
 mod fields;
 mod isrc;
 mod mastering;
@@ -158,7 +159,9 @@ fn top(
         .node("mastering")
         .map(|n| mastering(cx, n))
         .unwrap_or_default();
-    let cd = f.node("cd").and_then(|n| cd_section(cx, n));
+    let cd = f
+        .node("cd")
+        .and_then(|n| cd_section(cx, n, base_dir, probe));
     let streaming = f
         .node("streaming")
         .map(|n| streaming(cx, n))
@@ -237,6 +240,7 @@ fn top(
     for (t, node) in tracks.iter().zip(&track_nodes) {
         processing_fits(cx, t, node, &mastering);
     }
+    discs::disc_numbers(cx, &tracks, &track_nodes);
     let isrc_written = f.map.contains_key("isrc");
     let needs_isrc = cd.is_some() || !streaming.is_empty();
     assign_isrcs(
