@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod html;
+pub mod matching;
 pub mod model;
 pub mod svg;
 

@@ -86,6 +86,9 @@ pub struct TrackReport {
     /// Only with a `cd:` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cd: Option<TrackCd>,
+    /// Only for a track with tonal matching (`mastering.match`).
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub tonal_match: Option<super::matching::MatchReport>,
 }
 
 /// The source as decoded and measured.
