@@ -17,6 +17,7 @@ pub mod music;
 mod segue;
 mod streaming;
 mod text;
+mod tonal;
 mod verify;
 mod verify_trust;
 

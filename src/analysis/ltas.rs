@@ -279,7 +279,7 @@ impl LtasMeter {
         self.frames += 1;
         // L² + R² = 2(M² + S²).
         let lufs = -0.691 + 10.0 * (2.0 * k_power).log10();
-        if !(lufs > ABSOLUTE_GATE_LUFS) {
+        if lufs.is_nan() || lufs <= ABSOLUTE_GATE_LUFS {
             return;
         }
         let bin = (((lufs - ABSOLUTE_GATE_LUFS) / GATE_STEP_LU) as usize).min(GATE_BINS - 1);

@@ -196,6 +196,8 @@ fn run(
         })
         .collect::<Result<_, _>>()?;
     let renders_max = settled.iter().map(|s| s.2).max().unwrap_or(0);
+    // Tonal matching measures the corrected tracks once more.
+    let remeasured = targets.iter().flatten().any(|(_, applied)| *applied);
     let warnings: Vec<String> = settled.iter().filter_map(|s| s.3.clone()).collect();
     let tracks: Vec<TrackResult> = plans
         .iter()
@@ -216,7 +218,7 @@ fn run(
             renders,
         })
         .collect();
-    let passes = 1 + renders_max;
+    let passes = 1 + usize::from(remeasured) + renders_max;
     let album = album_loudness(tracks.iter().map(|t| &t.state));
     Ok(AlbumResult {
         tracks,
@@ -231,12 +233,52 @@ fn run(
 /// corrections worked out, and the tracks that get an EQ measured again
 /// with it (their loudness changes). Returns the plans with their
 /// corrections, the measurements and each matched track's correction.
-#[allow(clippy::type_complexity)] // three parallel lists, built once
-fn tonal_pass(
+fn tonal_pass(plans: &[TrackPlan], ceiling: f64, progress: Progress<'_>) -> Result<Analysed, MasterError> {
+    let (plans, mut pre, out) = corrections(plans, ceiling, progress)?;
+    let again: Vec<(usize, PreMeasure)> = plans
+        .par_iter()
+        .enumerate()
+        .filter(|(_, p)| p.correction.is_some())
+        .map(|(i, p)| measure_pre(p, ceiling, progress).map(|m| (i, m)))
+        .collect::<Result<_, _>>()?;
+    for (i, m) in again {
+        pre[i].measurement = m.measurement;
+        pre[i].state = m.state;
+    }
+    Ok((plans, pre, out))
+}
+
+/// The plans with their corrections, the measurements, and each matched
+/// track's correction (and whether an EQ is applied).
+type Analysed = (Vec<TrackPlan>, Vec<PreMeasure>, Vec<Option<(Correction, bool)>>);
+
+/// What `build` would apply, for `check`: each track's correction (`None`
+/// for a track without matching), worked out on `jobs` threads.
+pub fn tonal_plan(
+    plans: &[TrackPlan],
+    ceiling: f64,
+    jobs: usize,
+) -> Result<Vec<Option<TonalResult>>, MasterError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.min(plans.len()).max(1))
+        .build()
+        .map_err(|e| MasterError::Track {
+            track: 0,
+            message: format!("cannot start {jobs} worker threads: {e}"),
+        })?;
+    let (plans, _, out) = pool.install(|| corrections(plans, ceiling, &|_| {}))?;
+    Ok(plans
+        .iter()
+        .zip(out)
+        .map(|(p, c)| c.map(|(c, applied)| tonal_result(p, c, applied, None)))
+        .collect())
+}
+
+fn corrections(
     plans: &[TrackPlan],
     ceiling: f64,
     progress: Progress<'_>,
-) -> Result<(Vec<TrackPlan>, Vec<PreMeasure>, Vec<Option<(Correction, bool)>>), MasterError> {
+) -> Result<Analysed, MasterError> {
     let settings = plans.iter().find_map(|p| p.tonal.as_ref());
     let bands = tonal::bands(settings.map_or(crate::manifest::model::MatchResolution::ThirdOctave, |m| m.resolution));
     // References first: a bad one fails before the long work.
@@ -254,7 +296,7 @@ fn tonal_pass(
             .collect::<Result<_, _>>()?;
         refs.push((m.references.clone(), tonal::reference_target(&spectra)));
     }
-    let mut pre: Vec<PreMeasure> = plans
+    let pre: Vec<PreMeasure> = plans
         .par_iter()
         .map(|p| measure_pre_tapped(p, ceiling, &bands, progress))
         .collect::<Result<_, _>>()?;
@@ -284,16 +326,6 @@ fn tonal_pass(
             plan.correction = Some(std::sync::Arc::new(c.curve.clone()));
         }
         out.push(Some((c, applied)));
-    }
-    let again: Vec<(usize, PreMeasure)> = plans
-        .par_iter()
-        .enumerate()
-        .filter(|(_, p)| p.correction.is_some())
-        .map(|(i, p)| measure_pre(p, ceiling, progress).map(|m| (i, m)))
-        .collect::<Result<_, _>>()?;
-    for (i, m) in again {
-        pre[i].measurement = m.measurement;
-        pre[i].state = m.state;
     }
     Ok((plans, pre, out))
 }

@@ -7,6 +7,7 @@ pub mod html;
 pub mod matching;
 pub mod model;
 pub mod svg;
+pub mod svg_match;
 
 pub use checks::{Check, CheckSeverity};
 pub use html::{render_html, HtmlError};
