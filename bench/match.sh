@@ -10,7 +10,7 @@
 # and both results are measured by the same independent FFT (numpy, Welch
 # 16384-point Hann, 1/3-octave bands 31.5 Hz-16 kHz, each spectrum's mean
 # over the bands removed, RMS of the difference to the original), by
-# ffmpeg's ebur128 (integrated loudness, true peak). Wall time of each tool
+# ffmpeg's ebur128 (integrated loudness, true peak); files decoded by ffmpeg. Wall time of each tool
 # per track. Needs `pip install matchering` on the python3 on PATH and
 # /usr/bin/python3 with numpy.
 #
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
 real_music
-cargo build --release --quiet
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
 GM=$PWD/target/release/glassmaster
 W=target/bench-match
 rm -rf "$W"
@@ -28,17 +28,11 @@ N=${N:-11}
 python3 -c 'import matchering' || { echo "SKIP: pip install matchering" >&2; exit 0; }
 
 measure_py='
-import sys, numpy as np, wave
+import sys, subprocess, numpy as np
 def load(p):
-    w = wave.open(p, "rb"); n = w.getnframes(); ch = w.getnchannels(); sw = w.getsampwidth()
-    raw = w.readframes(n); rate = w.getframerate()
-    if sw == 3:
-        b = np.frombuffer(raw, np.uint8).reshape(-1, 3)
-        x = (b[:,0].astype(np.int32) | (b[:,1].astype(np.int32) << 8) | (b[:,2].astype(np.int32) << 16))
-        x = np.where(x >= 1 << 23, x - (1 << 24), x) / float(1 << 23)
-    else:
-        x = np.frombuffer(raw, np.int16) / 32768.0
-    return x.reshape(-1, ch).T, rate
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", p, "-f", "f32le", "-ac", "2", "-ar", "44100", "-"],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.float32).astype(np.float64).reshape(-1, 2).T, 44100
 def bands(p):
     x, rate = load(p); n = 16384; win = np.hanning(n + 1)[:n]; power = np.zeros(n // 2 + 1)
     for c in x:

@@ -93,9 +93,16 @@ pub fn k_weight(f: f64) -> f64 {
         (num / den).norm_sqr()
     };
     biquad(
-        [1.535_124_859_586_97, -2.691_696_189_406_38, 1.198_392_810_852_85],
+        [
+            1.535_124_859_586_97,
+            -2.691_696_189_406_38,
+            1.198_392_810_852_85,
+        ],
         [1.0, -1.690_659_293_182_41, 0.732_480_774_215_85],
-    ) * biquad([1.0, -2.0, 1.0], [1.0, -1.990_047_454_833_98, 0.990_072_250_366_21])
+    ) * biquad(
+        [1.0, -2.0, 1.0],
+        [1.0, -1.990_047_454_833_98, 0.990_072_250_366_21],
+    )
 }
 
 /// A programme's gated long-term spectrum.
@@ -332,7 +339,10 @@ impl LtasMeter {
             return out;
         }
         let c = count as f64;
-        out.mid.iter_mut().chain(out.side.iter_mut()).for_each(|x| *x /= c);
+        out.mid
+            .iter_mut()
+            .chain(out.side.iter_mut())
+            .for_each(|x| *x /= c);
         out.k_power = k / c;
         out.gated_frames = count;
         out.loudness_lufs = Some(-0.691 + 10.0 * (2.0 * k / c).log10());

@@ -10,7 +10,10 @@ use crate::report::matching::MatchReport;
 /// Each track's planned correction (`None`: no matching), indexed like
 /// the manifest's tracks; empty when no track is matched.
 pub fn plan(m: &Manifest, jobs: usize) -> Result<Vec<Option<MatchReport>>, MasterError> {
-    if m.tracks.iter().all(|t| t.tonal_match(&m.mastering).is_none()) {
+    if m.tracks
+        .iter()
+        .all(|t| t.tonal_match(&m.mastering).is_none())
+    {
         return Ok(Vec::new());
     }
     let plans: Vec<TrackPlan> = m
@@ -19,8 +22,7 @@ pub fn plan(m: &Manifest, jobs: usize) -> Result<Vec<Option<MatchReport>>, Maste
         .map(|t| TrackPlan::new(t, &m.mastering))
         .collect::<Result<_, _>>()?;
     let results = matching::tonal_plan(&plans, m.mastering.true_peak_dbtp, jobs)?;
-    Ok(m
-        .tracks
+    Ok(m.tracks
         .iter()
         .zip(results)
         .map(|(t, r)| Some(MatchReport::new(t.tonal_match(&m.mastering)?, r.as_ref()?)))

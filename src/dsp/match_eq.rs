@@ -330,7 +330,11 @@ mod tests {
         let g = 10f64.powf(6.0 / 20.0);
         for i in (lat + 20_000..n).step_by(997) {
             let want = g * x[i - lat];
-            assert!((out_l[i] - want).abs() < 2e-3, "{i}: {} vs {want}", out_l[i]);
+            assert!(
+                (out_l[i] - want).abs() < 2e-3,
+                "{i}: {} vs {want}",
+                out_l[i]
+            );
         }
     }
 

@@ -91,8 +91,12 @@ pub enum Stage {
     Eq(Vec<EqBand>),
     Compressor(Compressor),
     Limiter(Limiter),
-    Gain { gain_db: f64 },
-    Stereo { width: f64 },
+    Gain {
+        gain_db: f64,
+    },
+    Stereo {
+        width: f64,
+    },
     /// Where the tonal-matching EQ goes (`- match:`); without one it goes
     /// at the head of the chain.
     Match,

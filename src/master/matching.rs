@@ -20,7 +20,9 @@
 use rayon::prelude::*;
 
 use super::plan::TrackPlan;
-use super::render::{measure_pre, measure_pre_tapped, render, PreMeasure, Progress, Rendered, Sink};
+use super::render::{
+    measure_pre, measure_pre_tapped, render, PreMeasure, Progress, Rendered, Sink,
+};
 use super::tonal::{self, Correction, Target};
 use super::MasterError;
 use crate::analysis::{album_loudness, AlbumFigures, LoudnessState, Measurement};
@@ -205,18 +207,20 @@ fn run(
         .zip(settled)
         .zip(&wanted)
         .zip(targets)
-        .map(|((((plan, pre), (r, gain, renders, _)), w), target)| TrackResult {
-            tonal: target.map(|(c, applied)| tonal_result(plan, c, applied, r.ltas.as_ref())),
-            number: plan.number,
-            gain_db: gain,
-            source: pre.source,
-            pre: pre.measurement,
-            master: r.measurement,
-            state: r.state,
-            wanted_lufs: *w,
-            frames: r.frames,
-            renders,
-        })
+        .map(
+            |((((plan, pre), (r, gain, renders, _)), w), target)| TrackResult {
+                tonal: target.map(|(c, applied)| tonal_result(plan, c, applied, r.ltas.as_ref())),
+                number: plan.number,
+                gain_db: gain,
+                source: pre.source,
+                pre: pre.measurement,
+                master: r.measurement,
+                state: r.state,
+                wanted_lufs: *w,
+                frames: r.frames,
+                renders,
+            },
+        )
         .collect();
     let passes = 1 + usize::from(remeasured) + renders_max;
     let album = album_loudness(tracks.iter().map(|t| &t.state));
@@ -233,7 +237,11 @@ fn run(
 /// corrections worked out, and the tracks that get an EQ measured again
 /// with it (their loudness changes). Returns the plans with their
 /// corrections, the measurements and each matched track's correction.
-fn tonal_pass(plans: &[TrackPlan], ceiling: f64, progress: Progress<'_>) -> Result<Analysed, MasterError> {
+fn tonal_pass(
+    plans: &[TrackPlan],
+    ceiling: f64,
+    progress: Progress<'_>,
+) -> Result<Analysed, MasterError> {
     let (plans, mut pre, out) = corrections(plans, ceiling, progress)?;
     let again: Vec<(usize, PreMeasure)> = plans
         .par_iter()
@@ -250,7 +258,11 @@ fn tonal_pass(plans: &[TrackPlan], ceiling: f64, progress: Progress<'_>) -> Resu
 
 /// The plans with their corrections, the measurements, and each matched
 /// track's correction (and whether an EQ is applied).
-type Analysed = (Vec<TrackPlan>, Vec<PreMeasure>, Vec<Option<(Correction, bool)>>);
+type Analysed = (
+    Vec<TrackPlan>,
+    Vec<PreMeasure>,
+    Vec<Option<(Correction, bool)>>,
+);
 
 /// What `build` would apply, for `check`: each track's correction (`None`
 /// for a track without matching), worked out on `jobs` threads.
@@ -280,7 +292,11 @@ fn corrections(
     progress: Progress<'_>,
 ) -> Result<Analysed, MasterError> {
     let settings = plans.iter().find_map(|p| p.tonal.as_ref());
-    let bands = tonal::bands(settings.map_or(crate::manifest::model::MatchResolution::ThirdOctave, |m| m.resolution));
+    let bands = tonal::bands(
+        settings.map_or(crate::manifest::model::MatchResolution::ThirdOctave, |m| {
+            m.resolution
+        }),
+    );
     // References first: a bad one fails before the long work.
     let mut refs: Vec<(Vec<std::path::PathBuf>, Option<Target>)> = Vec::new();
     for m in plans.iter().filter_map(|p| p.tonal.as_ref()) {
@@ -339,9 +355,13 @@ fn tonal_result(
     let after_db = master.map(|l| l.tonal_db()).unwrap_or_default();
     let m = plan.tonal.as_ref();
     let distance_after_db = match (master, m) {
-        (Some(l), Some(m)) => {
-            tonal::distance_db(&l.bands, &after_db, &correction.target_db, m.low_hz, m.high_hz)
-        }
+        (Some(l), Some(m)) => tonal::distance_db(
+            &l.bands,
+            &after_db,
+            &correction.target_db,
+            m.low_hz,
+            m.high_hz,
+        ),
         _ => None,
     };
     TonalResult {

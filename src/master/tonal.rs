@@ -222,7 +222,9 @@ pub fn analyze_reference(path: &Path, bands: &Bands) -> Result<Ltas, MasterError
     if ltas.loudness_lufs.is_none() {
         return Err(MasterError::Reference {
             path: path.to_path_buf(),
-            message: "it is silent (nothing above the -70 LUFS gate), so it has no spectrum to match to".into(),
+            message:
+                "it is silent (nothing above the -70 LUFS gate), so it has no spectrum to match to"
+                    .into(),
         });
     }
     Ok(ltas)

@@ -19,7 +19,11 @@ fn poly(out: &mut String, class: &str, pts: &[(f64, f64)]) {
         return;
     }
     let p: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
-    let _ = write!(out, r#"<polyline class="{class}" points="{}"/>"#, p.join(" "));
+    let _ = write!(
+        out,
+        r#"<polyline class="{class}" points="{}"/>"#,
+        p.join(" ")
+    );
 }
 
 fn panel(out: &mut String, k: usize, number: u32, title: &str, m: &MatchReport) {

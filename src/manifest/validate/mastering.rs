@@ -7,8 +7,13 @@ use super::Cx;
 use crate::manifest::model::*;
 use crate::manifest::raw::{Node, Value};
 
-pub(super) const MASTERING_KEYS: &[&str] =
-    &["loudness_mode", "target_lufs", "true_peak_dbtp", "chain", "match"];
+pub(super) const MASTERING_KEYS: &[&str] = &[
+    "loudness_mode",
+    "target_lufs",
+    "true_peak_dbtp",
+    "chain",
+    "match",
+];
 pub(super) const STAGE_KEYS: &[&str] = &["eq", "compressor", "limiter", "gain", "stereo", "match"];
 pub(super) const BAND_KEYS: &[&str] = &["type", "freq_hz", "gain_db", "q"];
 pub(super) const COMPRESSOR_KEYS: &[&str] = &[

@@ -215,7 +215,15 @@ fn top(
     }
 
     let mut mastering = mastering;
-    tonal_matching(cx, &f, &mut mastering, &mut tracks, &track_nodes, base_dir, probe);
+    tonal_matching(
+        cx,
+        &f,
+        &mut mastering,
+        &mut tracks,
+        &track_nodes,
+        base_dir,
+        probe,
+    );
     for (t, node) in tracks.iter().zip(&track_nodes) {
         processing_fits(cx, t, node, &mastering);
     }

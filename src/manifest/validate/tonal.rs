@@ -36,7 +36,14 @@ pub(super) fn album_match(
     base_dir: &Path,
     probe: Probe<'_>,
 ) -> Option<Match> {
-    settings(cx, node, "mastering.match", &Match::default(), base_dir, probe)
+    settings(
+        cx,
+        node,
+        "mastering.match",
+        &Match::default(),
+        base_dir,
+        probe,
+    )
 }
 
 /// A track's `match`: `off`, or settings over the album's (or the
@@ -167,7 +174,10 @@ fn references(
     if items.is_empty() {
         cx.error(
             node.pos,
-            format!("`{}.reference` is empty: name at least one audio file", f.name),
+            format!(
+                "`{}.reference` is empty: name at least one audio file",
+                f.name
+            ),
         );
     }
     let (mut written, mut resolved) = (Vec::new(), Vec::new());
@@ -185,14 +195,14 @@ fn references(
         let file = PathBuf::from(s);
         let path = base_dir.join(&file);
         if !path.exists() {
-            cx.error(item.pos, format!("reference {}: no such file", file.display()));
+            cx.error(
+                item.pos,
+                format!("reference {}: no such file", file.display()),
+            );
             continue;
         }
         match probe(&path) {
-            Err(e) => cx.error(
-                item.pos,
-                format!("reference {}", probe_message(&file, &e)),
-            ),
+            Err(e) => cx.error(item.pos, format!("reference {}", probe_message(&file, &e))),
             Ok(info) => {
                 if let Some(frames) = info.frames {
                     let secs = frames as f64 / f64::from(info.sample_rate.max(1));
