@@ -24,7 +24,7 @@
 use std::sync::Arc;
 
 use rustfft::num_complex::Complex;
-use rustfft::{Fft, FftPlanner};
+use rustfft::Fft;
 
 use super::spectrum;
 
@@ -186,35 +186,14 @@ impl std::fmt::Debug for LtasMeter {
 impl LtasMeter {
     pub fn new(sample_rate: u32, bands: &Bands) -> LtasMeter {
         let rate = f64::from(sample_rate.max(1));
-        let size = ((rate / 3.0).ceil() as usize)
-            .next_power_of_two()
-            .clamp(256, 1 << 17);
-        let fft = FftPlanner::new().plan_fft_forward(size);
-        let scratch = vec![Complex::default(); fft.get_inplace_scratch_len()];
-        let window: Vec<f32> = (0..size)
-            .map(|n| (0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / size as f64).cos()) as f32)
-            .collect();
-        let window_power: f64 = window.iter().map(|&w| f64::from(w) * f64::from(w)).sum();
-        let df = rate / size as f64;
-        let bins = bands
-            .edges_hz
-            .iter()
-            .map(|&(lo, hi)| {
-                let hi = hi.min(rate / 2.0);
-                if hi <= lo {
-                    return Vec::new();
-                }
-                let first = ((lo / df - 0.5).floor().max(1.0)) as usize;
-                let last = ((hi / df + 0.5).ceil() as usize).min(size / 2 - 1);
-                (first..=last)
-                    .filter_map(|k| {
-                        let (a, z) = ((k as f64 - 0.5) * df, (k as f64 + 0.5) * df);
-                        let share = (z.min(hi) - a.max(lo)) / df;
-                        (share > 0.0).then_some((k, share.min(1.0)))
-                    })
-                    .collect()
-            })
-            .collect();
+        let spectrum::Frames {
+            size,
+            fft,
+            scratch,
+            window,
+            window_power,
+            bins,
+        } = spectrum::frames(rate, &bands.edges_hz);
         let n = bands.len();
         LtasMeter {
             k: bands.centres_hz.iter().map(|&f| k_weight(f)).collect(),

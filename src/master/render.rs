@@ -71,6 +71,18 @@ pub struct PreMeasure {
     pub ltas: Option<Ltas>,
 }
 
+/// The meters of the measuring pass: after the chain, and of the source.
+fn pre_meters(plan: &TrackPlan) -> Result<(Meter, Meter), MasterError> {
+    let err = |e: crate::analysis::AnalysisError| MasterError::Track {
+        track: plan.number,
+        message: e.to_string(),
+    };
+    Ok((
+        Meter::new(plan.info.sample_rate).map_err(err)?,
+        Meter::for_source(&plan.info).map_err(err)?,
+    ))
+}
+
 /// Measures the track after its chain (and `gain_db`); with `tap`, also
 /// the gated spectrum in those bands where the matching EQ goes (before
 /// any EQ: the plan's correction is not applied here).
@@ -82,14 +94,7 @@ pub fn measure_pre_tapped(
 ) -> Result<PreMeasure, MasterError> {
     let (mut head, mut tail) = plan.pre_chain_split(ceiling_dbtp)?;
     let mut ltas = LtasMeter::new(plan.info.sample_rate, tap);
-    let mut meter = Meter::new(plan.info.sample_rate).map_err(|e| MasterError::Track {
-        track: plan.number,
-        message: e.to_string(),
-    })?;
-    let mut source = Meter::for_source(&plan.info).map_err(|e| MasterError::Track {
-        track: plan.number,
-        message: e.to_string(),
-    })?;
+    let (mut meter, mut source) = pre_meters(plan)?;
     let mut mid = head.output_block();
     let mut out = tail.output_block();
     read_kept(plan, progress, |b| {
@@ -124,14 +129,7 @@ pub fn measure_pre(
     progress: Progress<'_>,
 ) -> Result<PreMeasure, MasterError> {
     let mut chain = plan.pre_chain(ceiling_dbtp)?;
-    let mut meter = Meter::new(plan.info.sample_rate).map_err(|e| MasterError::Track {
-        track: plan.number,
-        message: e.to_string(),
-    })?;
-    let mut source = Meter::for_source(&plan.info).map_err(|e| MasterError::Track {
-        track: plan.number,
-        message: e.to_string(),
-    })?;
+    let (mut meter, mut source) = pre_meters(plan)?;
     let mut out = chain.output_block();
     read_kept(plan, progress, |b| {
         source.add(b);
