@@ -247,7 +247,8 @@ pub fn run(
 /// `max_spectral_deviation_db` (RMS over the 31 bands), or in any one band
 /// further than twice that, from the other tracks' balance (leave-one-out:
 /// band by band the median of the others, so that the outlier does not
-/// pull its own target, nor one outlier the others'), each balance
+/// pull its own target, nor one outlier the others'; of three tracks the
+/// median of all three, the middle one), each balance
 /// normalised to its own level (see
 /// [`crate::analysis::Spectrum::balance`]). Needs three tracks with a
 /// spectrum: with two, each is as far from the other as the other.
@@ -260,14 +261,19 @@ pub fn spectral_outliers(t: &ReportThresholds, tracks: &[TrackFigures<'_>]) -> V
     if balances.iter().flatten().count() < 3 {
         return Vec::new();
     }
+    let with_spectrum = balances.iter().flatten().count();
     let deviations = balances.iter().enumerate().map(|(i, b)| {
         let b = b.as_ref()?;
         let mut d = [0.0; BANDS];
         for (k, d) in d.iter_mut().enumerate() {
+            // Of three tracks the others' median is the mean of two, which
+            // the outlier drags as far as itself: there the median of all
+            // three (the middle one) stands for the album.
+            let loo = with_spectrum > 3;
             let mut others: Vec<f64> = balances
                 .iter()
                 .enumerate()
-                .filter(|&(j, _)| j != i)
+                .filter(|&(j, _)| j != i || !loo)
                 .filter_map(|(_, o)| o.as_ref().map(|o| o[k]))
                 .collect();
             others.sort_by(f64::total_cmp);
