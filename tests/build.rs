@@ -23,6 +23,7 @@ mod plan;
 mod segue;
 mod streaming;
 mod text;
+mod tonal;
 mod verify;
 mod verify_trust;
 

@@ -392,11 +392,10 @@ fn format_mix() {
 #[test]
 fn spectral_outlier() {
     // Track 2 low-passed at 3 kHz (-12 dB/octave) and brought back to
-    // the album's loudness: dull against the others. Not much duller: of
-    // three tracks the mean balance that the rule compares with is a
-    // third the outlier's, so a track 18 dB (RMS over the bands) from the
-    // other two puts them 6 dB from the mean too, and all three are
-    // flagged (the same track low-passed at 1.5 kHz does that).
+    // the album's loudness: dull against the others. Of three tracks the
+    // rule compares each with the median of all three (the others' median
+    // would be the mean of two, dragged by the outlier), so only the dull
+    // one is flagged.
     rule(
         "spectral",
         "track.spectral_balance",

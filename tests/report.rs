@@ -132,6 +132,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
             isrc: Some(format!("GBABC26{:05}", number)),
             source,
             master,
+            tonal_match: None,
             cd: Some(TrackCd {
                 start_frame: frame,
                 pregap_frames: pregap,

@@ -25,6 +25,7 @@
 
 mod album;
 mod gating;
+pub mod ltas;
 mod meter;
 pub mod series;
 pub mod spectrum;

@@ -127,6 +127,56 @@ pub fn album_balance(balances: &[Option<[f64; BANDS]>]) -> Option<AlbumBalance> 
     Some(AlbumBalance { mean, deviations })
 }
 
+/// The frame layout both spectrum meters (this one and
+/// [`super::ltas::LtasMeter`]) use: about 3 Hz a bin (2^8..2^17 samples),
+/// a Hann window and its power, and for each band (edges in Hz) the bins
+/// it takes with the share of each (bin k covers [(k - 1/2)·df, (k +
+/// 1/2)·df)).
+pub(super) struct Frames {
+    pub size: usize,
+    pub fft: Arc<dyn Fft<f32>>,
+    pub scratch: Vec<Complex<f32>>,
+    pub window: Vec<f32>,
+    pub window_power: f64,
+    pub bins: Vec<Vec<(usize, f64)>>,
+}
+
+pub(super) fn frames(rate: f64, edges: &[(f64, f64)]) -> Frames {
+    let size = ((rate / 3.0).ceil() as usize)
+        .next_power_of_two()
+        .clamp(256, 1 << 17);
+    let fft = FftPlanner::new().plan_fft_forward(size);
+    let scratch = vec![Complex::default(); fft.get_inplace_scratch_len()];
+    let window: Vec<f32> = (0..size)
+        .map(|n| (0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / size as f64).cos()) as f32)
+        .collect();
+    let window_power: f64 = window.iter().map(|&w| f64::from(w) * f64::from(w)).sum();
+    let df = rate / size as f64;
+    let bins = edges
+        .iter()
+        .map(|&(lo, hi)| {
+            let hi = hi.min(rate / 2.0);
+            let first = ((lo / df - 0.5).floor().max(1.0)) as usize;
+            let last = ((hi / df + 0.5).ceil() as usize).min(size / 2);
+            (first..=last)
+                .filter_map(|k| {
+                    let (a, z) = ((k as f64 - 0.5) * df, (k as f64 + 0.5) * df);
+                    let share = (z.min(hi) - a.max(lo)) / df;
+                    (share > 0.0).then_some((k, share.min(1.0)))
+                })
+                .collect()
+        })
+        .collect();
+    Frames {
+        size,
+        fft,
+        scratch,
+        window,
+        window_power,
+        bins,
+    }
+}
+
 /// Streams stereo samples into the 1/3-octave spectrum.
 pub struct SpectrumMeter {
     fft: Arc<dyn Fft<f32>>,
@@ -161,33 +211,15 @@ impl SpectrumMeter {
     /// A meter for `sample_rate` (any rate the loudness meter takes).
     pub fn new(sample_rate: u32) -> SpectrumMeter {
         let rate = f64::from(sample_rate.max(1));
-        // About 3 Hz a bin, within 2^8..2^17 samples.
-        let size = ((rate / 3.0).ceil() as usize)
-            .next_power_of_two()
-            .clamp(256, 1 << 17);
-        let fft = FftPlanner::new().plan_fft_forward(size);
-        let scratch = vec![Complex::default(); fft.get_inplace_scratch_len()];
-        let window: Vec<f32> = (0..size)
-            .map(|n| (0.5 - 0.5 * (std::f64::consts::TAU * n as f64 / size as f64).cos()) as f32)
-            .collect();
-        let window_power: f64 = window.iter().map(|&w| f64::from(w) * f64::from(w)).sum();
-        let df = rate / size as f64;
-        let bins = (0..BANDS)
-            .map(|b| {
-                let (lo, hi) = band_edges(b);
-                let hi = hi.min(rate / 2.0);
-                // Bin k covers [(k - 1/2)·df, (k + 1/2)·df).
-                let first = ((lo / df - 0.5).floor().max(1.0)) as usize;
-                let last = ((hi / df + 0.5).ceil() as usize).min(size / 2);
-                (first..=last)
-                    .filter_map(|k| {
-                        let (a, z) = ((k as f64 - 0.5) * df, (k as f64 + 0.5) * df);
-                        let share = (z.min(hi) - a.max(lo)) / df;
-                        (share > 0.0).then_some((k, share.min(1.0)))
-                    })
-                    .collect()
-            })
-            .collect();
+        let edges: Vec<(f64, f64)> = (0..BANDS).map(band_edges).collect();
+        let Frames {
+            size,
+            fft,
+            scratch,
+            window,
+            window_power,
+            bins,
+        } = frames(rate, &edges);
         SpectrumMeter {
             fft,
             input: vec![Complex::default(); size],

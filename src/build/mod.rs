@@ -561,6 +561,10 @@ fn make_report(
                     reconstructed_peak_dbfs: segments[i].measurement.reconstructed_peak_dbfs,
                 }
             }),
+            tonal_match: t
+                .tonal_match(&manifest.mastering)
+                .zip(r.tonal.as_ref())
+                .map(|(m, tr)| crate::report::matching::MatchReport::new(m, tr)),
         })
         .collect();
     Report {

@@ -82,6 +82,19 @@ pub fn run(
             .map(|r| r.as_ref().ok().map(|a| &a.measurement))
             .collect();
         checks.extend(checks::store_lint(m, &measured));
+        let plan = super::check_match::plan(m, jobs(ctx, jobs_arg, Some(paths.len())));
+        let plan = match plan {
+            Ok(p) => p,
+            Err(e) => {
+                audio_errors.push(Diagnostic::error(path, None, e.to_string()));
+                Vec::new()
+            }
+        };
+        for (v, r) in tracks_json.iter_mut().zip(&plan) {
+            if let Some(r) = r {
+                v["match"] = serde_json::to_value(r)?;
+            }
+        }
         if strict {
             checks::strict(&mut checks);
         }
@@ -99,6 +112,7 @@ pub fn run(
                 batch.album.as_ref(),
             );
             print_checks(&checks);
+            super::check_match::print(m, &plan);
         }
     } else if !json {
         print_diagnostics(&loaded);

@@ -8,6 +8,7 @@
 
 mod build;
 mod check;
+mod check_match;
 #[cfg(feature = "libcue")]
 mod cue_import;
 mod ddp;

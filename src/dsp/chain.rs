@@ -15,7 +15,7 @@
 //! tail out. A [`Stage::Fade`] placed after a limiter is told the delay, so
 //! it still lands on the track's own frames.
 
-use super::{Compressor, Eq, Fade, Gain, Limiter, StereoWidth};
+use super::{Compressor, Eq, Fade, Gain, Limiter, MatchEq, StereoWidth};
 use crate::audio::{Block, BLOCK_FRAMES};
 
 /// One stage of a chain.
@@ -28,6 +28,8 @@ pub enum Stage {
     Gain(Gain),
     Stereo(StereoWidth),
     Fade(Fade),
+    /// Boxed: the FIR's buffers are large.
+    MatchEq(Box<MatchEq>),
 }
 
 impl From<Limiter> for Stage {
@@ -41,6 +43,7 @@ impl Stage {
     pub fn latency_frames(&self) -> usize {
         match self {
             Stage::Limiter(l) => l.latency_frames(),
+            Stage::MatchEq(m) => m.latency_frames(),
             _ => 0,
         }
     }
@@ -54,6 +57,7 @@ impl Stage {
             Stage::Gain(s) => s.process(block),
             Stage::Stereo(s) => s.process(block),
             Stage::Fade(s) => s.process(block),
+            Stage::MatchEq(s) => s.process(block),
         }
     }
 }

@@ -10,7 +10,8 @@
 //! [`stereo`] (M/S width), [`fade`] (fade in/out, trim helper),
 //! [`resample`] (rubato FFT resampler, delay compensated), [`dither`]
 //! (TPDF / noise-shaped quantisation to 16 or 24 bits) and [`chain`], which
-//! strings the block stages together and hides the limiter's latency.
+//! strings the block stages together and hides the limiter's latency;
+//! [`match_eq`] is the linear-phase FIR of tonal matching.
 
 pub mod chain;
 pub mod compressor;
@@ -19,6 +20,7 @@ pub mod eq;
 pub mod fade;
 pub mod gain;
 pub mod limiter;
+pub mod match_eq;
 pub mod oversample;
 pub mod resample;
 pub mod stereo;
@@ -30,6 +32,7 @@ pub use eq::{Eq, EqBand, EqKind};
 pub use fade::{trim_range, Fade, FadeCurve, FadeParams};
 pub use gain::Gain;
 pub use limiter::{Limiter, LimiterParams};
+pub use match_eq::{MatchCurve, MatchEq};
 pub use oversample::ReconstructedPeak;
 pub use resample::Resampler;
 pub use stereo::StereoWidth;

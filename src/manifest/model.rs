@@ -70,6 +70,9 @@ pub struct Mastering {
     pub true_peak_dbtp: f64,
     /// The default chain; a track's own `chain` replaces it.
     pub chain: Vec<Stage>,
+    /// `mastering.match`: tonal matching of every track (a track may
+    /// override it or turn it off).
+    pub tonal_match: Option<Match>,
 }
 
 impl Default for Mastering {
@@ -79,6 +82,7 @@ impl Default for Mastering {
             target_lufs: DEFAULT_TARGET_LUFS,
             true_peak_dbtp: DEFAULT_TRUE_PEAK_DBTP,
             chain: Vec::new(),
+            tonal_match: None,
         }
     }
 }
@@ -92,8 +96,73 @@ pub enum Stage {
     Eq(Vec<EqBand>),
     Compressor(Compressor),
     Limiter(Limiter),
-    Gain { gain_db: f64 },
-    Stereo { width: f64 },
+    Gain {
+        gain_db: f64,
+    },
+    Stereo {
+        width: f64,
+    },
+    /// Where the tonal-matching EQ goes (`- match:`); without one it goes
+    /// at the head of the chain.
+    Match,
+}
+
+/// What a track's spectrum is matched to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchTo {
+    /// The other tracks of the album (leave-one-out).
+    Album,
+    /// The `reference` files, averaged.
+    Reference,
+}
+
+/// The bands the spectra are compared in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchResolution {
+    ThirdOctave,
+    Erb,
+}
+
+/// `mastering.match` (or a track's `match`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    pub to: MatchTo,
+    /// Reference files as written, and resolved against the manifest.
+    pub reference_files: Vec<PathBuf>,
+    pub references: Vec<PathBuf>,
+    /// 0..1: the share of the difference that is corrected.
+    pub strength: f64,
+    /// No band is corrected by more than this, dB.
+    pub max_db: f64,
+    pub resolution: MatchResolution,
+    /// Also match the side/mid balance per band.
+    pub width: bool,
+    /// No correction outside these, Hz.
+    pub low_hz: f64,
+    pub high_hz: f64,
+}
+
+impl Default for Match {
+    fn default() -> Self {
+        Match {
+            to: MatchTo::Album,
+            reference_files: Vec::new(),
+            references: Vec::new(),
+            strength: 0.5,
+            max_db: 6.0,
+            resolution: MatchResolution::ThirdOctave,
+            width: false,
+            low_hz: 30.0,
+            high_hz: 16_000.0,
+        }
+    }
+}
+
+/// A track's `match`: its own settings, or `off`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrackMatch {
+    Off,
+    Own(Match),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +263,8 @@ pub struct Track {
     pub chain: Option<Vec<Stage>>,
     pub lyrics: Option<String>,
     pub disc: u32,
+    /// The track's `match` (`None`: `mastering.match`).
+    pub tonal_match: Option<TrackMatch>,
 }
 
 impl Track {
@@ -214,6 +285,15 @@ impl Track {
             .map_or(frames, |e| ((e * rate).round() as u64).min(frames));
         let start = ((self.trim_start_s * rate).round() as u64).min(end);
         Some(end - start)
+    }
+
+    /// The tonal matching this track gets, if any.
+    pub fn tonal_match<'a>(&'a self, mastering: &'a Mastering) -> Option<&'a Match> {
+        match &self.tonal_match {
+            Some(TrackMatch::Off) => None,
+            Some(TrackMatch::Own(m)) => Some(m),
+            None => mastering.tonal_match.as_ref(),
+        }
     }
 
     /// Seconds of audio this track has after trimming, when the source's

@@ -20,7 +20,10 @@
 use rayon::prelude::*;
 
 use super::plan::TrackPlan;
-use super::render::{measure_pre, render, PreMeasure, Progress, Rendered, Sink};
+use super::render::{
+    measure_pre, measure_pre_tapped, render, PreMeasure, Progress, Rendered, Sink,
+};
+use super::tonal::{self, Correction, Target};
 use super::MasterError;
 use crate::analysis::{album_loudness, AlbumFigures, LoudnessState, Measurement};
 use crate::manifest::model::{LoudnessMode, Mastering};
@@ -53,6 +56,22 @@ pub struct TrackResult {
     pub frames: u64,
     /// Render passes this track took.
     pub renders: usize,
+    /// Tonal matching: the correction applied and what it did.
+    pub tonal: Option<TonalResult>,
+}
+
+/// What tonal matching did to one track.
+#[derive(Debug, Clone)]
+pub struct TonalResult {
+    pub correction: Correction,
+    /// The bands' centres, Hz.
+    pub centres_hz: Vec<f64>,
+    /// The master's level per band (re its loudness), dB, and its
+    /// distance to the target (RMS over the bands in range), dB.
+    pub after_db: Vec<Option<f64>>,
+    pub distance_after_db: Option<f64>,
+    /// True when an EQ was applied (false: the correction was flat).
+    pub applied: bool,
 }
 
 pub struct AlbumResult {
@@ -138,10 +157,16 @@ fn run(
     progress: Progress<'_>,
 ) -> Result<AlbumResult, MasterError> {
     let ceiling = mastering.true_peak_dbtp;
-    let pre: Vec<_> = plans
-        .par_iter()
-        .map(|p| measure_pre(p, ceiling, progress))
-        .collect::<Result<_, _>>()?;
+    let (plans, pre, targets) = if plans.iter().any(|p| p.tonal.is_some()) {
+        tonal_pass(plans, ceiling, progress)?
+    } else {
+        let pre: Vec<_> = plans
+            .par_iter()
+            .map(|p| measure_pre(p, ceiling, progress))
+            .collect::<Result<_, _>>()?;
+        (plans.to_vec(), pre, vec![None; plans.len()])
+    };
+    let plans = &plans[..];
     let album_pre = album_loudness(pre.iter().map(|p| &p.state)).integrated_lufs;
     let wanted: Vec<Option<f64>> = pre
         .iter()
@@ -173,25 +198,31 @@ fn run(
         })
         .collect::<Result<_, _>>()?;
     let renders_max = settled.iter().map(|s| s.2).max().unwrap_or(0);
+    // Tonal matching measures the corrected tracks once more.
+    let remeasured = targets.iter().flatten().any(|(_, applied)| *applied);
     let warnings: Vec<String> = settled.iter().filter_map(|s| s.3.clone()).collect();
     let tracks: Vec<TrackResult> = plans
         .iter()
         .zip(pre)
         .zip(settled)
         .zip(&wanted)
-        .map(|(((plan, pre), (r, gain, renders, _)), w)| TrackResult {
-            number: plan.number,
-            gain_db: gain,
-            source: pre.source,
-            pre: pre.measurement,
-            master: r.measurement,
-            state: r.state,
-            wanted_lufs: *w,
-            frames: r.frames,
-            renders,
-        })
+        .zip(targets)
+        .map(
+            |((((plan, pre), (r, gain, renders, _)), w), target)| TrackResult {
+                tonal: target.map(|(c, applied)| tonal_result(plan, c, applied, r.ltas.as_ref())),
+                number: plan.number,
+                gain_db: gain,
+                source: pre.source,
+                pre: pre.measurement,
+                master: r.measurement,
+                state: r.state,
+                wanted_lufs: *w,
+                frames: r.frames,
+                renders,
+            },
+        )
         .collect();
-    let passes = 1 + renders_max;
+    let passes = 1 + usize::from(remeasured) + renders_max;
     let album = album_loudness(tracks.iter().map(|t| &t.state));
     Ok(AlbumResult {
         tracks,
@@ -199,6 +230,147 @@ fn run(
         warnings,
         passes,
     })
+}
+
+/// The analysis pass with tonal matching: every track measured with its
+/// spectrum gathered at the matching EQ's place, the targets and
+/// corrections worked out, and the tracks that get an EQ measured again
+/// with it (their loudness changes). Returns the plans with their
+/// corrections, the measurements and each matched track's correction.
+fn tonal_pass(
+    plans: &[TrackPlan],
+    ceiling: f64,
+    progress: Progress<'_>,
+) -> Result<Analysed, MasterError> {
+    let (plans, mut pre, out) = corrections(plans, ceiling, progress)?;
+    let again: Vec<(usize, PreMeasure)> = plans
+        .par_iter()
+        .enumerate()
+        .filter(|(_, p)| p.correction.is_some())
+        .map(|(i, p)| measure_pre(p, ceiling, progress).map(|m| (i, m)))
+        .collect::<Result<_, _>>()?;
+    for (i, m) in again {
+        pre[i].measurement = m.measurement;
+        pre[i].state = m.state;
+    }
+    Ok((plans, pre, out))
+}
+
+/// The plans with their corrections, the measurements, and each matched
+/// track's correction (and whether an EQ is applied).
+type Analysed = (
+    Vec<TrackPlan>,
+    Vec<PreMeasure>,
+    Vec<Option<(Correction, bool)>>,
+);
+
+/// What `build` would apply, for `check`: each track's correction (`None`
+/// for a track without matching), worked out on `jobs` threads.
+pub fn tonal_plan(
+    plans: &[TrackPlan],
+    ceiling: f64,
+    jobs: usize,
+) -> Result<Vec<Option<TonalResult>>, MasterError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.min(plans.len()).max(1))
+        .build()
+        .map_err(|e| MasterError::Track {
+            track: 0,
+            message: format!("cannot start {jobs} worker threads: {e}"),
+        })?;
+    let (plans, _, out) = pool.install(|| corrections(plans, ceiling, &|_| {}))?;
+    Ok(plans
+        .iter()
+        .zip(out)
+        .map(|(p, c)| c.map(|(c, applied)| tonal_result(p, c, applied, None)))
+        .collect())
+}
+
+fn corrections(
+    plans: &[TrackPlan],
+    ceiling: f64,
+    progress: Progress<'_>,
+) -> Result<Analysed, MasterError> {
+    let settings = plans.iter().find_map(|p| p.tonal.as_ref());
+    let bands = tonal::bands(
+        settings.map_or(crate::manifest::model::MatchResolution::ThirdOctave, |m| {
+            m.resolution
+        }),
+    );
+    // References first: a bad one fails before the long work.
+    let mut refs: Vec<(Vec<std::path::PathBuf>, Option<Target>)> = Vec::new();
+    for m in plans.iter().filter_map(|p| p.tonal.as_ref()) {
+        if m.to != crate::manifest::model::MatchTo::Reference
+            || refs.iter().any(|(r, _)| *r == m.references)
+        {
+            continue;
+        }
+        let spectra: Vec<_> = m
+            .references
+            .par_iter()
+            .map(|r| tonal::analyze_reference(r, &bands))
+            .collect::<Result<_, _>>()?;
+        refs.push((m.references.clone(), tonal::reference_target(&spectra)));
+    }
+    let pre: Vec<PreMeasure> = plans
+        .par_iter()
+        .map(|p| measure_pre_tapped(p, ceiling, &bands, progress))
+        .collect::<Result<_, _>>()?;
+    let spectra: Vec<Option<&crate::analysis::ltas::Ltas>> =
+        pre.iter().map(|p| p.ltas.as_ref()).collect();
+    let mut plans = plans.to_vec();
+    let mut out = Vec::with_capacity(plans.len());
+    for (i, plan) in plans.iter_mut().enumerate() {
+        let (Some(m), Some(own)) = (plan.tonal.as_ref(), spectra[i]) else {
+            out.push(None);
+            continue;
+        };
+        let target = match m.to {
+            crate::manifest::model::MatchTo::Album => tonal::album_target(&spectra, i),
+            crate::manifest::model::MatchTo::Reference => refs
+                .iter()
+                .find(|(r, _)| *r == m.references)
+                .and_then(|(_, t)| t.clone()),
+        };
+        let Some(target) = target else {
+            out.push(None);
+            continue;
+        };
+        let c = tonal::correction(own, &target, m);
+        let applied = !c.curve.is_flat() && own.loudness_lufs.is_some();
+        if applied {
+            plan.correction = Some(std::sync::Arc::new(c.curve.clone()));
+        }
+        out.push(Some((c, applied)));
+    }
+    Ok((plans, pre, out))
+}
+
+fn tonal_result(
+    plan: &TrackPlan,
+    correction: Correction,
+    applied: bool,
+    master: Option<&crate::analysis::ltas::Ltas>,
+) -> TonalResult {
+    let after_db = master.map(|l| l.tonal_db()).unwrap_or_default();
+    let m = plan.tonal.as_ref();
+    let distance_after_db = match (master, m) {
+        (Some(l), Some(m)) => tonal::distance_db(
+            &l.bands,
+            &after_db,
+            &correction.target_db,
+            m.low_hz,
+            m.high_hz,
+        ),
+        _ => None,
+    };
+    TonalResult {
+        centres_hz: correction.curve.centres_hz.clone(),
+        correction,
+        after_db,
+        distance_after_db,
+        applied,
+    }
 }
 
 /// The next gain to try: one step of the secant method on the renders so

@@ -16,10 +16,16 @@
 //! [`matching::TOLERANCE_LU`] from where they belong are corrected and
 //! rendered again. Tracks run in parallel; memory does not grow with a
 //! track's length.
+//!
+//! With tonal matching ([`tonal`]) the measuring pass also gathers each
+//! track's gated spectrum at the matching EQ's place; the corrections are
+//! worked out from those, and the tracks that get one are measured once
+//! more with their EQ before the gains are computed.
 
 pub mod matching;
 pub mod plan;
 pub mod render;
+pub mod tonal;
 
 use std::path::PathBuf;
 
@@ -39,6 +45,9 @@ pub enum MasterError {
     Dsp { track: u32, source: DspError },
     #[error("track {track}: {message}")]
     Track { track: u32, message: String },
+    /// A tonal-matching reference that cannot be matched to.
+    #[error("reference {path}: {message}")]
+    Reference { path: PathBuf, message: String },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::MasterError;
 use crate::audio::AudioInfo;
@@ -26,6 +27,11 @@ pub struct TrackPlan {
     pub offset_db: f64,
     pub limiter: LimiterParams,
     pub fade: Option<FadeParams>,
+    /// The track's tonal matching (`None`: off, or strength 0).
+    pub tonal: Option<model::Match>,
+    /// The matching EQ, once the analysis pass has worked it out; at the
+    /// chain's `match` stage, or at its head.
+    pub correction: Option<Arc<dsp::MatchCurve>>,
 }
 
 impl TrackPlan {
@@ -65,6 +71,11 @@ impl TrackPlan {
             offset_db: track.gain_db,
             limiter,
             fade,
+            tonal: track
+                .tonal_match(mastering)
+                .filter(|m| m.strength > 0.0)
+                .cloned(),
+            correction: None,
         })
     }
 
@@ -78,17 +89,53 @@ impl TrackPlan {
     /// The chain before the loudness gain: the manifest's stages (their
     /// limiters at the ceiling) and the track's `gain_db`.
     pub fn pre_chain(&self, ceiling_dbtp: f64) -> Result<Chain, MasterError> {
+        let (mut head, tail) = self.pre_stages(ceiling_dbtp)?;
+        if let Some(c) = &self.correction {
+            head.push(dsp::Stage::MatchEq(Box::new(
+                dsp::MatchEq::new(self.info.sample_rate, c).map_err(|e| self.dsp_err(e))?,
+            )));
+        }
+        head.extend(tail);
+        Ok(Chain::new(head))
+    }
+
+    /// The chain before the loudness gain in two: up to the matching EQ's
+    /// place (the `match` stage, or the head) and after it, without the
+    /// EQ: the analysis pass measures the spectrum between the two.
+    pub fn pre_chain_split(&self, ceiling_dbtp: f64) -> Result<(Chain, Chain), MasterError> {
+        let (head, tail) = self.pre_stages(ceiling_dbtp)?;
+        Ok((Chain::new(head), Chain::new(tail)))
+    }
+
+    fn pre_stages(
+        &self,
+        ceiling_dbtp: f64,
+    ) -> Result<(Vec<dsp::Stage>, Vec<dsp::Stage>), MasterError> {
         let rate = self.info.sample_rate;
-        let mut stages = Vec::with_capacity(self.pre.len() + 1);
-        for s in &self.pre {
-            stages.push(dsp_stage(s, rate, ceiling_dbtp).map_err(|e| self.dsp_err(e))?);
+        let at = self
+            .pre
+            .iter()
+            .position(|s| matches!(s, model::Stage::Match))
+            .unwrap_or(0);
+        let mut head = Vec::with_capacity(at + 1);
+        let mut tail = Vec::with_capacity(self.pre.len() + 1);
+        for (i, s) in self.pre.iter().enumerate() {
+            if matches!(s, model::Stage::Match) {
+                continue;
+            }
+            let stage = dsp_stage(s, rate, ceiling_dbtp).map_err(|e| self.dsp_err(e))?;
+            if i < at {
+                head.push(stage);
+            } else {
+                tail.push(stage);
+            }
         }
         if self.offset_db != 0.0 {
-            stages.push(dsp::Stage::Gain(
+            tail.push(dsp::Stage::Gain(
                 dsp::Gain::new(self.offset_db).map_err(|e| self.dsp_err(e))?,
             ));
         }
-        Ok(Chain::new(stages))
+        Ok((head, tail))
     }
 
     /// The chain after it: loudness gain, final limiter, fades over a
@@ -158,5 +205,7 @@ fn dsp_stage(s: &model::Stage, rate: u32, ceiling: f64) -> Result<dsp::Stage, ds
         )?),
         model::Stage::Gain { gain_db } => dsp::Stage::Gain(dsp::Gain::new(*gain_db)?),
         model::Stage::Stereo { width } => dsp::Stage::Stereo(dsp::StereoWidth::new(*width)?),
+        // Only a place: [`TrackPlan::pre_chain`] puts the EQ there.
+        model::Stage::Match => dsp::Stage::Gain(dsp::Gain::new(0.0)?),
     })
 }

@@ -2,6 +2,7 @@
 
 use super::plan::TrackPlan;
 use super::MasterError;
+use crate::analysis::ltas::{Bands, Ltas, LtasMeter};
 use crate::analysis::{LoudnessState, Measurement, Meter};
 use crate::audio::{Block, Decoder, BLOCK_FRAMES};
 use crate::dsp::Chain;
@@ -66,6 +67,59 @@ pub struct PreMeasure {
     pub state: LoudnessState,
     /// Frames the track has after trimming.
     pub frames: u64,
+    /// The gated spectrum at the matching EQ's place, when asked for.
+    pub ltas: Option<Ltas>,
+}
+
+/// The meters of the measuring pass: after the chain, and of the source.
+fn pre_meters(plan: &TrackPlan) -> Result<(Meter, Meter), MasterError> {
+    let err = |e: crate::analysis::AnalysisError| MasterError::Track {
+        track: plan.number,
+        message: e.to_string(),
+    };
+    Ok((
+        Meter::new(plan.info.sample_rate).map_err(err)?,
+        Meter::for_source(&plan.info).map_err(err)?,
+    ))
+}
+
+/// Measures the track after its chain (and `gain_db`); with `tap`, also
+/// the gated spectrum in those bands where the matching EQ goes (before
+/// any EQ: the plan's correction is not applied here).
+pub fn measure_pre_tapped(
+    plan: &TrackPlan,
+    ceiling_dbtp: f64,
+    tap: &Bands,
+    progress: Progress<'_>,
+) -> Result<PreMeasure, MasterError> {
+    let (mut head, mut tail) = plan.pre_chain_split(ceiling_dbtp)?;
+    let mut ltas = LtasMeter::new(plan.info.sample_rate, tap);
+    let (mut meter, mut source) = pre_meters(plan)?;
+    let mut mid = head.output_block();
+    let mut out = tail.output_block();
+    read_kept(plan, progress, |b| {
+        source.add(b);
+        head.process(b, &mut mid);
+        ltas.add(&mid.left, &mid.right);
+        tail.process(&mid, &mut out);
+        meter.add(&out);
+        Ok(())
+    })?;
+    head.finish(&mut mid);
+    ltas.add(&mid.left, &mid.right);
+    tail.process(&mid, &mut out);
+    meter.add(&out);
+    tail.finish(&mut out);
+    meter.add(&out);
+    let frames = meter.frames();
+    let (measurement, state) = meter.finish();
+    Ok(PreMeasure {
+        source: source.finish().0,
+        measurement,
+        state,
+        frames,
+        ltas: Some(ltas.finish()),
+    })
 }
 
 /// Measures the track after its chain (and `gain_db`).
@@ -75,14 +129,7 @@ pub fn measure_pre(
     progress: Progress<'_>,
 ) -> Result<PreMeasure, MasterError> {
     let mut chain = plan.pre_chain(ceiling_dbtp)?;
-    let mut meter = Meter::new(plan.info.sample_rate).map_err(|e| MasterError::Track {
-        track: plan.number,
-        message: e.to_string(),
-    })?;
-    let mut source = Meter::for_source(&plan.info).map_err(|e| MasterError::Track {
-        track: plan.number,
-        message: e.to_string(),
-    })?;
+    let (mut meter, mut source) = pre_meters(plan)?;
     let mut out = chain.output_block();
     read_kept(plan, progress, |b| {
         source.add(b);
@@ -99,6 +146,7 @@ pub fn measure_pre(
         measurement,
         state,
         frames,
+        ltas: None,
     })
 }
 
@@ -107,6 +155,8 @@ pub struct Rendered {
     pub measurement: Measurement,
     pub state: LoudnessState,
     pub frames: u64,
+    /// The master's gated spectrum, for a track with tonal matching.
+    pub ltas: Option<Ltas>,
 }
 
 /// Renders the track with loudness gain `gain_db` into `sinks`, metering
@@ -130,11 +180,18 @@ pub fn render(
         .with_reconstruction();
     let mut mid = pre.output_block();
     let mut out = post.output_block();
+    let mut ltas = plan
+        .tonal
+        .as_ref()
+        .map(|m| LtasMeter::new(plan.info.sample_rate, &super::tonal::bands(m.resolution)));
     let mut emit = |out: &Block, meter: &mut Meter| -> Result<(), MasterError> {
         if out.is_empty() {
             return Ok(());
         }
         meter.add(out);
+        if let Some(l) = ltas.as_mut() {
+            l.add(&out.left, &out.right);
+        }
         for s in sinks.iter_mut() {
             s.write(out)?;
         }
@@ -163,5 +220,6 @@ pub fn render(
         measurement,
         state,
         frames: frames_out,
+        ltas: ltas.map(|l| l.finish()),
     })
 }

@@ -244,12 +244,16 @@ pub fn run(
 }
 
 /// Tracks whose 1/3-octave balance is further than
-/// `max_spectral_deviation_db` (RMS over the 31 bands) from the album's
-/// mean balance, each balance normalised to its own level (see
+/// `max_spectral_deviation_db` (RMS over the 31 bands), or in any one band
+/// further than twice that, from the other tracks' balance (leave-one-out:
+/// band by band the median of the others, so that the outlier does not
+/// pull its own target, nor one outlier the others'; of three tracks the
+/// median of all three, the middle one), each balance
+/// normalised to its own level (see
 /// [`crate::analysis::Spectrum::balance`]). Needs three tracks with a
-/// spectrum: with two, each is as far from the mean as the other.
+/// spectrum: with two, each is as far from the other as the other.
 pub fn spectral_outliers(t: &ReportThresholds, tracks: &[TrackFigures<'_>]) -> Vec<Check> {
-    use crate::analysis::{album_balance, BAND_CENTRES_HZ};
+    use crate::analysis::{BANDS, BAND_CENTRES_HZ};
     let balances: Vec<_> = tracks
         .iter()
         .map(|f| f.m.spectrum.as_ref().and_then(|s| s.balance()))
@@ -257,13 +261,38 @@ pub fn spectral_outliers(t: &ReportThresholds, tracks: &[TrackFigures<'_>]) -> V
     if balances.iter().flatten().count() < 3 {
         return Vec::new();
     }
-    let Some(album) = album_balance(&balances) else {
-        return Vec::new();
-    };
+    let with_spectrum = balances.iter().flatten().count();
+    let deviations = balances.iter().enumerate().map(|(i, b)| {
+        let b = b.as_ref()?;
+        let mut d = [0.0; BANDS];
+        for (k, d) in d.iter_mut().enumerate() {
+            // Of three tracks the others' median is the mean of two, which
+            // the outlier drags as far as itself: there the median of all
+            // three (the middle one) stands for the album.
+            let loo = with_spectrum > 3;
+            let mut others: Vec<f64> = balances
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i || !loo)
+                .filter_map(|(_, o)| o.as_ref().map(|o| o[k]))
+                .collect();
+            others.sort_by(f64::total_cmp);
+            let n = others.len();
+            let median = if n % 2 == 1 {
+                others[n / 2]
+            } else {
+                0.5 * (others[n / 2 - 1] + others[n / 2])
+            };
+            *d = b[k] - median;
+        }
+        let rms = (d.iter().map(|x| x * x).sum::<f64>() / BANDS as f64).sqrt();
+        Some((d, rms))
+    });
     let mut out = Vec::new();
-    for (f, d) in tracks.iter().zip(&album.deviations) {
+    for (f, d) in tracks.iter().zip(deviations) {
         let Some((bands, rms)) = d else { continue };
-        if *rms <= t.max_spectral_deviation_db {
+        let most = bands.iter().fold(0.0f64, |a, d| a.max(d.abs()));
+        if rms <= t.max_spectral_deviation_db && most <= 2.0 * t.max_spectral_deviation_db {
             continue;
         }
         // Where it differs most, to say what is wrong.
@@ -285,7 +314,7 @@ pub fn spectral_outliers(t: &ReportThresholds, tracks: &[TrackFigures<'_>]) -> V
             severity: CheckSeverity::Warning,
             track: Some(f.number),
             message: format!(
-                "track {} (\"{}\") is {rms:.1} dB (RMS over 1/3-octave bands) from the album's mean balance, over the {:.1} dB limit; most at {band}, {worst:+.1} dB ({})",
+                "track {} (\"{}\") is {rms:.1} dB (RMS over 1/3-octave bands) from the other tracks' balance (limit {:.1} dB, twice that in one band); most at {band}, {worst:+.1} dB ({})",
                 f.number,
                 f.title,
                 t.max_spectral_deviation_db,

@@ -96,6 +96,8 @@ struct Plots {
     true_peak: String,
     spectrum: String,
     normalisation: String,
+    /// Empty without tonal matching.
+    matching: String,
 }
 
 #[derive(Serialize)]
@@ -373,6 +375,7 @@ fn view(r: &Report) -> View {
             true_peak: svg::true_peak(r),
             spectrum: svg::spectrum(r),
             normalisation: svg::normalisation(r),
+            matching: super::svg_match::matching(r),
         },
         profiles,
         normalisation: if gains.is_empty() {

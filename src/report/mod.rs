@@ -4,8 +4,10 @@
 
 pub mod checks;
 pub mod html;
+pub mod matching;
 pub mod model;
 pub mod svg;
+pub mod svg_match;
 
 pub use checks::{Check, CheckSeverity};
 pub use html::{render_html, HtmlError};

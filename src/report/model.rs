@@ -130,6 +130,9 @@ pub struct TrackReport {
     /// Only with a `cd:` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cd: Option<TrackCd>,
+    /// Only for a track with tonal matching (`mastering.match`).
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub tonal_match: Option<super::matching::MatchReport>,
     /// Addition: the disc the track is on (`tracks[].disc`, 1 by default);
     /// `cd` is its place on that disc.
     #[serde(default = "first_disc")]

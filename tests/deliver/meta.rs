@@ -221,6 +221,7 @@ fn track(n: u32, title: &str, isrc: bool) -> Track {
         chain: None,
         lyrics: None,
         disc: 1,
+        tonal_match: None,
     }
 }
 

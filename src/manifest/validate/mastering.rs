@@ -7,9 +7,14 @@ use super::Cx;
 use crate::manifest::model::*;
 use crate::manifest::raw::{Node, Value};
 
-pub(super) const MASTERING_KEYS: &[&str] =
-    &["loudness_mode", "target_lufs", "true_peak_dbtp", "chain"];
-pub(super) const STAGE_KEYS: &[&str] = &["eq", "compressor", "limiter", "gain", "stereo"];
+pub(super) const MASTERING_KEYS: &[&str] = &[
+    "loudness_mode",
+    "target_lufs",
+    "true_peak_dbtp",
+    "chain",
+    "match",
+];
+pub(super) const STAGE_KEYS: &[&str] = &["eq", "compressor", "limiter", "gain", "stereo", "match"];
 pub(super) const BAND_KEYS: &[&str] = &["type", "freq_hz", "gain_db", "q"];
 pub(super) const COMPRESSOR_KEYS: &[&str] = &[
     "threshold_db",
@@ -48,6 +53,8 @@ pub(super) fn mastering(cx: &mut Cx, node: &Node) -> Mastering {
             .number(cx, "true_peak_dbtp", " dBTP", -20.0, 0.0)
             .unwrap_or(DEFAULT_TRUE_PEAK_DBTP),
         chain: f.node("chain").map(|n| chain(cx, n)).unwrap_or_default(),
+        // Read in `top`, which resolves and probes the reference files.
+        tonal_match: None,
     }
 }
 
@@ -101,6 +108,17 @@ pub(super) fn chain(cx: &mut Cx, node: &Node) -> Vec<Stage> {
                     }
                     w.map(|width| Stage::Stereo { width })
                 })
+            }
+            // The place of the tonal-matching EQ; its settings are
+            // `mastering.match` (or the track's `match`).
+            "match" => {
+                if value.value != Value::Null {
+                    cx.error(
+                        value.pos,
+                        "`- match:` only marks where the tonal-matching EQ goes; its settings are under `mastering.match` or the track's `match`",
+                    );
+                }
+                Some(Stage::Match)
             }
             other => {
                 let hint = suggest(other, STAGE_KEYS)

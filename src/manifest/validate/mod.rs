@@ -23,6 +23,7 @@ mod mastering;
 mod release;
 mod report;
 mod streaming;
+mod tonal;
 mod tracks;
 mod vinyl;
 
@@ -237,6 +238,16 @@ fn top(
         },
     }
 
+    let mut mastering = mastering;
+    tonal_matching(
+        cx,
+        &f,
+        &mut mastering,
+        &mut tracks,
+        &track_nodes,
+        base_dir,
+        probe,
+    );
     for (t, node) in tracks.iter().zip(&track_nodes) {
         processing_fits(cx, t, node, &mastering);
     }
@@ -284,6 +295,42 @@ fn top(
         disc_layout(cx, &manifest, &places);
     }
     has_release.then_some(manifest)
+}
+
+/// `mastering.match` and each track's `match` (read here, once the
+/// tracks are known: a track's settings go over the album's).
+fn tonal_matching(
+    cx: &mut Cx,
+    f: &fields::Fields<'_>,
+    mastering: &mut Mastering,
+    tracks: &mut [Track],
+    track_nodes: &[&Node],
+    base_dir: &Path,
+    probe: Probe<'_>,
+) {
+    use fields::child;
+    let album_node = f.node("mastering").and_then(|n| child(n, "match"));
+    if let Some(n) = album_node.filter(|n| n.value != Value::Null) {
+        mastering.tonal_match = tonal::album_match(cx, n, base_dir, probe);
+        if let Some(m) = &mastering.tonal_match {
+            tonal::album_needs_tracks(cx, n, m, track_nodes.len());
+        }
+    }
+    for (t, node) in tracks.iter_mut().zip(track_nodes) {
+        if let Some(n) = child(node, "match").filter(|n| n.value != Value::Null) {
+            t.tonal_match = tonal::track_match(
+                cx,
+                n,
+                t.number,
+                mastering.tonal_match.as_ref(),
+                base_dir,
+                probe,
+            );
+            if let Some(TrackMatch::Own(m)) = &t.tonal_match {
+                tonal::album_needs_tracks(cx, n, m, track_nodes.len());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

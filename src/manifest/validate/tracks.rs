@@ -36,6 +36,7 @@ pub(super) const TRACK_KEYS: &[&str] = &[
     "chain",
     "lyrics",
     "disc",
+    "match",
 ];
 pub(super) const TRIM_KEYS: &[&str] = &["start", "end"];
 pub(super) const FADE_KEYS: &[&str] = &["in_s", "out_s", "curve"];
@@ -157,6 +158,8 @@ pub(super) fn track(
         chain: f.node("chain").map(|n| chain(cx, n)),
         lyrics: f.text(cx, "lyrics"),
         disc: f.integer(cx, "disc", 1, 99).unwrap_or(1) as u32,
+        // Read in `top`, over `mastering.match`.
+        tonal_match: None,
     };
     track_timing(cx, &f, &track);
     Some(track)
