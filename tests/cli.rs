@@ -2,6 +2,7 @@
 //! messages for broken audio.
 
 mod pipes;
+mod progress;
 mod strict;
 
 use std::process::Command;

@@ -106,6 +106,9 @@ pub struct BuildSummary {
 pub trait BuildProgress: Sync {
     fn stage(&self, label: &str, total_frames: u64);
     fn advance(&self, frames: u64);
+    /// What the stage is at now: the track and its step ("track 2
+    /// \"Night Drive\": render 1"), said as each track starts one.
+    fn step(&self, _what: &str) {}
     /// Something done that was not asked for (a stale staging folder of an
     /// interrupted build removed), to be said at once.
     fn note(&self, _message: &str) {}
@@ -231,12 +234,20 @@ pub fn build(
     let total: u64 = plans.iter().map(|p| p.info.frames.unwrap_or(0)).sum();
     progress.stage("decode, measure, render", total * 2);
     let advance = |n: u64| progress.advance(n);
-    let result = master::master_album(
+    let steps = |plan: &master::TrackPlan, step: master::Step| {
+        let what = match step {
+            master::Step::Measure => "decode, measure".to_owned(),
+            master::Step::Render(n) => format!("render {n}"),
+        };
+        progress.step(&format!("track {} \"{}\": {what}", plan.number, plan.title));
+    };
+    let result = master::master_album_steps(
         &plans,
         &manifest.mastering,
         opts.jobs,
         &make_sinks,
         &advance,
+        &steps,
     )?;
     if !runs.is_empty() {
         let total = runs

@@ -52,6 +52,13 @@ impl BuildProgress for Bar<'_> {
         }
         *b = Some(progress::bar(self.ctx, total.max(1), label));
     }
+    /// The step names its stage itself ("track 2 \"Night Drive\": render
+    /// 1"), short enough for an 80-column terminal.
+    fn step(&self, what: &str) {
+        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            b.set_message(what.to_owned());
+        }
+    }
     fn advance(&self, frames: u64) {
         if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
             b.inc(frames);

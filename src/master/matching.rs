@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use super::plan::TrackPlan;
 use super::render::{
-    measure_pre, measure_pre_tapped, render, PreMeasure, Progress, Rendered, Sink,
+    measure_pre, measure_pre_tapped, render, PreMeasure, Progress, Rendered, Sink, Step, Steps,
 };
 use super::tonal::{self, Correction, Target};
 use super::MasterError;
@@ -96,6 +96,19 @@ pub fn master_album(
     make_sinks: MakeSinks<'_>,
     progress: Progress<'_>,
 ) -> Result<AlbumResult, MasterError> {
+    master_album_steps(plans, mastering, jobs, make_sinks, progress, &|_, _| {})
+}
+
+/// [`master_album`], telling `steps` as each track starts its measuring
+/// pass and each render, so that a progress display can name the track.
+pub fn master_album_steps(
+    plans: &[TrackPlan],
+    mastering: &Mastering,
+    jobs: usize,
+    make_sinks: MakeSinks<'_>,
+    progress: Progress<'_>,
+    steps: Steps<'_>,
+) -> Result<AlbumResult, MasterError> {
     let jobs = jobs.min(plans.len()).max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
@@ -104,25 +117,27 @@ pub fn master_album(
             track: 0,
             message: format!("cannot start {jobs} worker threads: {e}"),
         })?;
-    pool.install(|| run(plans, mastering, make_sinks, progress))
+    pool.install(|| run(plans, mastering, make_sinks, progress, steps))
 }
 
-/// Renders one track until it lands within [`TOLERANCE_LU`] of `wanted`
-/// (or cannot get closer): the last render, its gain, the number of
+/// Renders one track from its first gain until it lands within
+/// [`TOLERANCE_LU`] of `wanted` (or cannot get closer), telling `steps`
+/// as each render starts: the last render, its gain, the number of
 /// renders and a warning when it could not get there.
 fn settle(
     plan: &TrackPlan,
     pre: &PreMeasure,
-    first_gain: f64,
-    wanted: Option<f64>,
+    (first_gain, wanted): (f64, Option<f64>),
     ceiling: f64,
     make_sinks: MakeSinks<'_>,
     progress: Progress<'_>,
+    steps: Steps<'_>,
 ) -> Result<(Rendered, f64, usize, Option<String>), MasterError> {
     let mut gain = first_gain;
     let mut history: Vec<(f64, f64)> = Vec::new();
     let mut renders = 0;
     loop {
+        steps(plan, Step::Render(renders + 1));
         let mut sinks = make_sinks(plan)?;
         let r = render(plan, ceiling, gain, pre.frames, &mut sinks, progress)?;
         renders += 1;
@@ -155,14 +170,18 @@ fn run(
     mastering: &Mastering,
     make_sinks: MakeSinks<'_>,
     progress: Progress<'_>,
+    steps: Steps<'_>,
 ) -> Result<AlbumResult, MasterError> {
     let ceiling = mastering.true_peak_dbtp;
     let (plans, pre, targets) = if plans.iter().any(|p| p.tonal.is_some()) {
-        tonal_pass(plans, ceiling, progress)?
+        tonal_pass(plans, ceiling, progress, steps)?
     } else {
         let pre: Vec<_> = plans
             .par_iter()
-            .map(|p| measure_pre(p, ceiling, progress))
+            .map(|p| {
+                steps(p, Step::Measure);
+                measure_pre(p, ceiling, progress)
+            })
             .collect::<Result<_, _>>()?;
         (plans.to_vec(), pre, vec![None; plans.len()])
     };
@@ -193,7 +212,13 @@ fn run(
         .into_par_iter()
         .map(|i| {
             settle(
-                &plans[i], &pre[i], gains[i], wanted[i], ceiling, make_sinks, progress,
+                &plans[i],
+                &pre[i],
+                (gains[i], wanted[i]),
+                ceiling,
+                make_sinks,
+                progress,
+                steps,
             )
         })
         .collect::<Result<_, _>>()?;
@@ -241,13 +266,17 @@ fn tonal_pass(
     plans: &[TrackPlan],
     ceiling: f64,
     progress: Progress<'_>,
+    steps: Steps<'_>,
 ) -> Result<Analysed, MasterError> {
-    let (plans, mut pre, out) = corrections(plans, ceiling, progress)?;
+    let (plans, mut pre, out) = corrections(plans, ceiling, progress, steps)?;
     let again: Vec<(usize, PreMeasure)> = plans
         .par_iter()
         .enumerate()
         .filter(|(_, p)| p.correction.is_some())
-        .map(|(i, p)| measure_pre(p, ceiling, progress).map(|m| (i, m)))
+        .map(|(i, p)| {
+            steps(p, Step::Measure);
+            measure_pre(p, ceiling, progress).map(|m| (i, m))
+        })
         .collect::<Result<_, _>>()?;
     for (i, m) in again {
         pre[i].measurement = m.measurement;
@@ -278,7 +307,7 @@ pub fn tonal_plan(
             track: 0,
             message: format!("cannot start {jobs} worker threads: {e}"),
         })?;
-    let (plans, _, out) = pool.install(|| corrections(plans, ceiling, &|_| {}))?;
+    let (plans, _, out) = pool.install(|| corrections(plans, ceiling, &|_| {}, &|_, _| {}))?;
     Ok(plans
         .iter()
         .zip(out)
@@ -290,6 +319,7 @@ fn corrections(
     plans: &[TrackPlan],
     ceiling: f64,
     progress: Progress<'_>,
+    steps: Steps<'_>,
 ) -> Result<Analysed, MasterError> {
     let settings = plans.iter().find_map(|p| p.tonal.as_ref());
     let bands = tonal::bands(
@@ -314,7 +344,10 @@ fn corrections(
     }
     let pre: Vec<PreMeasure> = plans
         .par_iter()
-        .map(|p| measure_pre_tapped(p, ceiling, &bands, progress))
+        .map(|p| {
+            steps(p, Step::Measure);
+            measure_pre_tapped(p, ceiling, &bands, progress)
+        })
         .collect::<Result<_, _>>()?;
     let spectra: Vec<Option<&crate::analysis::ltas::Ltas>> =
         pre.iter().map(|p| p.ltas.as_ref()).collect();

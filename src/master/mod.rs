@@ -29,9 +29,9 @@ pub mod tonal;
 
 use std::path::PathBuf;
 
-pub use matching::{master_album, AlbumResult, TrackResult};
+pub use matching::{master_album, master_album_steps, AlbumResult, TrackResult};
 pub use plan::TrackPlan;
-pub use render::Sink;
+pub use render::{Sink, Step};
 
 use crate::audio::{AudioError, Block};
 use crate::dsp::DspError;

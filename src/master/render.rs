@@ -17,6 +17,19 @@ pub trait Sink: Send {
 /// Progress in source frames, from any thread.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
+/// What a track starts, for a progress display that names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Decoding and measuring the source (the analysis pass).
+    Measure,
+    /// Rendering through the chain, the Nth time (loudness matching may
+    /// render a track again).
+    Render(usize),
+}
+
+/// Told, from any thread, as each track starts a [`Step`].
+pub type Steps<'a> = &'a (dyn Fn(&super::TrackPlan, Step) + Sync);
+
 /// Decodes the source and hands the frames the trim keeps to `f`, in
 /// blocks. Returns the source's length in frames.
 fn read_kept(
