@@ -26,6 +26,7 @@
 mod album;
 mod gating;
 pub mod ltas;
+pub mod restoration;
 mod meter;
 pub mod series;
 pub mod spectrum;

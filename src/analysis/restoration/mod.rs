@@ -1,0 +1,126 @@
+//! Restoration detectors: what a mastering engineer listens for and the
+//! mix missed (clicks and pops, clipped runs, hum, hiss, dropouts, one
+//! channel with inverted polarity), found in one streamed pass and
+//! reported as timed events. Detectors never change audio: the repairs are
+//! stages in `dsp/` (declick, declip, dehum, denoise).
+//!
+//! Every detector implements [`Detector`]: made once per track with the
+//! track's rate, fed the decoded blocks in order, and finished into its
+//! part of the track's [`Restoration`]. Nothing is allocated per block
+//! after `new` (buffers are sized there).
+
+use serde::Serialize;
+
+use crate::audio::Block;
+
+/// Which channel an event is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Left,
+    Right,
+    /// Both channels at once (a stereo dropout, a hum on both sides).
+    Both,
+}
+
+/// One streamed detector.
+pub trait Detector: Send {
+    /// Feeds the next block of the track (planar stereo; a mono source
+    /// comes with `right == left`).
+    fn add(&mut self, block: &Block);
+    /// Ends the track and writes what was found into `out`.
+    fn finish(self: Box<Self>, out: &mut Restoration);
+}
+
+/// A click or pop: a burst of 1 to ~5 ms that an AR model of the
+/// surrounding signal does not predict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Click {
+    /// Start of the burst, seconds from the start of the track.
+    pub time_s: f64,
+    pub channel: Channel,
+    /// Length of the burst, samples.
+    pub samples: u32,
+    /// Peak of the prediction error over the local level, dB.
+    pub level_db: f64,
+}
+
+/// A run of samples held at a plateau (at 0 dBFS or below it: a mix
+/// clipped and then turned down).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClippedRun {
+    pub time_s: f64,
+    pub channel: Channel,
+    /// Samples held at the plateau.
+    pub samples: u32,
+    /// The plateau's level, dBFS.
+    pub level_dbfs: f64,
+    /// How much the clipped peak was cut, dB (an estimate from the
+    /// slopes either side of the run).
+    pub cut_db: f64,
+}
+
+/// Digital silence, or a step to near silence, inside the programme.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dropout {
+    pub time_s: f64,
+    pub channel: Channel,
+    /// Length, milliseconds.
+    pub length_ms: f64,
+    /// Level inside the dropout, dBFS (`None` for digital silence).
+    pub level_dbfs: Option<f64>,
+}
+
+/// One hum line: the mains fundamental or a harmonic.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HumLine {
+    pub hz: f64,
+    /// Level above the neighbouring spectrum, dB.
+    pub above_db: f64,
+}
+
+/// Mains hum found in the track.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hum {
+    /// 50 or 60 (Hz).
+    pub fundamental_hz: f64,
+    /// The fundamental and each harmonic that stands out, in order.
+    pub lines: Vec<HumLine>,
+}
+
+/// The noise floor: level and colour of the quietest passages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoiseFloor {
+    /// Where the quietest passage starts, seconds.
+    pub time_s: f64,
+    /// Its length, seconds.
+    pub length_s: f64,
+    /// RMS level of the passage, dBFS.
+    pub level_dbfs: f64,
+    /// Spectral slope of the passage, dB per octave (0 white, -3 pink).
+    pub slope_db_per_octave: f64,
+}
+
+/// Polarity of the channels against each other.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Polarity {
+    /// Correlation of left and right over the track (-1..1).
+    pub correlation: f64,
+    /// True when one channel looks inverted.
+    pub inverted: bool,
+}
+
+/// What the detectors found in one track: report.json and `check --json`
+/// carry it per track as `restoration`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Restoration {
+    pub clicks: Vec<Click>,
+    pub clipped_runs: Vec<ClippedRun>,
+    pub dropouts: Vec<Dropout>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hum: Option<Hum>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseFloor>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub polarity: Option<Polarity>,
+}
