@@ -24,6 +24,8 @@ mod segue;
 mod streaming;
 mod text;
 mod tonal;
+mod tonal_album;
+mod tonal_matchering;
 mod verify;
 mod verify_trust;
 

@@ -14,8 +14,14 @@
 //! histogram bin of 0.5 LU by that loudness. At the end the gate of
 //! BS.1770 is applied to the histogram: -70 LUFS absolute, then 10 LU
 //! under the mean of what passed. Memory is fixed at [`LtasMeter::new`]:
-//! the FFT's buffers and 150 histogram bins of band powers (about 100 KB),
+//! the FFT's buffers and 150 histogram bins of sub-band powers (about 450 KB),
 //! whatever the programme's length.
+//!
+//! Each band is also kept as [`FINE`] sub-bands (equal parts of the band
+//! on a log-frequency scale), so that tonal matching can predict what an
+//! EQ curve that varies inside a band does to the band's power (the
+//! curve is interpolated between band centres; a band whose power sits
+//! at one edge gets more of its neighbour's gain than its own).
 //!
 //! The result, [`Ltas`], gives each band's level relative to the
 //! programme's gated K-weighted power ([`Ltas::tonal_db`]: programmes of
@@ -33,6 +39,8 @@ const GATE_BINS: usize = 150;
 const GATE_STEP_LU: f64 = 0.5;
 const ABSOLUTE_GATE_LUFS: f64 = -70.0;
 const RELATIVE_GATE_LU: f64 = -10.0;
+/// Sub-bands kept per band.
+pub const FINE: usize = 6;
 
 /// The bands a spectrum is gathered in.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +128,12 @@ pub struct Ltas {
     pub gated_frames: u64,
     /// K-weighted power of the gated frames, on the bands' scale.
     k_power: f64,
+    /// The sub-bands: band `b` is `b * FINE .. (b + 1) * FINE`; centre
+    /// (geometric, Hz) and mean square of mid and side of each, on the
+    /// bands' scale (a band's power is the sum of its sub-bands').
+    pub fine_hz: Vec<f64>,
+    pub fine_mid: Vec<f64>,
+    pub fine_side: Vec<f64>,
 }
 
 impl Ltas {
@@ -149,6 +163,30 @@ impl Ltas {
     }
 }
 
+/// Splits each band's bins into [`FINE`] sub-bands by the bin's
+/// frequency (`df` Hz a bin), equal parts of the band on a log scale;
+/// returns the sub-bands' bins and centres.
+fn split(
+    bins: &[Vec<(usize, f64)>],
+    edges: &[(f64, f64)],
+    df: f64,
+) -> (Vec<Vec<(usize, f64)>>, Vec<f64>) {
+    let mut out = vec![Vec::new(); bins.len() * FINE];
+    let mut hz = Vec::with_capacity(bins.len() * FINE);
+    for (b, (band, &(lo, hi))) in bins.iter().zip(edges).enumerate() {
+        let ratio = (hi / lo).ln();
+        for s in 0..FINE {
+            hz.push(lo * (ratio * (s as f64 + 0.5) / FINE as f64).exp());
+        }
+        for &(k, share) in band {
+            let f = (k as f64 * df).clamp(lo, hi);
+            let s = ((f / lo).ln() / ratio * FINE as f64) as usize;
+            out[b * FINE + s.min(FINE - 1)].push((k, share));
+        }
+    }
+    (out, hz)
+}
+
 /// Streams stereo samples into an [`Ltas`].
 pub struct LtasMeter {
     bands: Bands,
@@ -158,14 +196,16 @@ pub struct LtasMeter {
     scratch: Vec<Complex<f32>>,
     window: Vec<f32>,
     fill: usize,
-    /// For each band, the bins it takes and the share of each.
+    /// For each sub-band (band `b` is `b * FINE..(b + 1) * FINE`), the
+    /// bins it takes and the share of each.
     bins: Vec<Vec<(usize, f64)>>,
+    fine_hz: Vec<f64>,
     /// K-weighting of each band.
     k: Vec<f64>,
-    /// This frame's band powers.
+    /// This frame's sub-band powers.
     frame_mid: Vec<f64>,
     frame_side: Vec<f64>,
-    /// Per gate bin: frames, K-power, and band powers (mid then side).
+    /// Per gate bin: frames, K-power, and sub-band powers (mid then side).
     counts: Vec<u64>,
     k_sums: Vec<f64>,
     sums: Vec<f64>,
@@ -195,6 +235,8 @@ impl LtasMeter {
             bins,
         } = spectrum::frames(rate, &bands.edges_hz);
         let n = bands.len();
+        let (bins, fine_hz) = split(&bins, &bands.edges_hz, rate / size as f64);
+        let nf = n * FINE;
         LtasMeter {
             k: bands.centres_hz.iter().map(|&f| k_weight(f)).collect(),
             bands: bands.clone(),
@@ -205,11 +247,12 @@ impl LtasMeter {
             window,
             fill: 0,
             bins,
-            frame_mid: vec![0.0; n],
-            frame_side: vec![0.0; n],
+            fine_hz,
+            frame_mid: vec![0.0; nf],
+            frame_side: vec![0.0; nf],
             counts: vec![0; GATE_BINS],
             k_sums: vec![0.0; GATE_BINS],
-            sums: vec![0.0; GATE_BINS * 2 * n],
+            sums: vec![0.0; GATE_BINS * 2 * nf],
             frames: 0,
             // Parseval: Σ_k |X_k|² = N Σ_n |x_n w_n|²; the positive bins
             // count twice for a real signal; the pair formula gives 4|X|².
@@ -249,7 +292,7 @@ impl LtasMeter {
             .process_with_scratch(&mut self.work, &mut self.scratch);
         let size = self.work.len();
         let mut k_power = 0.0;
-        for (b, bins) in self.bins.iter().enumerate() {
+        for (f, bins) in self.bins.iter().enumerate() {
             let (mut pm, mut ps) = (0.0, 0.0);
             for &(k, share) in bins {
                 let z = self.work[k];
@@ -258,9 +301,9 @@ impl LtasMeter {
                 pm += share * f64::from((z + c).norm_sqr());
                 ps += share * f64::from((z - c).norm_sqr());
             }
-            self.frame_mid[b] = pm * self.scale;
-            self.frame_side[b] = ps * self.scale;
-            k_power += self.k[b] * (pm + ps) * self.scale;
+            self.frame_mid[f] = pm * self.scale;
+            self.frame_side[f] = ps * self.scale;
+            k_power += self.k[f / FINE] * (pm + ps) * self.scale;
         }
         self.frames += 1;
         // L² + R² = 2(M² + S²).
@@ -269,7 +312,7 @@ impl LtasMeter {
             return;
         }
         let bin = (((lufs - ABSOLUTE_GATE_LUFS) / GATE_STEP_LU) as usize).min(GATE_BINS - 1);
-        let n = self.bands.len();
+        let n = self.frame_mid.len();
         self.counts[bin] += 1;
         self.k_sums[bin] += k_power;
         let sums = &mut self.sums[bin * 2 * n..(bin + 1) * 2 * n];
@@ -284,17 +327,20 @@ impl LtasMeter {
 
     /// The gated spectrum of what was added (whole frames only).
     pub fn finish(&self) -> Ltas {
-        let n = self.bands.len();
+        let n = self.frame_mid.len();
         let total: u64 = self.counts.iter().sum();
         let k_all: f64 = self.k_sums.iter().sum();
         let mut out = Ltas {
             bands: self.bands.clone(),
-            mid: vec![0.0; n],
-            side: vec![0.0; n],
+            mid: vec![0.0; self.bands.len()],
+            side: vec![0.0; self.bands.len()],
             loudness_lufs: None,
             frames: self.frames,
             gated_frames: 0,
             k_power: 0.0,
+            fine_hz: self.fine_hz.clone(),
+            fine_mid: vec![0.0; n],
+            fine_side: vec![0.0; n],
         };
         if total == 0 {
             return out;
@@ -307,10 +353,10 @@ impl LtasMeter {
             count += self.counts[bin];
             k += self.k_sums[bin];
             let sums = &self.sums[bin * 2 * n..(bin + 1) * 2 * n];
-            for (o, s) in out.mid.iter_mut().zip(&sums[..n]) {
+            for (o, s) in out.fine_mid.iter_mut().zip(&sums[..n]) {
                 *o += s;
             }
-            for (o, s) in out.side.iter_mut().zip(&sums[n..]) {
+            for (o, s) in out.fine_side.iter_mut().zip(&sums[n..]) {
                 *o += s;
             }
         }
@@ -318,10 +364,14 @@ impl LtasMeter {
             return out;
         }
         let c = count as f64;
-        out.mid
+        out.fine_mid
             .iter_mut()
-            .chain(out.side.iter_mut())
+            .chain(out.fine_side.iter_mut())
             .for_each(|x| *x /= c);
+        for (b, (m, s)) in out.mid.iter_mut().zip(out.side.iter_mut()).enumerate() {
+            *m = out.fine_mid[b * FINE..(b + 1) * FINE].iter().sum();
+            *s = out.fine_side[b * FINE..(b + 1) * FINE].iter().sum();
+        }
         out.k_power = k / c;
         out.gated_frames = count;
         out.loudness_lufs = Some(-0.691 + 10.0 * (2.0 * k / c).log10());

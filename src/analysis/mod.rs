@@ -26,8 +26,8 @@
 mod album;
 mod gating;
 pub mod ltas;
-pub mod restoration;
 mod meter;
+pub mod restoration;
 pub mod series;
 pub mod spectrum;
 

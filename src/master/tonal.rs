@@ -27,7 +27,7 @@
 use std::path::Path;
 
 use super::MasterError;
-use crate::analysis::ltas::{Bands, Ltas, LtasMeter};
+use crate::analysis::ltas::{Bands, Ltas, LtasMeter, FINE};
 use crate::audio::{Block, Decoder, BLOCK_FRAMES};
 use crate::dsp::MatchCurve;
 use crate::manifest::model::{Match, MatchResolution};
@@ -188,6 +188,13 @@ pub fn correction(own: &Ltas, target: &Target, m: &Match) -> Correction {
         mid_db[b] = 10.0 * gm2.log10();
         side_db[b] = 10.0 * (rho * gm2).log10();
     }
+    let free: Vec<bool> = gain_db
+        .iter()
+        .zip(&width_db)
+        .map(|(g, w)| *g != 0.0 || *w != 0.0)
+        .collect();
+    let mid_nodes = realise(own, &own.fine_mid, &mid_db, &free, m.max_db);
+    let side_nodes = realise(own, &own.fine_side, &side_db, &free, m.max_db);
     let after: Vec<Option<f64>> = before
         .iter()
         .zip(&gain_db)
@@ -199,14 +206,85 @@ pub fn correction(own: &Ltas, target: &Target, m: &Match) -> Correction {
         distance_expected_db: distance_db(bands, &after, &target.tonal_db, lo, hi),
         curve: MatchCurve {
             centres_hz: bands.centres_hz.clone(),
-            mid_db,
-            side_db,
+            mid_db: mid_nodes,
+            side_db: side_nodes,
         },
         gain_db,
         width_db,
         before_db: before,
         target_db: target.tonal_db.clone(),
     }
+}
+
+/// Iterations of [`realise`]'s fixed point, and the error it stops at.
+const REALISE_ITERATIONS: usize = 30;
+const REALISE_TOLERANCE_DB: f64 = 0.02;
+
+/// The EQ's node gains (one per band centre, interpolated between them
+/// by [`MatchCurve::gain_db_at`]) that give each band the `wanted` change
+/// of power, predicted from the band's sub-band powers (`fine`, of mid or
+/// side). Wanting `g` dB at a band's centre is not getting `g` dB in the
+/// band when its neighbours want something else and its power sits near
+/// one edge (a bass note in the 63 Hz band): the prediction corrects the
+/// nodes until each band gets what it wants (Jacobi steps, damped, the
+/// best kept), nodes bounded by `max_db`, and nodes not `free` (out of
+/// range, empty) held at 0 dB.
+fn realise(own: &Ltas, fine: &[f64], wanted: &[f64], free: &[bool], max_db: f64) -> Vec<f64> {
+    let n = wanted.len();
+    let mut nodes = wanted.to_vec();
+    if fine.len() != n * FINE || !free.iter().any(|&f| f) {
+        return nodes;
+    }
+    let centres = &own.bands.centres_hz;
+    let band_gain = |nodes: &[f64], b: usize| -> f64 {
+        let curve = MatchCurve {
+            centres_hz: centres.clone(),
+            mid_db: nodes.to_vec(),
+            side_db: Vec::new(),
+        };
+        let (mut p, mut pg) = (0.0, 0.0);
+        let range = b * FINE..(b + 1) * FINE;
+        for (&power, &hz) in fine[range.clone()].iter().zip(&own.fine_hz[range]) {
+            p += power;
+            pg += power * 10f64.powf(curve.gain_db_at(hz, false) / 10.0);
+        }
+        if p > 0.0 {
+            10.0 * (pg / p).log10()
+        } else {
+            curve.gain_db_at(centres[b], false)
+        }
+    };
+    let error = |nodes: &[f64]| -> (f64, Vec<f64>) {
+        let e: Vec<f64> = (0..n)
+            .map(|b| {
+                if free[b] {
+                    wanted[b] - band_gain(nodes, b)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        (e.iter().fold(0.0, |a, x| a.max(x.abs())), e)
+    };
+    let (mut best_err, mut e) = error(&nodes);
+    let mut best = nodes.clone();
+    for _ in 0..REALISE_ITERATIONS {
+        if best_err < REALISE_TOLERANCE_DB {
+            break;
+        }
+        for b in 0..n {
+            if free[b] {
+                nodes[b] = (nodes[b] + 0.8 * e[b]).clamp(-max_db, max_db);
+            }
+        }
+        let (err, next) = error(&nodes);
+        e = next;
+        if err < best_err {
+            best_err = err;
+            best.clone_from(&nodes);
+        }
+    }
+    best
 }
 
 /// The gated spectrum of a reference file, decoded at its own rate; a

@@ -331,6 +331,54 @@ fn tonal_matching(
             }
         }
     }
+    one_resolution(cx, mastering, tracks, track_nodes);
+}
+
+/// Every matched track of an album is measured in the same bands: the
+/// album target is a median band by band, and the spectra are gathered
+/// in one measuring pass. A track whose `resolution` differs from the
+/// first matched track's is refused at its line (it would otherwise be
+/// matched in the other track's bands without a word).
+fn one_resolution(cx: &mut Cx, mastering: &Mastering, tracks: &[Track], track_nodes: &[&Node]) {
+    use fields::child;
+    let album = mastering.tonal_match.as_ref();
+    let mut first: Option<(MatchResolution, String)> =
+        album.map(|m| (m.resolution, "`mastering.match`".to_string()));
+    for (t, node) in tracks.iter().zip(track_nodes) {
+        let own = match &t.tonal_match {
+            Some(TrackMatch::Off) => continue,
+            Some(TrackMatch::Own(m)) => m,
+            None => match album {
+                Some(m) => m,
+                None => continue,
+            },
+        };
+        let name = |r: MatchResolution| match r {
+            MatchResolution::ThirdOctave => "third_octave",
+            MatchResolution::Erb => "erb",
+        };
+        match &first {
+            None => first = Some((own.resolution, format!("track {}", t.number))),
+            Some((r, whose)) if *r != own.resolution => {
+                let pos = child(node, "match")
+                    .and_then(|n| child(n, "resolution"))
+                    .or_else(|| child(node, "match"))
+                    .map_or(node.pos, |n| n.pos);
+                cx.error(
+                    pos,
+                    format!(
+                        "`tracks[{}].match.resolution` is {} but {whose} is matched in {} bands: \
+                         an album's tracks are compared band by band, so every matched track \
+                         uses one resolution (set it once in `mastering.match`)",
+                        t.number,
+                        name(own.resolution),
+                        name(*r)
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+    }
 }
 
 #[cfg(test)]
