@@ -123,6 +123,16 @@ pub enum MatchResolution {
     Erb,
 }
 
+impl MatchResolution {
+    /// The name the manifest and report.json use.
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchResolution::ThirdOctave => "third_octave",
+            MatchResolution::Erb => "erb",
+        }
+    }
+}
+
 /// `mastering.match` (or a track's `match`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Match {

@@ -236,12 +236,14 @@ fn realise(own: &Ltas, fine: &[f64], wanted: &[f64], free: &[bool], max_db: f64)
         return nodes;
     }
     let centres = &own.bands.centres_hz;
-    let band_gain = |nodes: &[f64], b: usize| -> f64 {
-        let curve = MatchCurve {
-            centres_hz: centres.clone(),
-            mid_db: nodes.to_vec(),
-            side_db: Vec::new(),
-        };
+    // The curve under trial: its mid gains are the nodes (the side curve
+    // is not read).
+    let mut curve = MatchCurve {
+        centres_hz: centres.clone(),
+        mid_db: nodes.clone(),
+        side_db: Vec::new(),
+    };
+    let band_gain = |curve: &MatchCurve, b: usize| -> f64 {
         let (mut p, mut pg) = (0.0, 0.0);
         let range = b * FINE..(b + 1) * FINE;
         for (&power, &hz) in fine[range.clone()].iter().zip(&own.fine_hz[range]) {
@@ -254,11 +256,11 @@ fn realise(own: &Ltas, fine: &[f64], wanted: &[f64], free: &[bool], max_db: f64)
             curve.gain_db_at(centres[b], false)
         }
     };
-    let error = |nodes: &[f64]| -> (f64, Vec<f64>) {
+    let error = |curve: &MatchCurve| -> (f64, Vec<f64>) {
         let e: Vec<f64> = (0..n)
             .map(|b| {
                 if free[b] {
-                    wanted[b] - band_gain(nodes, b)
+                    wanted[b] - band_gain(curve, b)
                 } else {
                     0.0
                 }
@@ -266,7 +268,7 @@ fn realise(own: &Ltas, fine: &[f64], wanted: &[f64], free: &[bool], max_db: f64)
             .collect();
         (e.iter().fold(0.0, |a, x| a.max(x.abs())), e)
     };
-    let (mut best_err, mut e) = error(&nodes);
+    let (mut best_err, mut e) = error(&curve);
     let mut best = nodes.clone();
     for _ in 0..REALISE_ITERATIONS {
         if best_err < REALISE_TOLERANCE_DB {
@@ -277,7 +279,8 @@ fn realise(own: &Ltas, fine: &[f64], wanted: &[f64], free: &[bool], max_db: f64)
                 nodes[b] = (nodes[b] + 0.8 * e[b]).clamp(-max_db, max_db);
             }
         }
-        let (err, next) = error(&nodes);
+        curve.mid_db.clone_from(&nodes);
+        let (err, next) = error(&curve);
         e = next;
         if err < best_err {
             best_err = err;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{round2, round2_opt};
-use crate::manifest::model::{Match, MatchResolution, MatchTo};
+use crate::manifest::model::{Match, MatchTo};
 use crate::master::matching::TonalResult;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,11 +81,7 @@ impl MatchReport {
                 .collect(),
             strength: m.strength,
             max_db: m.max_db,
-            resolution: match m.resolution {
-                MatchResolution::ThirdOctave => "third_octave",
-                MatchResolution::Erb => "erb",
-            }
-            .into(),
+            resolution: m.resolution.name().into(),
             width: m.width,
             applied: r.applied,
             distance_before_db: c.distance_before_db,

@@ -147,6 +147,14 @@ pub fn distance(a: &[f64], b: &[f64]) -> f64 {
     (d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / d.len() as f64).sqrt()
 }
 
+/// The most any band differs between two spectra, dB.
+pub fn worst_band(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
 /// The excerpt and its two altered copies; `None` without real music.
 fn excerpt() -> Option<[[Vec<f64>; 2]; 3]> {
     let b = real_music("wav48", "hr3-desert.wav", 40.0, 20.0, 0.0)?;
@@ -214,12 +222,7 @@ fn album_of_copies(name: &str, shelf: bool) -> Option<Vec<(f64, f64, bool)>> {
             out.push((distance(&src, &reference), distance(&got, &reference), true));
         } else {
             // An unaltered track: how far any band moved.
-            let worst = src
-                .iter()
-                .zip(&got)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
-            out.push((0.0, worst, false));
+            out.push((0.0, worst_band(&src, &got), false));
         }
     }
     Some(out)

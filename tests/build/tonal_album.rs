@@ -21,7 +21,7 @@
 //! report.html draws one before/after panel per matched track, with the
 //! distances report.json gives, in the page and in headless Chromium's DOM.
 
-use super::tonal::{bands_db, biquad, distance, manifest, read_wav, write_wav24};
+use super::tonal::{bands_db, biquad, distance, manifest, read_wav, worst_band, write_wav24};
 use super::{build_ok, num};
 use crate::dsp::ceiling::real_music;
 use crate::util::scratch;
@@ -139,11 +139,7 @@ fn album_of_the_real_tracks_matches_the_altered_ones_and_not_the_others() {
                 ));
             }
         } else {
-            let worst = in_clean
-                .iter()
-                .zip(&out)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
+            let worst = worst_band(&in_clean, &out);
             eprintln!(
                 "{} unaltered: at most {worst:.2} dB from its master in the clean album",
                 NAMES[i]

@@ -353,10 +353,6 @@ fn one_resolution(cx: &mut Cx, mastering: &Mastering, tracks: &[Track], track_no
                 None => continue,
             },
         };
-        let name = |r: MatchResolution| match r {
-            MatchResolution::ThirdOctave => "third_octave",
-            MatchResolution::Erb => "erb",
-        };
         match &first {
             None => first = Some((own.resolution, format!("track {}", t.number))),
             Some((r, whose)) if *r != own.resolution => {
@@ -371,8 +367,8 @@ fn one_resolution(cx: &mut Cx, mastering: &Mastering, tracks: &[Track], track_no
                          an album's tracks are compared band by band, so every matched track \
                          uses one resolution (set it once in `mastering.match`)",
                         t.number,
-                        name(own.resolution),
-                        name(*r)
+                        own.resolution.name(),
+                        r.name()
                     ),
                 );
             }
