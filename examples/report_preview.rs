@@ -135,6 +135,7 @@ fn main() -> ExitCode {
         vinyl: None,
         cassette: None,
         discs: Vec::new(),
+        timings: None,
     };
     let write = || -> Result<(), String> {
         std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -10,7 +10,8 @@
 //! premasters, their sides and sheets) → [`report`] (report.json and
 //! report.html). [`verify`] reads a finished build back and checks it
 //! against its report. [`cli`] is the command line on top; it is the only
-//! place that prints. [`fsio`] opens every input file (regular files only).
+//! place that prints. [`fsio`] opens every input file (regular files only);
+//! [`timings`] says where a build's time went (`build --timings`).
 
 pub mod analog;
 pub mod analysis;
@@ -24,4 +25,5 @@ pub mod fsio;
 pub mod manifest;
 pub mod master;
 pub mod report;
+pub mod timings;
 pub mod verify;

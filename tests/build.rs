@@ -23,6 +23,7 @@ mod plan;
 mod segue;
 mod streaming;
 mod text;
+mod timings;
 mod tonal;
 mod tonal_album;
 mod tonal_matchering;

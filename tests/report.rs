@@ -224,6 +224,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
         vinyl: None,
         cassette: None,
         discs: Vec::new(),
+        timings: None,
     }
 }
 

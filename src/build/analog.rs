@@ -480,6 +480,10 @@ impl MeterSink {
 }
 
 impl Sink for MeterSink {
+    fn stage(&self) -> &'static str {
+        "analog: meter"
+    }
+
     fn write(&mut self, block: &Block) -> Result<(), MasterError> {
         self.meter.add(block);
         Ok(())

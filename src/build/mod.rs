@@ -28,6 +28,7 @@ use crate::manifest::model::{Dither, Manifest};
 use crate::master::{self, MasterError, Sink, TrackPlan};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
 use crate::report::{model, Report};
+use crate::timings;
 use output::{md5_file, Output};
 use segue::{SpoolSink, SpoolSlot};
 use sinks::{CdSink, CdSlot, CdWindow, MasterWav};
@@ -88,6 +89,9 @@ pub struct BuildOptions {
     pub parts: Parts,
     pub jobs: usize,
     pub force: bool,
+    /// Put the stage timings into report.json (`build --timings`; the
+    /// caller enables [`timings`]).
+    pub timings: bool,
 }
 
 /// What a build made, for the command line to summarise.
@@ -121,14 +125,16 @@ pub fn build(
     progress: &dyn BuildProgress,
 ) -> Result<BuildSummary, BuildError> {
     let say = |n: &str| progress.note(n);
+    let mut phase = timings::phase("prepare: staging, plan, artwork");
     let staging = Output::begin(&opts.out_dir, &inputs(manifest), opts.force, "build", &say)?;
     // `--only` on an existing build keeps its other parts (partial.rs).
     let previous = partial::previous(&opts.out_dir, opts.parts)?;
     let root = staging.dir().to_owned();
     let want_cd = opts.parts.cd && manifest.cd.is_some();
     let mut early_warnings = Vec::new();
+    let mut covers = crate::deliver::artwork::Covers::default();
     let bundles = if opts.parts.streaming && !manifest.streaming.is_empty() {
-        let (bundles, w) = streaming::plan(manifest)?;
+        let (bundles, w) = streaming::plan(manifest, &mut covers)?;
         early_warnings.extend(w);
         for b in &bundles {
             mkdir(&root.join(&b.dir))?;
@@ -222,6 +228,7 @@ pub fn build(
         }
         Ok(sinks)
     };
+    next(&mut phase, "hash sources");
     // For report.json, so that `verify` can tell a mix changed since.
     let source_md5s: Vec<String> = manifest
         .tracks
@@ -231,6 +238,7 @@ pub fn build(
     if let Some(p) = &previous {
         p.same_sources(&source_md5s)?;
     }
+    next(&mut phase, "tracks: decode, measure, render");
     let total: u64 = plans.iter().map(|p| p.info.frames.unwrap_or(0)).sum();
     progress.stage("decode, measure, render", total * 2);
     let advance = |n: u64| progress.advance(n);
@@ -250,6 +258,7 @@ pub fn build(
         &steps,
     )?;
     if !runs.is_empty() {
+        next(&mut phase, "CD: segued runs");
         let total = runs
             .iter()
             .flat_map(|r| r.clone())
@@ -276,6 +285,7 @@ pub fn build(
     let mut normalisation = Vec::new();
     let mut bundle_reports = Vec::new();
     if !bundles.is_empty() {
+        next(&mut phase, "bundles: tags, re-measure, sheets");
         let levels = streaming::Levels {
             tracks: result.tracks[..manifest.tracks.len()]
                 .iter()
@@ -294,6 +304,7 @@ pub fn build(
         normalisation = normalisation_rows(&bundles, &result, manifest.tracks.len());
     }
     if opts.parts.masters {
+        next(&mut phase, "hash masters");
         for name in &master_names {
             outputs.push((name.clone(), md5_file(&root.join(name))?));
         }
@@ -305,6 +316,7 @@ pub fn build(
             .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).take())
             .collect::<Option<_>>()
             .ok_or_else(|| BuildError::Invalid("a track's CD audio was not made".into()))?;
+        next(&mut phase, "CD: image, CUE, TOC, PQ, DDP");
         progress.stage("CD image, CUE, TOC, PQ, DDP", 1);
         let (discs, cd_warnings) = cd::write_discs(manifest, &root, &segments)?;
         warnings.extend(cd_warnings);
@@ -313,6 +325,7 @@ pub fn build(
         }
         cd_report = Some((discs, segments));
     }
+    next(&mut phase, "checks");
     let figures: Vec<TrackFigures<'_>> = manifest
         .tracks
         .iter()
@@ -334,9 +347,10 @@ pub fn build(
             .iter()
             .map(|t| Some(&t.master))
             .collect();
-        checks.extend(checks::store_lint(manifest, &measured));
+        checks.extend(checks::store_lint(manifest, &measured, &mut covers));
     }
     // Vinyl and cassette premasters (their own render, sides, sheets).
+    next(&mut phase, "vinyl and cassette premasters");
     let analog_out = analog.finish(manifest, &root, opts.jobs, progress)?;
     for f in &analog_out.files {
         outputs.push((relative(&root, f), md5_file(f)?));
@@ -346,6 +360,7 @@ pub fn build(
     std::fs::remove_dir_all(&work).map_err(|e| BuildError::io(&work, e))?;
 
     outputs.sort();
+    next(&mut phase, "report: model");
     progress.stage("report", 1);
     let mut report = make_report(
         manifest,
@@ -376,6 +391,12 @@ pub fn build(
             .map(|o| (o.path.clone(), o.md5.clone()))
             .collect();
     }
+    if opts.timings {
+        // Up to here: the report's own writing is after this reading.
+        drop(phase.take());
+        report.timings = timings::report();
+        phase = timings::phase("report: json, html, commit");
+    }
     let text = report
         .to_json()
         .map_err(|e| BuildError::Invalid(format!("report.json: {e}")))?;
@@ -384,6 +405,7 @@ pub fn build(
         .map_err(|e| BuildError::Invalid(format!("report.html: {e}")))?;
     std::fs::write(root.join("report.html"), html).map_err(|e| BuildError::io(&root, e))?;
     warnings.extend(staging.commit()?);
+    drop(phase);
     Ok(BuildSummary {
         out_dir: opts.out_dir.clone(),
         outputs,
@@ -393,6 +415,12 @@ pub fn build(
         album_lufs: result.album.integrated_lufs,
         album_true_peak: result.album.true_peak_dbtp,
     })
+}
+
+/// Ends the build's current timing phase and starts `name`.
+fn next(phase: &mut Option<timings::Phase>, name: &'static str) {
+    drop(phase.take());
+    *phase = timings::phase(name);
 }
 
 /// The 24-bit masters' paths in the build folder, in track order.
@@ -630,5 +658,6 @@ fn make_report(
         bundles: Vec::new(),
         vinyl: None,
         cassette: None,
+        timings: None,
     }
 }

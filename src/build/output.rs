@@ -182,6 +182,7 @@ impl Drop for Output {
 
 /// MD5 of a file (the deliver stage's reader), errors naming the file.
 pub fn md5_file(path: &Path) -> Result<String, super::BuildError> {
+    let _t = crate::timings::span("hash (md5)", None);
     crate::deliver::sheet::md5_hex(path).map_err(|e| super::BuildError::io(path, e))
 }
 

@@ -71,7 +71,7 @@ pub fn dry_run(
     let mut warnings = Vec::new();
     let mut files: Vec<String> = Vec::new();
     if parts.streaming && !manifest.streaming.is_empty() {
-        let (bundles, w) = streaming::plan(manifest)?;
+        let (bundles, w) = streaming::plan(manifest, &mut Default::default())?;
         warnings.extend(w);
         for b in &bundles {
             files.push(format!("{}/", b.dir));

@@ -113,6 +113,10 @@ fn io(path: &Path, source: std::io::Error) -> MasterError {
 }
 
 impl Sink for SpoolSink {
+    fn stage(&self) -> &'static str {
+        "CD: segue spool"
+    }
+
     fn write(&mut self, block: &Block) -> Result<(), MasterError> {
         self.bytes.clear();
         for (l, r) in block.left.iter().zip(&block.right) {

@@ -53,6 +53,10 @@ impl MasterWav {
 }
 
 impl Sink for MasterWav {
+    fn stage(&self) -> &'static str {
+        "write: 24-bit master"
+    }
+
     fn write(&mut self, block: &Block) -> Result<(), MasterError> {
         let n = block.len();
         if self.left.len() < n {
@@ -267,6 +271,10 @@ impl CdSink {
 }
 
 impl Sink for CdSink {
+    fn stage(&self) -> &'static str {
+        "CD: resample, dither"
+    }
+
     fn write(&mut self, block: &Block) -> Result<(), MasterError> {
         match self.resampler.as_mut() {
             None => self.emit(block, false),

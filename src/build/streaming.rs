@@ -21,6 +21,7 @@ use crate::deliver::{resolve_spec, DeliverError, Encoded, ResolvedBundle, TrackE
 use crate::manifest::model::{AudioFormat, Manifest};
 use crate::master::{MasterError, Sink};
 use crate::report::model::{BundleFile, BundleReport, CoverReport};
+use crate::timings::span;
 
 /// One bundle, planned.
 pub struct Bundle {
@@ -43,7 +44,12 @@ fn deliver_err(e: DeliverError) -> BuildError {
 
 /// Resolves every bundle and checks its artwork; artwork errors fail the
 /// build before any audio is processed, warnings are returned.
-pub fn plan(manifest: &Manifest) -> Result<(Vec<Bundle>, Vec<String>), BuildError> {
+/// `covers` keeps the covers made, for the next user of the same image
+/// (the store lint's artwork rules).
+pub fn plan(
+    manifest: &Manifest,
+    covers: &mut artwork::Covers,
+) -> Result<(Vec<Bundle>, Vec<String>), BuildError> {
     let mut bundles = Vec::new();
     let mut warnings = Vec::new();
     let mut errors = Vec::new();
@@ -56,7 +62,9 @@ pub fn plan(manifest: &Manifest) -> Result<(Vec<Bundle>, Vec<String>), BuildErro
                 .iter()
                 .filter_map(|t| t.info.as_ref().map(|i| i.sample_rate)),
         );
-        let art = artwork::process(manifest.release.artwork.as_deref(), &b.artwork);
+        let art = crate::timings::time("bundles: artwork (decode, resize, encode)", None, || {
+            artwork::process_with(manifest.release.artwork.as_deref(), &b.artwork, covers)
+        });
         for f in &art.findings {
             let line = format!("bundle `{}`: {f}", b.name);
             if art.has_errors() && f.severity == crate::deliver::profile::Severity::Error {
@@ -130,6 +138,8 @@ pub fn plan(manifest: &Manifest) -> Result<(Vec<Bundle>, Vec<String>), BuildErro
 /// A track's encoder for one bundle, as a render sink.
 pub struct BundleSink {
     track: u32,
+    /// For `build --timings`: the encoder's name.
+    stage: &'static str,
     encoder: Option<TrackEncoder>,
     slot: Arc<Mutex<Option<Encoded>>>,
 }
@@ -150,13 +160,27 @@ impl BundleSink {
             })?;
         Ok(BundleSink {
             track,
+            stage: encode_stage(bundle.spec.format),
             encoder: Some(encoder),
             slot: bundle.slots[index].clone(),
         })
     }
 }
 
+/// The stage `build --timings` charges a bundle's encoder to.
+fn encode_stage(format: AudioFormat) -> &'static str {
+    match format {
+        AudioFormat::Wav => "encode: WAV",
+        AudioFormat::Flac => "encode: FLAC",
+        AudioFormat::Mp3 => "encode: MP3",
+    }
+}
+
 impl Sink for BundleSink {
+    fn stage(&self) -> &'static str {
+        self.stage
+    }
+
     fn write(&mut self, block: &Block) -> Result<(), MasterError> {
         let track = self.track;
         match self.encoder.as_mut() {
@@ -202,6 +226,7 @@ pub fn finish(
     for b in bundles {
         let dir = root.join(&b.dir);
         if let Some(c) = &b.cover {
+            let _t = span("bundles: cover", None);
             written.push(c.write(&dir).map_err(deliver_err)?);
         }
         let rows: Vec<SheetRow> = manifest
@@ -247,6 +272,7 @@ pub fn finish(
                     language: manifest.release.language.clone(),
                     replay_gain: rg,
                 };
+                let t_tags = span("bundles: tags", Some(t.number));
                 tags::write_tags(
                     &path,
                     b.spec.tags,
@@ -254,7 +280,11 @@ pub fn finish(
                     b.cover.as_ref().map(|c| &c.jpeg[..]),
                 )
                 .map_err(deliver_err)?;
-                let measured = crate::analysis::analyze_file(&path)?;
+                drop(t_tags);
+                let measured =
+                    crate::timings::time("bundles: re-measure delivered", Some(t.number), || {
+                        crate::analysis::analyze_file(&path)
+                    })?;
                 let m = &measured.measurement;
                 let mut credits = vec![Credit {
                     name: t.artist.clone(),

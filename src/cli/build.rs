@@ -10,6 +10,7 @@ use super::check::{load, print_diagnostics};
 use super::{jobs, progress, Context, Outcome};
 use crate::build::{self, BuildOptions, BuildProgress, Parts};
 use crate::manifest::diagnostic::safe;
+use crate::timings;
 
 /// The parts `--only` takes.
 pub fn parse_only(list: &str) -> Result<Parts, String> {
@@ -81,10 +82,16 @@ pub struct Flags {
     pub force: bool,
     pub dry_run: bool,
     pub json: bool,
+    pub timings: bool,
 }
 
 pub fn run(ctx: &Context, manifest_path: &Path, flags: Flags) -> Result<Outcome> {
+    if flags.timings && !flags.dry_run {
+        timings::enable();
+    }
+    let phase = timings::phase("manifest: load, validate, probe");
     let loaded = load(manifest_path);
+    drop(phase);
     print_diagnostics(&loaded);
     let Some(manifest) = loaded.manifest.as_ref().filter(|_| !loaded.has_errors()) else {
         if flags.json {
@@ -102,6 +109,7 @@ pub fn run(ctx: &Context, manifest_path: &Path, flags: Flags) -> Result<Outcome>
         parts: flags.only.unwrap_or(Parts::ALL),
         jobs: jobs(ctx, flags.jobs, Some(manifest.tracks.len())),
         force: flags.force,
+        timings: flags.timings,
     };
     let bar = Bar {
         ctx,
@@ -135,6 +143,9 @@ pub fn run(ctx: &Context, manifest_path: &Path, flags: Flags) -> Result<Outcome>
         Err(e) => return failed(&e),
     };
     clear();
+    if let Some(t) = timings::report() {
+        eprint!("{}", t.table());
+    }
     // The disc's text warnings were said by the manifest check already.
     let said = |w: &str| {
         w.strip_prefix("the CD: ")

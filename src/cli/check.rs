@@ -81,7 +81,7 @@ pub fn run(
             .iter()
             .map(|r| r.as_ref().ok().map(|a| &a.measurement))
             .collect();
-        checks.extend(checks::store_lint(m, &measured));
+        checks.extend(checks::store_lint(m, &measured, &mut Default::default()));
         let plan = super::check_match::plan(m, jobs(ctx, jobs_arg, Some(paths.len())));
         let plan = match plan {
             Ok(p) => p,

@@ -60,6 +60,9 @@ pub enum Command {
         /// One JSON document on stdout (the outputs, or with --dry-run the plan).
         #[arg(long)]
         json: bool,
+        /// Print where the time went (wall and CPU per phase and stage, per track, idle per thread) and put it into report.json.
+        #[arg(long)]
+        timings: bool,
     },
     /// Validate a manifest, measure every source and run the consistency checks; writes nothing.
     Check {
@@ -168,6 +171,7 @@ pub fn main() -> ExitCode {
             force,
             dry_run,
             json,
+            timings,
         } => build::run(
             &ctx,
             &manifest,
@@ -178,6 +182,7 @@ pub fn main() -> ExitCode {
                 force,
                 dry_run,
                 json,
+                timings,
             },
         ),
         Command::Check {

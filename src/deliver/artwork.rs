@@ -249,6 +249,26 @@ fn inspect_jpeg(b: &[u8]) -> Result<ImageFacts, String> {
 /// Checks `path` (the release's `artwork`, `None` when the manifest gives
 /// none) against `rule` and makes the bundle's cover.
 pub fn process(path: Option<&Path>, rule: &ArtworkRule) -> ArtworkOutcome {
+    process_with(path, rule, &mut Covers::default())
+}
+
+/// The covers already made from one source image, for the bundles that
+/// follow: the image is decoded once, and each size is resized and
+/// encoded once, however many bundles ask for it (the same bytes as
+/// making each anew: the work is a function of the image and the size).
+#[derive(Default)]
+pub struct Covers {
+    source: Option<std::sync::Arc<[u8]>>,
+    rgb: Option<image::RgbImage>,
+    made: Vec<(Option<u32>, Result<Cover, String>)>,
+}
+
+/// [`process`], reusing what `covers` already made from the same file.
+pub fn process_with(
+    path: Option<&Path>,
+    rule: &ArtworkRule,
+    covers: &mut Covers,
+) -> ArtworkOutcome {
     let mut out = ArtworkOutcome::default();
     let mut find = |severity: Severity, rule: &'static str, file: &Path, message: String| {
         if severity != Severity::Ignore {
@@ -341,14 +361,19 @@ pub fn process(path: Option<&Path>, rule: &ArtworkRule) -> ArtworkOutcome {
         );
         return out;
     }
-    match make_cover(&bytes, &facts, rule) {
+    match make_cover(&bytes, &facts, rule, covers) {
         Ok(c) => out.cover = Some(c),
         Err(e) => find(rule.required, "format", path, e),
     }
     out
 }
 
-fn make_cover(bytes: &[u8], facts: &ImageFacts, rule: &ArtworkRule) -> Result<Cover, String> {
+fn make_cover(
+    bytes: &[u8],
+    facts: &ImageFacts,
+    rule: &ArtworkRule,
+    covers: &mut Covers,
+) -> Result<Cover, String> {
     let too_big = rule
         .resize_px
         .is_some_and(|r| facts.width.max(facts.height) > r);
@@ -363,23 +388,39 @@ fn make_cover(bytes: &[u8], facts: &ImageFacts, rule: &ArtworkRule) -> Result<Co
             height: facts.height,
         });
     }
-    let format = match facts.format {
-        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
-        ImageFormat::Png => image::ImageFormat::Png,
-    };
-    let img = image::load_from_memory_with_format(bytes, format)
-        .map_err(|e| format!("cannot decode the image: {e}"))?;
-    // Flatten alpha onto white, then 8-bit RGB.
-    let rgba = img.to_rgba8();
-    let (w, h) = rgba.dimensions();
-    let mut rgb = image::RgbImage::new(w, h);
-    for (d, s) in rgb.pixels_mut().zip(rgba.pixels()) {
-        let a = u32::from(s[3]);
-        for c in 0..3 {
-            d[c] = ((u32::from(s[c]) * a + 255 * (255 - a) + 127) / 255) as u8;
-        }
+    // What was made is kept per source file's bytes: a new file starts anew.
+    if covers.source.as_deref() != Some(bytes) {
+        *covers = Covers {
+            source: Some(bytes.into()),
+            ..Covers::default()
+        };
     }
-    if let Some(r) = rule.resize_px.filter(|r| w.max(h) > *r) {
+    let size = rule.resize_px.filter(|_| too_big);
+    if let Some((_, c)) = covers.made.iter().find(|(s, _)| *s == size) {
+        return c.clone();
+    }
+    let made = encode_cover(bytes, facts, size, &mut covers.rgb);
+    covers.made.push((size, made.clone()));
+    made
+}
+
+/// The cover at `size` (the longer side; `None`: as it is), from the
+/// image decoded into `rgb` (decoded here the first time).
+fn encode_cover(
+    bytes: &[u8],
+    facts: &ImageFacts,
+    size: Option<u32>,
+    rgb: &mut Option<image::RgbImage>,
+) -> Result<Cover, String> {
+    if rgb.is_none() {
+        *rgb = Some(decode_rgb(bytes, facts)?);
+    }
+    let Some(full) = rgb.as_ref() else {
+        return Err("cannot decode the image".into());
+    };
+    let (w, h) = full.dimensions();
+    let mut resized = None;
+    if let Some(r) = size.filter(|r| w.max(h) > *r) {
         let (nw, nh) = if w >= h {
             (
                 r,
@@ -391,16 +432,42 @@ fn make_cover(bytes: &[u8], facts: &ImageFacts, rule: &ArtworkRule) -> Result<Co
                 r,
             )
         };
-        rgb = image::imageops::resize(&rgb, nw.max(1), nh.max(1), FilterType::Lanczos3);
+        resized = Some(image::imageops::resize(
+            full,
+            nw.max(1),
+            nh.max(1),
+            FilterType::Lanczos3,
+        ));
     }
+    let rgb = resized.as_ref().unwrap_or(full);
     let (w, h) = rgb.dimensions();
     let mut jpeg = Vec::new();
     JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
-        .encode_image(&rgb)
+        .encode_image(rgb)
         .map_err(|e| format!("cannot encode cover.jpg: {e}"))?;
     Ok(Cover {
         jpeg,
         width: w,
         height: h,
     })
+}
+
+/// The image as 8-bit RGB, alpha flattened onto white.
+fn decode_rgb(bytes: &[u8], facts: &ImageFacts) -> Result<image::RgbImage, String> {
+    let format = match facts.format {
+        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::Png => image::ImageFormat::Png,
+    };
+    let img = image::load_from_memory_with_format(bytes, format)
+        .map_err(|e| format!("cannot decode the image: {e}"))?;
+    let rgba = img.to_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mut rgb = image::RgbImage::new(w, h);
+    for (d, s) in rgb.pixels_mut().zip(rgba.pixels()) {
+        let a = u32::from(s[3]);
+        for c in 0..3 {
+            d[c] = ((u32::from(s[c]) * a + 255 * (255 - a) + 127) / 255) as u8;
+        }
+    }
+    Ok(rgb)
 }

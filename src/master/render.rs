@@ -6,12 +6,17 @@ use crate::analysis::ltas::{Bands, Ltas, LtasMeter};
 use crate::analysis::{LoudnessState, Measurement, Meter};
 use crate::audio::{Block, Decoder, BLOCK_FRAMES};
 use crate::dsp::Chain;
+use crate::timings::{span, time as timed};
 
 /// Where the float master goes: a 24-bit writer, the CD path, an encoder.
 /// Blocks arrive in order; `finish` comes once, after the last block.
 pub trait Sink: Send {
     fn write(&mut self, block: &Block) -> Result<(), MasterError>;
     fn finish(&mut self) -> Result<(), MasterError>;
+    /// The stage `build --timings` charges this sink's work to.
+    fn stage(&self) -> &'static str {
+        "write: other"
+    }
 }
 
 /// Progress in source frames, from any thread.
@@ -42,8 +47,12 @@ fn read_kept(
     let mut part = Block::with_capacity(BLOCK_FRAMES);
     let mut pos: u64 = 0;
     let end = plan.trim_end.unwrap_or(u64::MAX);
+    let track = Some(plan.number);
     loop {
-        let n = dec.read_block(&mut block)? as u64;
+        let n = {
+            let _t = span("decode", track);
+            dec.read_block(&mut block)? as u64
+        };
         if n == 0 {
             break;
         }
@@ -110,12 +119,19 @@ pub fn measure_pre_tapped(
     let (mut meter, mut source) = pre_meters(plan)?;
     let mut mid = head.output_block();
     let mut out = tail.output_block();
+    let track = Some(plan.number);
     read_kept(plan, progress, |b| {
-        source.add(b);
-        head.process(b, &mut mid);
-        ltas.add(&mid.left, &mid.right);
-        tail.process(&mid, &mut out);
-        meter.add(&out);
+        timed("measure: source", track, || source.add(b));
+        timed("chain (measuring pass)", track, || {
+            head.process(b, &mut mid)
+        });
+        timed("measure: spectrum", track, || {
+            ltas.add(&mid.left, &mid.right)
+        });
+        timed("chain (measuring pass)", track, || {
+            tail.process(&mid, &mut out)
+        });
+        timed("measure: after chain", track, || meter.add(&out));
         Ok(())
     })?;
     head.finish(&mut mid);
@@ -144,10 +160,13 @@ pub fn measure_pre(
     let mut chain = plan.pre_chain(ceiling_dbtp)?;
     let (mut meter, mut source) = pre_meters(plan)?;
     let mut out = chain.output_block();
+    let track = Some(plan.number);
     read_kept(plan, progress, |b| {
-        source.add(b);
-        chain.process(b, &mut out);
-        meter.add(&out);
+        timed("measure: source", track, || source.add(b));
+        timed("chain (measuring pass)", track, || {
+            chain.process(b, &mut out)
+        });
+        timed("measure: after chain", track, || meter.add(&out));
         Ok(())
     })?;
     chain.finish(&mut out);
@@ -197,21 +216,24 @@ pub fn render(
         .tonal
         .as_ref()
         .map(|m| LtasMeter::new(plan.info.sample_rate, &super::tonal::bands(m.resolution)));
+    let track = Some(plan.number);
     let mut emit = |out: &Block, meter: &mut Meter| -> Result<(), MasterError> {
         if out.is_empty() {
             return Ok(());
         }
-        meter.add(out);
+        timed("measure: master", track, || meter.add(out));
         if let Some(l) = ltas.as_mut() {
-            l.add(&out.left, &out.right);
+            timed("measure: spectrum", track, || l.add(&out.left, &out.right));
         }
         for s in sinks.iter_mut() {
+            let _t = span(s.stage(), track);
             s.write(out)?;
         }
         Ok(())
     };
     let step =
         |pre: &mut Chain, post: &mut Chain, input: &Block, mid: &mut Block, out: &mut Block| {
+            let _t = span("chain (render)", track);
             pre.process(input, mid);
             post.process(mid, out);
         };
@@ -225,6 +247,7 @@ pub fn render(
     post.finish(&mut out);
     emit(&out, &mut meter)?;
     for s in sinks.iter_mut() {
+        let _t = span(s.stage(), track);
         s.finish()?;
     }
     let frames_out = meter.frames();

@@ -335,10 +335,12 @@ pub fn strict(checks: &mut [Check]) {
 /// The store lint of `deliver::lint` as checks (`store.<rule>`), for a
 /// manifest with streaming bundles: titles, codes, edge silence (from the
 /// figures given, indexed like the manifest's tracks) and each bundle's
-/// artwork rules. A finding the profile makes an error stays an error.
+/// artwork rules (covers already made are reused from `covers`). A
+/// finding the profile makes an error stays an error.
 pub fn store_lint(
     manifest: &crate::manifest::Manifest,
     figures: &[Option<&Measurement>],
+    covers: &mut crate::deliver::artwork::Covers,
 ) -> Vec<Check> {
     use crate::deliver::lint::{lint, EdgeSilence, LintRule};
     use crate::deliver::{artwork, profile::Severity as PSeverity, resolve_spec};
@@ -357,7 +359,9 @@ pub fn store_lint(
     let mut art = Vec::new();
     for spec in &manifest.streaming {
         if let Ok(b) = resolve_spec(spec) {
-            let out = artwork::process(manifest.release.artwork.as_deref(), &b.artwork);
+            let out = crate::timings::time("checks: artwork rules", None, || {
+                artwork::process_with(manifest.release.artwork.as_deref(), &b.artwork, covers)
+            });
             art.extend(out.findings.into_iter().map(|f| (b.name.clone(), f)));
         }
     }

@@ -49,6 +49,11 @@ pub struct Report {
     /// figures `cd` also holds), with its folder and files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discs: Vec<DiscReport>,
+    /// Addition: with `build --timings` only (wall-clock readings, which
+    /// would make two builds differ): where the build's time went, up to
+    /// the writing of report.json.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timings: Option<crate::timings::Timings>,
 }
 
 /// One disc of the CD: `cd/` for a single disc, `cd/disc-N/` in a set.
