@@ -18,7 +18,7 @@ use crate::deliver::naming::{self, NameFields};
 use crate::deliver::sheet::{self, Credit, SheetRelease, SheetRow};
 use crate::deliver::tags::{self, ReplayGain, TrackTags};
 use crate::deliver::{resolve_spec, DeliverError, Encoded, ResolvedBundle, TrackEncoder};
-use crate::manifest::model::{AudioFormat, Manifest};
+use crate::manifest::model::Manifest;
 use crate::master::{MasterError, Sink};
 use crate::report::model::{BundleFile, BundleReport, CoverReport};
 
@@ -340,7 +340,7 @@ fn bundle_report(b: &Bundle, rows: &[SheetRow]) -> Result<BundleReport, BuildErr
             })
         })
         .collect::<Result<_, BuildError>>()?;
-    let mp3 = b.spec.format == AudioFormat::Mp3;
+    let mp3 = b.spec.format.is_lossy();
     Ok(BundleReport {
         name: b.spec.name.clone(),
         profile: b.spec.profile.clone(),

@@ -67,6 +67,13 @@ pub enum DeliverError {
     Flac { path: PathBuf, reason: String },
     #[error("{path}: MP3 encoder: {reason}")]
     Mp3 { path: PathBuf, reason: String },
+    /// The Vorbis or Opus encoder (`codec` names it) refused or failed.
+    #[error("{path}: {codec}: {reason}")]
+    Codec {
+        path: PathBuf,
+        codec: &'static str,
+        reason: String,
+    },
     #[error(
         "{path}: decoded true peak {peak_dbtp:.2} dBTP is still over the {ceiling_dbtp:.1} dBTP ceiling after {tries} re-encodes"
     )]
