@@ -53,6 +53,18 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/profiles/promo-mp3.yaml"),
     ),
     (
+        "promo-ogg",
+        include_str!("../../templates/profiles/promo-ogg.yaml"),
+    ),
+    (
+        "web-opus",
+        include_str!("../../templates/profiles/web-opus.yaml"),
+    ),
+    (
+        "podcast",
+        include_str!("../../templates/profiles/podcast.yaml"),
+    ),
+    (
         "archive",
         include_str!("../../templates/profiles/archive.yaml"),
     ),

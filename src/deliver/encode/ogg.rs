@@ -92,6 +92,10 @@ impl LossyCodec for VorbisCodec {
         VORBIS_PREDICTED_OVERSHOOT_DB
     }
 
+    fn decoded_true_peak(&self, path: &Path, part: &Path) -> Result<Option<f64>, DeliverError> {
+        super::lossy::symphonia_true_peak(path, part, true)
+    }
+
     fn start(&self, path: &Path, part: &Path) -> Result<Box<dyn LossyPass>, DeliverError> {
         let file = File::create(part).map_err(|e| io_err(path, e))?;
         let enc = self.encoder(path, BufWriter::with_capacity(1 << 16, file))?;

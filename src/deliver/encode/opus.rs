@@ -30,8 +30,7 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::io_err;
-use super::lossy::{meter_err, LossyCodec, LossyPass};
-use crate::analysis::TruePeak;
+use super::lossy::{LossyCodec, LossyPass, PeakMeter};
 use crate::audio::{Block, BLOCK_FRAMES};
 use crate::deliver::DeliverError;
 
@@ -147,7 +146,7 @@ impl LossyCodec for OpusCodec {
     }
 
     fn decoded_true_peak(&self, path: &Path, part: &Path) -> Result<Option<f64>, DeliverError> {
-        let mut meter = TruePeak::new(OPUS_RATE).map_err(|e| meter_err(path, e))?;
+        let mut meter = PeakMeter::new(path, OPUS_RATE, true)?;
         decode_file(part, |b| meter.add(b)).map_err(|e| DeliverError::Codec {
             path: path.to_path_buf(),
             codec: "Opus decoder",

@@ -23,6 +23,9 @@ pub const PROFILE_NAMES: &[&str] = &[
     "cd-baby",
     "beatport",
     "promo-mp3",
+    "promo-ogg",
+    "web-opus",
+    "podcast",
     "archive",
 ];
 
