@@ -254,7 +254,7 @@ pub fn finish(
                     b.cover.as_ref().map(|c| &c.jpeg[..]),
                 )
                 .map_err(deliver_err)?;
-                let measured = crate::analysis::analyze_file(&path)?;
+                let measured = crate::deliver::analyze_delivered(&path, b.spec.format)?;
                 let m = &measured.measurement;
                 let mut credits = vec![Credit {
                     name: t.artist.clone(),

@@ -295,12 +295,7 @@ fn bundle_file(report: &Report, folder: &Folder<'_>, d: &Delivered<'_>) -> Vec<P
         AudioFormat::Ogg => "vorbis",
         AudioFormat::Opus => "opus",
     };
-    let analysed = if b.format == AudioFormat::Opus {
-        analyze_opus(path)
-    } else {
-        analyze_file(path).map_err(|e| e.to_string())
-    };
-    match analysed {
+    match crate::deliver::analyze_delivered(path, b.format) {
         Ok(a) => {
             if let Some(m) = d.master {
                 let rate = a.info.sample_rate;
@@ -380,29 +375,6 @@ fn bundle_file(report: &Report, folder: &Folder<'_>, d: &Delivered<'_>) -> Vec<P
         out.extend(tags(report, folder, f, t, path, &rel));
     }
     out
-}
-
-/// An Ogg Opus file measured as [`analyze_file`] measures the others
-/// (symphonia has no Opus decoder): decoded by libopus, pre-skip and end
-/// trimmed as RFC 7845 says.
-fn analyze_opus(path: &Path) -> Result<crate::analysis::FileAnalysis, String> {
-    let info = crate::audio::AudioInfo {
-        sample_rate: crate::deliver::encode::OPUS_RATE,
-        channels: 2,
-        bit_depth: None,
-        float: false,
-        frames: None,
-        codec: "opus".into(),
-    };
-    let mut meter = crate::analysis::Meter::for_source(&info).map_err(|e| e.to_string())?;
-    crate::deliver::encode::decode_opus(path, |b| meter.add(b))?;
-    let (measurement, state) = meter.finish();
-    Ok(crate::analysis::FileAnalysis {
-        path: path.to_path_buf(),
-        info,
-        measurement,
-        state,
-    })
 }
 
 /// The tags of a delivered file against report.json and the bundle's

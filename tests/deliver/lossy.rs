@@ -216,7 +216,7 @@ fn real_music_mastered_to_minus_1_dbtp_decodes_under_the_ceiling() {
     let out = scratch("deliver-lossy-real");
     let tracks = [
         "wav48/hr3-hell.wav",
-        "wav48/hr-savino-palace.wav",
+        "wav48/hr3-motion.wav",
         "wav44/hr3-crossroads.wav",
     ];
     for t in tracks {
