@@ -6,6 +6,7 @@
 mod artwork;
 mod encode;
 mod length;
+mod lossy;
 mod meta;
 
 use std::path::Path;

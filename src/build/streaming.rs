@@ -18,7 +18,7 @@ use crate::deliver::naming::{self, NameFields};
 use crate::deliver::sheet::{self, Credit, SheetRelease, SheetRow};
 use crate::deliver::tags::{self, ReplayGain, TrackTags};
 use crate::deliver::{resolve_spec, DeliverError, Encoded, ResolvedBundle, TrackEncoder};
-use crate::manifest::model::{AudioFormat, Manifest};
+use crate::manifest::model::Manifest;
 use crate::master::{MasterError, Sink};
 use crate::report::model::{BundleFile, BundleReport, CoverReport};
 use crate::timings::span;
@@ -173,6 +173,8 @@ fn encode_stage(format: AudioFormat) -> &'static str {
         AudioFormat::Wav => "encode: WAV",
         AudioFormat::Flac => "encode: FLAC",
         AudioFormat::Mp3 => "encode: MP3",
+        AudioFormat::Ogg => "encode: Ogg Vorbis",
+        AudioFormat::Opus => "encode: Opus",
     }
 }
 
@@ -283,7 +285,7 @@ pub fn finish(
                 drop(t_tags);
                 let measured =
                     crate::timings::time("bundles: re-measure delivered", Some(t.number), || {
-                        crate::analysis::analyze_file(&path)
+                        crate::deliver::analyze_delivered(&path, b.spec.format)
                     })?;
                 let m = &measured.measurement;
                 let mut credits = vec![Credit {
@@ -370,7 +372,7 @@ fn bundle_report(b: &Bundle, rows: &[SheetRow]) -> Result<BundleReport, BuildErr
             })
         })
         .collect::<Result<_, BuildError>>()?;
-    let mp3 = b.spec.format == AudioFormat::Mp3;
+    let mp3 = b.spec.format.is_lossy();
     Ok(BundleReport {
         name: b.spec.name.clone(),
         profile: b.spec.profile.clone(),

@@ -64,10 +64,16 @@ use crate::dsp::{self, Chain, Dither, DitherKind, LimiterParams, Resampler};
 use crate::manifest::model::{AudioFormat, Dither as DitherChoice};
 
 mod flac;
+mod lossy;
 mod mp3;
+mod ogg;
+mod opus;
 
-use mp3::Mp3Sink;
-pub use mp3::{MAX_REENCODES, PREDICTED_OVERSHOOT_DB, REENCODE_MARGIN_DB};
+use lossy::{LossyCodec, LossySink};
+pub use lossy::{LossyOutcome, MAX_REENCODES, REENCODE_MARGIN_DB};
+pub use mp3::PREDICTED_OVERSHOOT_DB;
+pub use ogg::{VORBIS_KBPS, VORBIS_PREDICTED_OVERSHOOT_DB};
+pub use opus::{decode_file as decode_opus, OPUS_KBPS, OPUS_PREDICTED_OVERSHOOT_DB, OPUS_RATE};
 
 /// FLAC block size (samples per channel in a frame), as `flac -5`.
 pub const FLAC_BLOCK: usize = 4096;
@@ -125,7 +131,7 @@ impl std::fmt::Debug for TrackEncoder {
 
 enum Sink {
     Pcm(Box<PcmSink>),
-    Mp3(Box<Mp3Sink>),
+    Lossy(Box<LossySink>),
 }
 
 struct PcmSink {
@@ -184,13 +190,34 @@ impl TrackEncoder {
             path: path.to_path_buf(),
             source: e,
         };
+        let lossy = bundle.format.is_lossy();
         let sink = match bundle.format {
-            AudioFormat::Mp3 => Sink::Mp3(Box::new(Mp3Sink::create(
-                path,
-                rate,
-                bundle.bitrate_kbps,
-                bundle.true_peak_dbtp,
-            )?)),
+            AudioFormat::Mp3 | AudioFormat::Ogg | AudioFormat::Opus => {
+                let codec: Box<dyn LossyCodec> = match bundle.format {
+                    AudioFormat::Mp3 => {
+                        Box::new(mp3::Mp3Codec::new(path, rate, bundle.bitrate_kbps)?)
+                    }
+                    AudioFormat::Ogg => Box::new(ogg::VorbisCodec::new(
+                        path,
+                        rate,
+                        bundle.bitrate_kbps,
+                        seed,
+                    )?),
+                    _ => Box::new(opus::OpusCodec::new(
+                        path,
+                        rate,
+                        master_hz,
+                        bundle.bitrate_kbps,
+                        seed,
+                    )?),
+                };
+                Sink::Lossy(Box::new(LossySink::create(
+                    codec,
+                    path,
+                    rate,
+                    bundle.true_peak_dbtp,
+                )?))
+            }
             f => {
                 let kind = match bundle.dither {
                     DitherChoice::None => DitherKind::None,
@@ -221,7 +248,7 @@ impl TrackEncoder {
             }
         };
         let limiter = match (&resampler, bundle.format) {
-            (Some(_), f) if f != AudioFormat::Mp3 => {
+            (Some(_), _) if !lossy => {
                 let params = LimiterParams {
                     ceiling_dbtp: bundle.true_peak_dbtp,
                     ..LimiterParams::default()
@@ -318,7 +345,7 @@ impl TrackEncoder {
                 }
                 Ok(())
             }
-            Sink::Mp3(m) => m.write(block),
+            Sink::Lossy(m) => m.write(block),
         }
     }
 
@@ -357,12 +384,12 @@ impl TrackEncoder {
                     f.finish()?;
                 }
             },
-            Sink::Mp3(m) => {
-                let (gain, n, tp) = m.finish()?;
+            Sink::Lossy(m) => {
+                let out = m.finish()?;
                 enc.bit_depth = None;
-                enc.gain_db = gain;
-                enc.reencodes = n;
-                enc.decoded_true_peak_dbtp = tp;
+                enc.gain_db = out.gain_db;
+                enc.reencodes = out.reencodes;
+                enc.decoded_true_peak_dbtp = out.decoded_true_peak_dbtp;
             }
         }
         Ok(enc)

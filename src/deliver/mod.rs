@@ -36,6 +36,40 @@ pub mod tags;
 use std::path::PathBuf;
 
 pub use encode::{Encoded, TrackEncoder};
+
+/// A delivered file decoded and measured as [`crate::analysis::analyze_file`]
+/// measures any input; an Ogg Opus file (symphonia has no Opus decoder)
+/// through libopus and [`encode::decode_opus`], pre-skip and end trimmed.
+pub fn analyze_delivered(
+    path: &std::path::Path,
+    format: crate::manifest::model::AudioFormat,
+) -> Result<crate::analysis::FileAnalysis, crate::audio::AudioError> {
+    if format != crate::manifest::model::AudioFormat::Opus {
+        return crate::analysis::analyze_file(path);
+    }
+    let corrupt = |reason: String| crate::audio::AudioError::Corrupt {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let info = crate::audio::AudioInfo {
+        sample_rate: encode::OPUS_RATE,
+        channels: 2,
+        bit_depth: None,
+        float: false,
+        frames: None,
+        codec: "opus".into(),
+    };
+    let mut meter =
+        crate::analysis::Meter::for_source(&info).map_err(|e| corrupt(e.to_string()))?;
+    encode::decode_opus(path, |b| meter.add(b)).map_err(corrupt)?;
+    let (measurement, state) = meter.finish();
+    Ok(crate::analysis::FileAnalysis {
+        path: path.to_path_buf(),
+        info,
+        measurement,
+        state,
+    })
+}
 pub use profile::{resolve_spec, Profile, ResolvedBundle};
 pub use tags::TrackTags;
 
@@ -67,6 +101,13 @@ pub enum DeliverError {
     Flac { path: PathBuf, reason: String },
     #[error("{path}: MP3 encoder: {reason}")]
     Mp3 { path: PathBuf, reason: String },
+    /// The Vorbis or Opus encoder (`codec` names it) refused or failed.
+    #[error("{path}: {codec}: {reason}")]
+    Codec {
+        path: PathBuf,
+        codec: &'static str,
+        reason: String,
+    },
     #[error(
         "{path}: decoded true peak {peak_dbtp:.2} dBTP is still over the {ceiling_dbtp:.1} dBTP ceiling after {tries} re-encodes"
     )]

@@ -53,6 +53,18 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/profiles/promo-mp3.yaml"),
     ),
     (
+        "promo-ogg",
+        include_str!("../../templates/profiles/promo-ogg.yaml"),
+    ),
+    (
+        "web-opus",
+        include_str!("../../templates/profiles/web-opus.yaml"),
+    ),
+    (
+        "podcast",
+        include_str!("../../templates/profiles/podcast.yaml"),
+    ),
+    (
         "archive",
         include_str!("../../templates/profiles/archive.yaml"),
     ),
@@ -269,6 +281,8 @@ impl ResolvedBundle {
             AudioFormat::Wav => "wav",
             AudioFormat::Flac => "flac",
             AudioFormat::Mp3 => "mp3",
+            AudioFormat::Ogg => "ogg",
+            AudioFormat::Opus => "opus",
         }
     }
 }
@@ -341,9 +355,9 @@ impl Profile {
             }
         }
         match (p.format, p.bit_depth) {
-            (AudioFormat::Mp3, _) => {
+            (f, _) if f.is_lossy() => {
                 if p.bitrate_kbps.is_none() {
-                    return Err(bad("an MP3 profile needs `bitrate_kbps`".into()));
+                    return Err(bad("a lossy profile needs `bitrate_kbps`".into()));
                 }
             }
             (_, Some(16 | 24)) => {}
@@ -358,17 +372,18 @@ impl Profile {
     pub fn resolve(&self, spec: &BundleSpec) -> Result<ResolvedBundle, DeliverError> {
         let format = spec.format.unwrap_or(self.format);
         let bit_depth = spec.bit_depth.or(self.bit_depth).unwrap_or(16);
-        let bitrate_kbps = spec.bitrate_kbps.or(self.bitrate_kbps).unwrap_or(320);
+        // A profile's bit rate is for its own format: a format override
+        // without a bit rate takes that format's default.
+        let profile_kbps = self.bitrate_kbps.filter(|_| format == self.format);
+        let bitrate_kbps = spec.bitrate_kbps.or(profile_kbps).unwrap_or(match format {
+            AudioFormat::Opus => 160,
+            _ => 320,
+        });
         let bad = |reason: String| DeliverError::BadBundle {
             name: spec.name.clone(),
             reason,
         };
-        if format == AudioFormat::Mp3 && !MP3_BITRATES.contains(&bitrate_kbps) {
-            return Err(bad(format!(
-                "MP3 bit rate {bitrate_kbps} kbps is not one glassmaster encodes; use one of {}",
-                MP3_BITRATES.map(|b| b.to_string()).join(", ")
-            )));
-        }
+        check_bitrate(format, bitrate_kbps).map_err(bad)?;
         let sample_rate = match (spec.sample_rate, self.sample_rate) {
             (Some(r), _) => Some(r),
             (None, RateRule::Fixed(r)) => Some(r),
@@ -382,6 +397,18 @@ impl Profile {
                 sample_rate.unwrap_or(0)
             )));
         }
+        if format == AudioFormat::Ogg && sample_rate.is_some_and(|r| r != 44_100 && r != 48_000) {
+            return Err(bad(format!(
+                "Ogg Vorbis is delivered at 44100 or 48000 Hz, not {} Hz",
+                sample_rate.unwrap_or(0)
+            )));
+        }
+        if format == AudioFormat::Opus && sample_rate.is_some_and(|r| r != 48_000) {
+            return Err(bad(format!(
+                "Opus is delivered at 48000 Hz (its only decoding rate), not {} Hz",
+                sample_rate.unwrap_or(0)
+            )));
+        }
         if bit_depth != 16 && bit_depth != 24 {
             return Err(bad(format!("bit depth {bit_depth} is not 16 or 24")));
         }
@@ -390,10 +417,13 @@ impl Profile {
         // A format override changes which tags fit: keep the profile's
         // choice where it matches, else the format's own.
         let tags = match (format, self.tags) {
-            (AudioFormat::Flac, TagSet::Vorbis | TagSet::None) => self.tags,
+            (
+                AudioFormat::Flac | AudioFormat::Ogg | AudioFormat::Opus,
+                TagSet::Vorbis | TagSet::None,
+            ) => self.tags,
             (AudioFormat::Mp3, TagSet::Id3v24 | TagSet::None) => self.tags,
             (AudioFormat::Wav, TagSet::RiffInfo | TagSet::None) => self.tags,
-            (AudioFormat::Flac, _) => TagSet::Vorbis,
+            (AudioFormat::Flac | AudioFormat::Ogg | AudioFormat::Opus, _) => TagSet::Vorbis,
             (AudioFormat::Mp3, _) => TagSet::Id3v24,
             (AudioFormat::Wav, _) => TagSet::None,
         };
@@ -409,10 +439,17 @@ impl Profile {
         // MP3 exists at 44.1 and 48 kHz only (MPEG-1 layer III rates a
         // store takes): a bundle that keeps the master's rate picks between
         // those two.
-        let allowed_rates = if format == AudioFormat::Mp3 {
-            vec![44_100, 48_000]
+        // Vorbis likewise (libvorbis's tuned modes); Opus decodes at
+        // 48 kHz only, so everything is resampled to it.
+        let allowed_rates = match format {
+            AudioFormat::Mp3 | AudioFormat::Ogg => vec![44_100, 48_000],
+            AudioFormat::Opus => vec![48_000],
+            _ => self.allowed_rates.clone(),
+        };
+        let sample_rate = if format == AudioFormat::Opus {
+            Some(48_000)
         } else {
-            self.allowed_rates.clone()
+            sample_rate
         };
         Ok(ResolvedBundle {
             name: spec.name.clone(),
@@ -439,6 +476,47 @@ impl Profile {
 /// bundle at 56 passed `check` and failed when its first track was
 /// rendered).
 pub const MP3_BITRATES: [u32; 13] = [32, 40, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320];
+
+/// Whether `kbps` is a bit rate `format` is encoded at (lossless formats
+/// ignore it).
+pub fn check_bitrate(format: AudioFormat, kbps: u32) -> Result<(), String> {
+    let (name, ok, allowed) = match format {
+        AudioFormat::Mp3 => (
+            "MP3",
+            MP3_BITRATES.contains(&kbps),
+            MP3_BITRATES.map(|b| b.to_string()).join(", "),
+        ),
+        AudioFormat::Ogg => {
+            let r = super::encode::VORBIS_KBPS;
+            (
+                "Ogg Vorbis",
+                r.contains(&kbps),
+                format!("{} to {}", r.start(), r.end()),
+            )
+        }
+        AudioFormat::Opus => {
+            let r = super::encode::OPUS_KBPS;
+            (
+                "Opus",
+                r.contains(&kbps),
+                format!("{} to {}", r.start(), r.end()),
+            )
+        }
+        AudioFormat::Wav | AudioFormat::Flac => return Ok(()),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} bit rate {kbps} kbps is not one glassmaster encodes; use {}{allowed}",
+            if format == AudioFormat::Mp3 {
+                "one of "
+            } else {
+                ""
+            }
+        ))
+    }
+}
 
 /// The base profile of a bundle spec: its built-in profile, or for `custom`
 /// the `archive` profile (24-bit FLAC, full tags, artwork kept) whose

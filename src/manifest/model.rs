@@ -412,6 +412,21 @@ pub enum AudioFormat {
     Wav,
     Flac,
     Mp3,
+    /// Ogg Vorbis (.ogg).
+    Ogg,
+    /// Ogg Opus (.opus), always 48 kHz.
+    Opus,
+}
+
+impl AudioFormat {
+    /// MP3, Ogg Vorbis and Opus: encoded at a bit rate, with the
+    /// codec-aware ceiling; no bit depth.
+    pub fn is_lossy(self) -> bool {
+        matches!(
+            self,
+            AudioFormat::Mp3 | AudioFormat::Ogg | AudioFormat::Opus
+        )
+    }
 }
 
 /// One streaming bundle as the manifest asks for it: a profile name and

@@ -292,8 +292,10 @@ fn bundle_file(report: &Report, folder: &Folder<'_>, d: &Delivered<'_>) -> Vec<P
         AudioFormat::Wav => "pcm",
         AudioFormat::Flac => "flac",
         AudioFormat::Mp3 => "mp3",
+        AudioFormat::Ogg => "vorbis",
+        AudioFormat::Opus => "opus",
     };
-    match analyze_file(path) {
+    match crate::deliver::analyze_delivered(path, b.format) {
         Ok(a) => {
             if let Some(m) = d.master {
                 let rate = a.info.sample_rate;
@@ -336,7 +338,7 @@ fn bundle_file(report: &Report, folder: &Folder<'_>, d: &Delivered<'_>) -> Vec<P
                 f.true_peak_dbtp,
                 f.duration_s,
             ));
-            if b.format == AudioFormat::Mp3 {
+            if b.format.is_lossy() {
                 if let Some(tp) = a.measurement.true_peak_dbtp {
                     if tp > b.true_peak_ceiling_dbtp + PEAK_TOLERANCE_DB {
                         out.push(problem(
@@ -367,7 +369,7 @@ fn bundle_file(report: &Report, folder: &Folder<'_>, d: &Delivered<'_>) -> Vec<P
                 }
             }
         }
-        AudioFormat::Flac => {}
+        AudioFormat::Flac | AudioFormat::Ogg | AudioFormat::Opus => {}
     }
     if b.tags != TagSet::None {
         out.extend(tags(report, folder, f, t, path, &rel));

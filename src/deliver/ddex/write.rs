@@ -177,6 +177,14 @@ fn write(m: &Manifest, ddex: &Ddex, b: &BundleFiles, id: &str) -> Result<Vec<u8>
             }
             AudioFormat::Flac => "FLAC",
             AudioFormat::Mp3 => "MP3",
+            AudioFormat::Ogg => {
+                x.leaf("ContainerFormat", "OGG")?;
+                "Vorbis"
+            }
+            AudioFormat::Opus => {
+                x.leaf("ContainerFormat", "OGG")?;
+                "Opus"
+            }
         };
         x.leaf("AudioCodecType", codec)?;
         if let Some(kbps) = b.format.bitrate_kbps {

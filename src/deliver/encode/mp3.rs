@@ -1,18 +1,15 @@
-//! The MP3 sink of [`super::TrackEncoder`]: the spool, LAME, the
-//! true-peak re-encode loop and the LAME tag (see the parent module).
+//! The MP3 codec of [`super::TrackEncoder`]: LAME and the LAME tag (see
+//! the parent module); the spool and the true-peak re-encode loop are
+//! [`super::lossy`]'s.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
 
-use super::{io_err, part_path};
-use crate::analysis::TruePeak;
-use crate::audio::{Block, Decoder, BLOCK_FRAMES};
+use super::io_err;
+use super::lossy::{LossyCodec, LossyPass};
+use crate::audio::BLOCK_FRAMES;
 use crate::deliver::DeliverError;
-
-/// Most times an MP3 is encoded again to bring its true peak under the
-/// ceiling.
-pub const MAX_REENCODES: u32 = 4;
 /// Taken off the gain of the first MP3 encode beyond the input's own
 /// excess over the ceiling, dB: what LAME at 320 kbps adds to the true
 /// peak. On the 11 real-music tracks (44.1 kHz) the decoded true peak came
@@ -21,30 +18,56 @@ pub const MAX_REENCODES: u32 = 4;
 /// most this much plus what the encode took off under it, and the rest
 /// are encoded again as before.
 pub const PREDICTED_OVERSHOOT_DB: f64 = 0.15;
-/// Taken off the gain beyond the measured excess at the first re-encode,
-/// dB; doubled at each further one (LAME's peaks do not follow the gain
-/// exactly, so a file that lands just over again gets a wider margin).
-pub const REENCODE_MARGIN_DB: f64 = 0.05;
+/// LAME at the bundle's rate and bit rate.
+pub(super) struct Mp3Codec {
+    pub(super) rate: u32,
+    pub(super) bitrate_kbps: u32,
+}
 
-/// Spools the input and meters its true peak; encodes with LAME at the end.
-pub(super) struct Mp3Sink {
-    path: PathBuf,
-    part: PathBuf,
-    spool_path: PathBuf,
-    spool: Option<BufWriter<File>>,
-    rate: u32,
-    bitrate_kbps: u32,
-    ceiling_dbtp: f64,
-    spool_buf: Vec<u8>,
-    /// True peak of the input (as given to LAME at gain 0).
-    input_peak: TruePeak,
+impl Mp3Codec {
+    /// Settings LAME refuses fail here, not at the end of the track.
+    pub(super) fn new(path: &Path, rate: u32, bitrate_kbps: u32) -> Result<Mp3Codec, DeliverError> {
+        drop(lame_encoder(path, rate, bitrate_kbps)?);
+        Ok(Mp3Codec { rate, bitrate_kbps })
+    }
+}
+
+impl LossyCodec for Mp3Codec {
+    fn predicted_overshoot_db(&self) -> f64 {
+        PREDICTED_OVERSHOOT_DB
+    }
+
+    fn start(&self, path: &Path, part: &Path) -> Result<Box<dyn LossyPass>, DeliverError> {
+        Ok(Box::new(Mp3Pass::start(
+            path,
+            part,
+            self.rate,
+            self.bitrate_kbps,
+        )?))
+    }
+}
+
+impl LossyPass for Mp3Pass {
+    fn encode(&mut self, left: &[f32], right: &[f32]) -> Result<(), DeliverError> {
+        self.left.clear();
+        self.left.extend_from_slice(left);
+        self.right.clear();
+        self.right.extend_from_slice(right);
+        let path = self.path.clone();
+        self.encode_f32(&path)
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), DeliverError> {
+        let path = self.path.clone();
+        (*self).finish_stream(&path)
+    }
 }
 
 /// One LAME encode of the whole track into the part file.
 struct Mp3Pass {
+    path: std::path::PathBuf,
     lame: mp3lame_encoder::Encoder,
     out: BufWriter<File>,
-    gain: f32,
     left: Vec<f32>,
     right: Vec<f32>,
     buf: Vec<u8>,
@@ -99,19 +122,13 @@ fn lame_encoder(
 }
 
 impl Mp3Pass {
-    fn start(
-        path: &Path,
-        part: &Path,
-        rate: u32,
-        kbps: u32,
-        gain_db: f64,
-    ) -> Result<Mp3Pass, DeliverError> {
+    fn start(path: &Path, part: &Path, rate: u32, kbps: u32) -> Result<Mp3Pass, DeliverError> {
         let lame = lame_encoder(path, rate, kbps)?;
         let file = File::create(part).map_err(|x| io_err(path, x))?;
         Ok(Mp3Pass {
+            path: path.to_path_buf(),
             lame,
             out: BufWriter::with_capacity(1 << 16, file),
-            gain: 10f64.powf(gain_db / 20.0) as f32,
             left: Vec::with_capacity(BLOCK_FRAMES),
             right: Vec::with_capacity(BLOCK_FRAMES),
             buf: Vec::new(),
@@ -142,7 +159,7 @@ impl Mp3Pass {
     /// input, LAME flushed (every buffered sample encoded, the last frame
     /// padded with silence), then the LAME tag, with that silence counted
     /// in its padding, written over the frame LAME reserved at the start.
-    fn finish(mut self, path: &Path) -> Result<(), DeliverError> {
+    fn finish_stream(mut self, path: &Path) -> Result<(), DeliverError> {
         let lame_err = |reason: String| DeliverError::Mp3 {
             path: path.to_path_buf(),
             reason,
@@ -235,176 +252,13 @@ fn add_padding(tag: &mut [u8], extra: usize) -> Result<(), &'static str> {
     Ok(())
 }
 
-impl Mp3Sink {
-    pub(super) fn create(
-        path: &Path,
-        rate: u32,
-        bitrate_kbps: u32,
-        ceiling_dbtp: f64,
-    ) -> Result<Mp3Sink, DeliverError> {
-        // Settings LAME refuses fail here, not at the end of the track.
-        drop(lame_encoder(path, rate, bitrate_kbps)?);
-        let input_peak = TruePeak::new(rate).map_err(|e| DeliverError::Mp3 {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        let part = part_path(path);
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let spool_path = path.with_file_name(format!("{name}.spool.f32"));
-        let spool = File::create(&spool_path).map_err(|e| io_err(path, e))?;
-        Ok(Mp3Sink {
-            path: path.to_path_buf(),
-            part,
-            spool_path,
-            spool: Some(BufWriter::with_capacity(1 << 18, spool)),
-            rate,
-            bitrate_kbps,
-            ceiling_dbtp,
-            spool_buf: Vec::with_capacity(BLOCK_FRAMES * 8),
-            input_peak,
-        })
-    }
-
-    pub(super) fn write(&mut self, block: &Block) -> Result<(), DeliverError> {
-        self.input_peak.add(block);
-        let n = block.left.len().min(block.right.len());
-        self.spool_buf.clear();
-        self.spool_buf.resize(n * 8, 0);
-        for ((f, &l), &r) in self
-            .spool_buf
-            .chunks_exact_mut(8)
-            .zip(&block.left)
-            .zip(&block.right)
-        {
-            f[..4].copy_from_slice(&(l as f32).to_le_bytes());
-            f[4..].copy_from_slice(&(r as f32).to_le_bytes());
-        }
-        let spool = self.spool.as_mut().expect("spool open until finish");
-        spool
-            .write_all(&self.spool_buf)
-            .map_err(|e| io_err(&self.path, e))
-    }
-
-    /// Decoded true peak of the part file, dBTP.
-    fn measure(&self) -> Result<Option<f64>, DeliverError> {
-        let mut dec = Decoder::open(&self.part).map_err(|e| DeliverError::Audio {
-            source: Box::new(e),
-        })?;
-        let mut meter = TruePeak::new(dec.info().sample_rate).map_err(|e| DeliverError::Mp3 {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })?;
-        let mut b = Block::with_capacity(BLOCK_FRAMES);
-        while dec.read_block(&mut b).map_err(|e| DeliverError::Audio {
-            source: Box::new(e),
-        })? > 0
-        {
-            meter.add(&b);
-        }
-        Ok(meter.dbtp())
-    }
-
-    /// Encodes the spool at `gain_db` into the part file.
-    fn encode(&self, gain_db: f64) -> Result<(), DeliverError> {
-        let mut pass = Mp3Pass::start(
-            &self.path,
-            &self.part,
-            self.rate,
-            self.bitrate_kbps,
-            gain_db,
-        )?;
-        let file = File::open(&self.spool_path).map_err(|e| io_err(&self.path, e))?;
-        let mut rd = BufReader::with_capacity(1 << 18, file);
-        let mut bytes = vec![0u8; BLOCK_FRAMES * 8];
-        loop {
-            let n =
-                crate::audio::read_full(&mut rd, &mut bytes).map_err(|e| io_err(&self.path, e))?;
-            if n < 8 {
-                break;
-            }
-            pass.left.clear();
-            pass.right.clear();
-            for fr in bytes[..n - n % 8].chunks_exact(8) {
-                let l = f32::from_le_bytes([fr[0], fr[1], fr[2], fr[3]]);
-                let r = f32::from_le_bytes([fr[4], fr[5], fr[6], fr[7]]);
-                pass.left.push(l * pass.gain);
-                pass.right.push(r * pass.gain);
-            }
-            pass.encode_f32(&self.path)?;
-        }
-        pass.finish(&self.path)
-    }
-
-    /// The gain of the first encode: the input's true peak brought
-    /// [`PREDICTED_OVERSHOOT_DB`] under the ceiling, 0 dB when it is
-    /// already that far under.
-    fn first_gain(&self) -> f64 {
-        match self.input_peak.dbtp() {
-            Some(p) if p + PREDICTED_OVERSHOOT_DB > self.ceiling_dbtp => {
-                self.ceiling_dbtp - PREDICTED_OVERSHOOT_DB - p
-            }
-            _ => 0.0,
-        }
-    }
-
-    /// Encodes the spool, then measures and encodes again as needed.
-    /// Returns (gain dB, re-encodes, decoded true peak).
-    pub(super) fn finish(self) -> Result<(f64, u32, Option<f64>), DeliverError> {
-        let gain = self.first_gain();
-        self.finish_from(gain)
-    }
-
-    /// [`Mp3Sink::finish`] with the first encode at `first_gain_db`.
-    fn finish_from(mut self, first_gain_db: f64) -> Result<(f64, u32, Option<f64>), DeliverError> {
-        let spool = self.spool.take().expect("spool open until finish");
-        // A temporary file: flushed for the reader, not synced.
-        spool
-            .into_inner()
-            .map_err(|e| io_err(&self.path, e.into_error()))?;
-        let mut gain = first_gain_db;
-        self.encode(gain)?;
-        let mut n = 0;
-        let mut tp = self.measure()?;
-        while let Some(peak) = tp {
-            if peak <= self.ceiling_dbtp || n >= MAX_REENCODES {
-                break;
-            }
-            gain -= peak - self.ceiling_dbtp + REENCODE_MARGIN_DB * f64::from(1u32 << n);
-            self.encode(gain)?;
-            n += 1;
-            tp = self.measure()?;
-        }
-        if let Some(peak) = tp.filter(|p| *p > self.ceiling_dbtp) {
-            return Err(DeliverError::PeakOverCeiling {
-                path: self.path.clone(),
-                peak_dbtp: peak,
-                ceiling_dbtp: self.ceiling_dbtp,
-                tries: n,
-            });
-        }
-        File::options()
-            .write(true)
-            .open(&self.part)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| io_err(&self.path, e))?;
-        std::fs::rename(&self.part, &self.path).map_err(|e| io_err(&self.path, e))?;
-        let _ = std::fs::remove_file(&self.spool_path);
-        Ok((gain, n, tp))
-    }
-}
-
-impl Drop for Mp3Sink {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.spool_path);
-        if self.part.exists() {
-            let _ = std::fs::remove_file(&self.part);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audio::Block;
+    use crate::deliver::encode::lossy::LossySink;
+    use crate::deliver::encode::part_path;
+    use std::path::PathBuf;
 
     /// Loud music-like stereo at 44.1 kHz: tones and noise, sample peak
     /// at full scale.
@@ -424,11 +278,12 @@ mod tests {
         b
     }
 
-    fn mp3_sink(name: &str, block: &Block) -> (Mp3Sink, PathBuf) {
+    fn mp3_sink(name: &str, block: &Block) -> (LossySink, PathBuf) {
         let dir = std::env::temp_dir().join(format!("gm-mp3-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(name);
-        let mut sink = Mp3Sink::create(&path, 44_100, 320, -1.0).unwrap();
+        let codec = Mp3Codec::new(&path, 44_100, 320).unwrap();
+        let mut sink = LossySink::create(Box::new(codec), &path, 44_100, -1.0).unwrap();
         for (l, r) in block
             .left
             .chunks(BLOCK_FRAMES)
@@ -513,8 +368,12 @@ mod tests {
         let (sink, path) = mp3_sink("again.mp3", &block);
         let input = sink.input_peak.dbtp().unwrap();
         assert!(input > -0.5, "input true peak {input}");
-        let (gain, n, tp) = sink.finish_from(0.0).unwrap();
-        let tp = tp.unwrap();
+        let out = sink.finish_from(0.0).unwrap();
+        let (gain, n, tp) = (
+            out.gain_db,
+            out.reencodes,
+            out.decoded_true_peak_dbtp.unwrap(),
+        );
         assert!(n >= 1, "re-encodes {n}");
         // Every sample is still there after the re-encode: symphonia
         // trims the LAME tag's delay and padding to the input's length.
@@ -529,7 +388,8 @@ mod tests {
         // overshoot off, and usually needs no second.
         let (sink, path2) = mp3_sink("first.mp3", &block);
         assert!((sink.first_gain() - (-1.0 - PREDICTED_OVERSHOOT_DB - input)).abs() < 1e-12);
-        let (gain, n, tp) = sink.finish().unwrap();
+        let out = sink.finish().unwrap();
+        let (gain, n, tp) = (out.gain_db, out.reencodes, out.decoded_true_peak_dbtp);
         println!("predicted: gain {gain:.3} dB, {n} re-encodes, decoded {tp:?} (input {input:.3})");
         assert!(tp.unwrap() <= -1.0);
         let _ = std::fs::remove_file(&path);

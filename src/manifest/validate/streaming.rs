@@ -23,6 +23,9 @@ pub const PROFILE_NAMES: &[&str] = &[
     "cd-baby",
     "beatport",
     "promo-mp3",
+    "promo-ogg",
+    "web-opus",
+    "podcast",
     "archive",
 ];
 
@@ -117,6 +120,8 @@ pub(super) fn streaming(cx: &mut Cx, node: &Node) -> Vec<BundleSpec> {
                 ("wav", AudioFormat::Wav),
                 ("flac", AudioFormat::Flac),
                 ("mp3", AudioFormat::Mp3),
+                ("ogg", AudioFormat::Ogg),
+                ("opus", AudioFormat::Opus),
             ],
         );
         if profile == "custom" && format.is_none() && f.node("format").is_none() {
