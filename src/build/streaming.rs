@@ -18,7 +18,7 @@ use crate::deliver::naming::{self, NameFields};
 use crate::deliver::sheet::{self, Credit, SheetRelease, SheetRow};
 use crate::deliver::tags::{self, ReplayGain, TrackTags};
 use crate::deliver::{resolve_spec, DeliverError, Encoded, ResolvedBundle, TrackEncoder};
-use crate::manifest::model::Manifest;
+use crate::manifest::model::{AudioFormat, Manifest};
 use crate::master::{MasterError, Sink};
 use crate::report::model::{BundleFile, BundleReport, CoverReport};
 use crate::timings::span;
