@@ -777,7 +777,7 @@ fn ffmpeg_ebur128_with(path: &Path, filter: &str) -> Option<(f64, f64, f64)> {
     Some((field("I:")?, field("LRA:")?, field("Peak:")?))
 }
 
-fn real_music() -> Option<PathBuf> {
+pub(crate) fn real_music() -> Option<PathBuf> {
     // Two tests ask at once: fetch once.
     static FETCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _once = FETCH.lock().unwrap_or_else(|e| e.into_inner());

@@ -15,6 +15,7 @@ mod ddp;
 mod generate;
 mod init;
 mod profiles;
+mod restoration;
 mod progress;
 mod verify;
 

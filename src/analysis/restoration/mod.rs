@@ -9,7 +9,7 @@
 //! part of the track's [`Restoration`]. Nothing is allocated per block
 //! after `new` (buffers are sized there).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::analysis::{round2, round2_opt};
 use crate::audio::Block;
@@ -29,7 +29,7 @@ pub use pass::{detectors, Params, RestorationPass};
 pub use polarity::PolarityDetector;
 
 /// Which channel an event is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     Left,
@@ -49,7 +49,7 @@ pub trait Detector: Send {
 
 /// A click or pop: a burst of 1 to ~5 ms that an AR model of the
 /// surrounding signal does not predict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Click {
     /// Start of the burst, seconds from the start of the track.
     pub time_s: f64,
@@ -62,7 +62,7 @@ pub struct Click {
 
 /// A run of samples held at a plateau (at 0 dBFS or below it: a mix
 /// clipped and then turned down).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClippedRun {
     #[serde(serialize_with = "round4")]
     pub time_s: f64,
@@ -79,7 +79,7 @@ pub struct ClippedRun {
 }
 
 /// Digital silence, or a step to near silence, inside the programme.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dropout {
     #[serde(serialize_with = "round4")]
     pub time_s: f64,
@@ -93,7 +93,7 @@ pub struct Dropout {
 }
 
 /// One hum line: the mains fundamental or a harmonic.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HumLine {
     pub hz: f64,
     /// Level above the neighbouring spectrum, dB.
@@ -102,7 +102,7 @@ pub struct HumLine {
 }
 
 /// Mains hum found in the track.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hum {
     /// 50 or 60 (Hz).
     pub fundamental_hz: f64,
@@ -111,7 +111,7 @@ pub struct Hum {
 }
 
 /// The noise floor: level and colour of the quietest passages.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NoiseFloor {
     /// Where the quietest passage starts, seconds.
     #[serde(serialize_with = "round2")]
@@ -125,6 +125,10 @@ pub struct NoiseFloor {
     /// Spectral slope of the passage, dB per octave (0 white, -3 pink).
     #[serde(serialize_with = "round2")]
     pub slope_db_per_octave: f64,
+    /// Spectral flatness of the passage within octave bands, dB: about
+    /// -2.5 for noise of any colour, far lower for music.
+    #[serde(serialize_with = "round2")]
+    pub flatness_db: f64,
     /// RMS level of the loudest 1 s window of the track, dBFS: a floor
     /// only a few dB under it is a loud track that never gets quiet, not
     /// a noise floor.
@@ -133,7 +137,7 @@ pub struct NoiseFloor {
 }
 
 /// Polarity of the channels against each other.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Polarity {
     /// Correlation of left and right over the track (-1..1).
     #[serde(serialize_with = "round2")]
@@ -148,16 +152,19 @@ pub struct Polarity {
 
 /// What the detectors found in one track: report.json and `check --json`
 /// carry it per track as `restoration`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Restoration {
+    #[serde(default)]
     pub clicks: Vec<Click>,
+    #[serde(default)]
     pub clipped_runs: Vec<ClippedRun>,
+    #[serde(default)]
     pub dropouts: Vec<Dropout>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hum: Option<Hum>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<NoiseFloor>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub polarity: Option<Polarity>,
 }
 

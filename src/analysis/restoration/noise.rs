@@ -8,7 +8,11 @@
 //! more of exact zeros on both channels). Its colour is the slope, in dB
 //! per octave, of a line fitted to its power density in octave bands from
 //! 125 Hz (0 for white noise, -3 for pink), from an FFT of the window
-//! made only when a window becomes the quietest so far. The loudest
+//! made only when a window becomes the quietest so far. With it, the
+//! passage's spectral flatness within octave bands (250 Hz-8 kHz: the
+//! geometric over the arithmetic mean of each band's bins, averaged in
+//! dB): about -2.5 dB for noise of any colour, far lower for music, so a
+//! check can tell hiss from a quiet passage of music. The loudest
 //! window is kept too, so that a check can tell a floor from a loud track
 //! that never gets quiet. Memory is fixed at `new`.
 
@@ -29,6 +33,7 @@ struct Floor {
     start: u64,
     energy: f64,
     slope: f64,
+    flatness: f64,
 }
 
 /// One half window's sums.
@@ -95,8 +100,9 @@ impl NoiseDetector {
         }
     }
 
-    /// The slope of the window now in the rings, dB per octave.
-    fn slope(&mut self) -> f64 {
+    /// The slope of the window now in the rings, dB per octave, and its
+    /// flatness, dB.
+    fn colour(&mut self) -> (f64, f64) {
         let n = self.ring[0].len();
         self.power.iter_mut().for_each(|p| *p = 0.0);
         for ch in 0..2 {
@@ -112,12 +118,24 @@ impl NoiseDetector {
         let per_hz = n as f64 / self.rate;
         // Octave bands 125 Hz up, each wholly under 0.45 of the rate.
         let (mut sx, mut sy, mut sxx, mut sxy, mut k) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let (mut flat, mut flat_bands) = (0.0, 0.0);
         let mut centre = 125.0;
         while centre * std::f64::consts::SQRT_2 <= 0.45 * self.rate {
             let lo = (centre / std::f64::consts::SQRT_2 * per_hz).round() as usize;
             let hi = (centre * std::f64::consts::SQRT_2 * per_hz).round() as usize;
             let band = &self.power[lo..hi.min(self.power.len())];
             let density = band.iter().sum::<f64>() / band.len().max(1) as f64;
+            if density > 0.0 && (250.0..=8000.0).contains(&centre) {
+                // Geometric over arithmetic mean of the band's bins (a
+                // zero bin counts as 1e-30 of the mean).
+                let log_mean = band
+                    .iter()
+                    .map(|p| (p / density).max(1e-30).ln())
+                    .sum::<f64>()
+                    / band.len() as f64;
+                flat += 10.0 * log_mean / std::f64::consts::LN_10;
+                flat_bands += 1.0;
+            }
             if density > 0.0 {
                 let x = (centre / 1000.0f64).log2();
                 let y = 10.0 * density.log10();
@@ -130,22 +148,29 @@ impl NoiseDetector {
             centre *= 2.0;
         }
         let d = k * sxx - sx * sx;
-        if k < 2.0 || d <= 0.0 {
+        let slope = if k < 2.0 || d <= 0.0 {
             0.0
         } else {
             (k * sxy - sx * sy) / d
-        }
+        };
+        let flatness = if flat_bands > 0.0 {
+            flat / flat_bands
+        } else {
+            f64::NEG_INFINITY
+        };
+        (slope, flatness)
     }
 
     /// Offers the window now in the rings to `slot` (`true`: confirmed).
     fn offer(&mut self, confirmed: bool, start: u64, energy: f64) {
         let slot = if confirmed { self.confirmed } else { self.pending };
         if slot.is_none_or(|f| energy < f.energy) {
-            let slope = self.slope();
+            let (slope, flatness) = self.colour();
             let f = Some(Floor {
                 start,
                 energy,
                 slope,
+                flatness,
             });
             if confirmed {
                 self.confirmed = f;
@@ -219,6 +244,7 @@ impl Detector for NoiseDetector {
                 length_s: 2.0 * self.half as f64 / rate,
                 level_dbfs: db(f.energy.sqrt())?,
                 slope_db_per_octave: f.slope,
+                flatness_db: f.flatness.max(-100.0),
                 programme_dbfs: db(self.loudest.sqrt())?,
             })
         });
@@ -270,6 +296,7 @@ mod tests {
         assert!((f.level_dbfs + 50.0).abs() < 0.5, "{f:?}");
         assert!(f.time_s >= 4.0 && f.time_s <= 6.0, "{f:?}");
         assert!(f.slope_db_per_octave.abs() < 0.5, "{f:?}");
+        assert!(f.flatness_db > -3.5 && f.flatness_db < -1.5, "{f:?}");
         assert!((f.programme_dbfs + 10.0).abs() < 0.5, "{f:?}");
     }
 }

@@ -34,6 +34,28 @@ impl Default for Params {
     }
 }
 
+impl Params {
+    /// The parameters for a decoded source.
+    pub fn for_source(info: &crate::audio::AudioInfo, min_dropout_ms: f64) -> Params {
+        Params {
+            min_dropout_ms,
+            bit_depth: info.bit_depth,
+            float: info.float,
+            channels: info.channels,
+        }
+    }
+
+    /// The parameters for processed audio (a master): float samples.
+    pub fn processed(channels: u16, min_dropout_ms: f64) -> Params {
+        Params {
+            min_dropout_ms,
+            bit_depth: None,
+            float: true,
+            channels,
+        }
+    }
+}
+
 /// Every detector for a track at `rate`. The click detector is added here.
 pub fn detectors(rate: u32, params: &Params) -> Vec<Box<dyn Detector>> {
     vec![
