@@ -31,9 +31,9 @@
 use ebur128::{EbuR128, Mode};
 
 use super::gating::{energy_to_loudness, loudness_to_energy, GateHistogram};
+use super::restoration::{Params, RestorationPass};
 use super::series::LoudnessSeries;
 use super::spectrum::SpectrumMeter;
-use super::restoration::{Params, RestorationPass};
 use super::{db, AnalysisError, LoudnessState, Measurement};
 use crate::audio::{AudioInfo, Block};
 use crate::dsp::ReconstructedPeak;

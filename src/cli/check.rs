@@ -36,9 +36,7 @@ fn measure(
         .filter_map(|p| crate::audio::probe(p).ok()?.frames)
         .sum();
     let bar = progress::bar(ctx, total.max(1), "measuring");
-    let batch = analyze_files_restoring(paths, jobs, min_dropout_ms, |done| {
-        bar.set_position(done)
-    });
+    let batch = analyze_files_restoring(paths, jobs, min_dropout_ms, |done| bar.set_position(done));
     bar.finish_and_clear();
     batch
 }
@@ -121,7 +119,11 @@ pub fn run(
                 batch.album.as_ref(),
             );
             for (t, r) in m.tracks.iter().zip(&batch.files) {
-                if let Some(found) = r.as_ref().ok().and_then(|a| a.measurement.restoration.as_ref()) {
+                if let Some(found) = r
+                    .as_ref()
+                    .ok()
+                    .and_then(|a| a.measurement.restoration.as_ref())
+                {
                     super::restoration::print(t.number, &t.title, found);
                 }
             }

@@ -15,8 +15,8 @@ mod ddp;
 mod generate;
 mod init;
 mod profiles;
-mod restoration;
 mod progress;
+mod restoration;
 mod verify;
 
 use std::io::IsTerminal;

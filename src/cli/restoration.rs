@@ -45,14 +45,29 @@ pub fn lines(number: u32, title: &str, r: &Restoration) -> Vec<String> {
         "clipped runs",
         r.clipped_runs
             .iter()
-            .map(|c| format!("{} {} ({} at {:.1} dBFS)", clock(c.time_s), side(c.channel), c.samples, c.level_dbfs))
+            .map(|c| {
+                format!(
+                    "{} {} ({} at {:.1} dBFS)",
+                    clock(c.time_s),
+                    side(c.channel),
+                    c.samples,
+                    c.level_dbfs
+                )
+            })
             .collect(),
     );
     list(
         "dropouts",
         r.dropouts
             .iter()
-            .map(|d| format!("{} {} ({:.1} ms)", clock(d.time_s), side(d.channel), d.length_ms))
+            .map(|d| {
+                format!(
+                    "{} {} ({:.1} ms)",
+                    clock(d.time_s),
+                    side(d.channel),
+                    d.length_ms
+                )
+            })
             .collect(),
     );
     if let Some(h) = &r.hum {

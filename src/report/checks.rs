@@ -229,7 +229,10 @@ pub fn run(
                 ),
             ));
         }
-        let runs = m.restoration.as_ref().map_or(&[][..], |r| &r.clipped_runs[..]);
+        let runs = m
+            .restoration
+            .as_ref()
+            .map_or(&[][..], |r| &r.clipped_runs[..]);
         let many_runs = runs.len() as u64 > t.max_clipped_runs;
         if m.clipped_samples > t.max_clipped_samples || many_runs {
             let mut message = format!(
@@ -296,7 +299,11 @@ fn restoration_checks(
         );
     }
     if let Some(h) = &r.hum {
-        let top = h.lines.iter().map(|l| l.above_db).fold(f64::NEG_INFINITY, f64::max);
+        let top = h
+            .lines
+            .iter()
+            .map(|l| l.above_db)
+            .fold(f64::NEG_INFINITY, f64::max);
         if top > t.max_hum_db {
             let lines: Vec<String> = h.lines.iter().map(|l| format!("{:.0} Hz", l.hz)).collect();
             warn(

@@ -210,7 +210,11 @@ impl Detector for Clipping {
                 keep(&mut lane, &p, rate, at_max, relative);
             }
             let max = lane.max;
-            let channel = if ch == 0 { Channel::Left } else { Channel::Right };
+            let channel = if ch == 0 {
+                Channel::Left
+            } else {
+                Channel::Right
+            };
             runs.extend(
                 lane.candidates
                     .into_iter()
@@ -244,7 +248,11 @@ mod tests {
     fn a_clipped_and_turned_down_sine_is_found_with_its_cut() {
         // A 200 Hz sine at 1.0 clipped at 0.5 (6 dB), then turned down 6 dB.
         let x: Vec<f64> = (0..48_000)
-            .map(|i| 0.5 * (2.0 * std::f64::consts::PI * 200.0 * i as f64 / 48_000.0).sin().clamp(-0.5, 0.5))
+            .map(|i| {
+                0.5 * (2.0 * std::f64::consts::PI * 200.0 * i as f64 / 48_000.0)
+                    .sin()
+                    .clamp(-0.5, 0.5)
+            })
             .collect();
         let runs = run(&x, None);
         assert_eq!(runs.len(), 400, "{}", runs.len());

@@ -89,7 +89,8 @@ impl Dropouts {
     }
 
     fn lane(&mut self, ch: usize, x: &[f64]) {
-        let (rate, min_len, after_len, alpha) = (self.rate, self.min_len, self.after_len, self.alpha);
+        let (rate, min_len, after_len, alpha) =
+            (self.rate, self.min_len, self.after_len, self.alpha);
         let lane = &mut self.lanes[ch];
         for (i, &s) in x.iter().enumerate() {
             let e = s * s;
@@ -193,7 +194,10 @@ fn merge(l: Vec<Dropout>, r: Vec<Dropout>) -> Vec<Dropout> {
                 let stop = end(a).max(end(b));
                 let level_dbfs = match (a.level_dbfs, b.level_dbfs) {
                     (None, None) => None,
-                    (x, y) => Some(x.unwrap_or(f64::NEG_INFINITY).max(y.unwrap_or(f64::NEG_INFINITY))),
+                    (x, y) => Some(
+                        x.unwrap_or(f64::NEG_INFINITY)
+                            .max(y.unwrap_or(f64::NEG_INFINITY)),
+                    ),
                 };
                 out.push(Dropout {
                     time_s: start,

@@ -8,7 +8,8 @@
 //! stands [`PRESENT_DB`] above. A line is hum only when it is present in
 //! at least [`STEADY`] of the frames that carry sound, so a held bass note
 //! on 49 or 100 Hz, which comes and goes, is not; its figure is the ratio
-//! of its power to its neighbours' summed over the frames. Memory is fixed
+//! of its power to its neighbours' summed over the frames. A family is
+//! hum only with [`MIN_LINES`] steady lines (one alone is a drone). Memory is fixed
 //! at `new` (two frames of samples and the FFT's scratch).
 
 use std::sync::Arc;
@@ -27,6 +28,10 @@ pub const STEADY: f64 = 0.75;
 /// Harmonics looked at: the fundamental and 2..=6.
 const HARMONICS: usize = 6;
 const FAMILIES: [f64; 2] = [50.0, 60.0];
+/// Steady lines a family needs to be hum: one steady line alone is a
+/// drone (hr3-mirror holds 300 Hz, 6 × 50 and 5 × 60, for most of a 20 s
+/// clip), mains hum has harmonics.
+pub const MIN_LINES: usize = 2;
 
 /// The hum detector.
 pub struct HumDetector {
@@ -85,13 +90,16 @@ impl HumDetector {
             let x = self.ring[(self.pos + i) % n];
             self.buf[i] = Complex::new(x * self.window[i], 0.0);
         }
-        self.fft.process_with_scratch(&mut self.buf, &mut self.scratch);
+        self.fft
+            .process_with_scratch(&mut self.buf, &mut self.scratch);
         for (p, c) in self.power.iter_mut().zip(&self.buf) {
             *p = c.norm_sqr();
         }
         let hz = n as f64 / self.rate; // bins per Hz
         let bin = |f: f64| (f * hz).round() as usize;
-        let total: f64 = self.power[bin(20.0)..bin(400.0).min(self.power.len())].iter().sum();
+        let total: f64 = self.power[bin(20.0)..bin(400.0).min(self.power.len())]
+            .iter()
+            .sum();
         if total <= 0.0 {
             return; // silence: the frame says nothing
         }
@@ -105,8 +113,10 @@ impl HumDetector {
                 }
                 let line = self.power[lo..=hi].iter().fold(0.0, |m: f64, &p| m.max(p));
                 self.neighbours.clear();
-                self.neighbours.extend_from_slice(&self.power[bin(f - 20.0)..=bin(f - 5.0)]);
-                self.neighbours.extend_from_slice(&self.power[bin(f + 5.0)..=bin(f + 20.0)]);
+                self.neighbours
+                    .extend_from_slice(&self.power[bin(f - 20.0)..=bin(f - 5.0)]);
+                self.neighbours
+                    .extend_from_slice(&self.power[bin(f + 5.0)..=bin(f + 20.0)]);
                 let mid = self.neighbours.len() / 2;
                 let (_, median, _) = self.neighbours.select_nth_unstable_by(mid, f64::total_cmp);
                 let median = *median;
@@ -154,7 +164,7 @@ impl Detector for HumDetector {
                     });
                 }
             }
-            if !lines.is_empty() && best.as_ref().is_none_or(|(s, _)| score > *s) {
+            if lines.len() >= MIN_LINES && best.as_ref().is_none_or(|(s, _)| score > *s) {
                 let hum = Hum {
                     fundamental_hz: *f0,
                     lines,

@@ -110,7 +110,8 @@ impl NoiseDetector {
                 let x = self.ring[ch][(self.pos + i) % n];
                 self.buf[i] = Complex::new(x * self.window[i], 0.0);
             }
-            self.fft.process_with_scratch(&mut self.buf, &mut self.scratch);
+            self.fft
+                .process_with_scratch(&mut self.buf, &mut self.scratch);
             for (p, c) in self.power.iter_mut().zip(&self.buf) {
                 *p += c.norm_sqr();
             }
@@ -163,7 +164,11 @@ impl NoiseDetector {
 
     /// Offers the window now in the rings to `slot` (`true`: confirmed).
     fn offer(&mut self, confirmed: bool, start: u64, energy: f64) {
-        let slot = if confirmed { self.confirmed } else { self.pending };
+        let slot = if confirmed {
+            self.confirmed
+        } else {
+            self.pending
+        };
         if slot.is_none_or(|f| energy < f.energy) {
             let (slope, flatness) = self.colour();
             let f = Some(Floor {

@@ -4,7 +4,8 @@
 //! correlation of left and right there, Σ(LR)/√(ΣL²ΣR²) over the track
 //! (each moment weighted by its level, as the sums weight it), is clearly
 //! positive; an inverted channel turns it clearly negative
-//! (below [`INVERTED_BELOW`]), whatever the stereo width higher up. The
+//! (below [`INVERTED_BELOW`], or below [`INVERTED_BOTH_BELOW`] with the
+//! broadband correlation negative too), whatever the stereo width higher up. The
 //! broadband correlation is reported beside it. The band is two
 //! 4th-order Butterworth filters (high-pass 20 Hz, low-pass 150 Hz). A
 //! mono source is never inverted.
@@ -14,6 +15,11 @@ use crate::audio::Block;
 
 /// Low-band correlation under which a channel counts as inverted.
 pub const INVERTED_BELOW: f64 = -0.3;
+/// ... or under which it does when the broadband correlation is under
+/// [`BROAD_BELOW`] too (a mix with a wide bass: hr3-crossroads inverted
+/// reads -0.16 low, -0.41 broadband).
+pub const INVERTED_BOTH_BELOW: f64 = -0.1;
+pub const BROAD_BELOW: f64 = -0.1;
 
 /// A direct-form-I biquad (RBJ cookbook), enough for a band limit.
 #[derive(Clone, Copy)]
@@ -117,7 +123,11 @@ impl Detector for PolarityDetector {
         out.polarity = Some(Polarity {
             correlation: broad.unwrap_or(0.0),
             low_band_correlation: low.unwrap_or(0.0),
-            inverted: !self.mono && low.is_some_and(|c| c < INVERTED_BELOW),
+            inverted: !self.mono
+                && low.is_some_and(|c| {
+                    c < INVERTED_BELOW
+                        || (c < INVERTED_BOTH_BELOW && broad.is_some_and(|b| b < BROAD_BELOW))
+                }),
         });
     }
 }
@@ -147,7 +157,9 @@ mod tests {
             (s >> 11) as f64 / (1u64 << 52) as f64 - 1.0
         };
         let n = 96_000;
-        let bass: Vec<f64> = (0..n).map(|i| 0.3 * (i as f64 * 2.0 * 3.14159 * 60.0 / 48_000.0).sin()).collect();
+        let bass: Vec<f64> = (0..n)
+            .map(|i| 0.3 * (i as f64 * 2.0 * 3.14159 * 60.0 / 48_000.0).sin())
+            .collect();
         let l: Vec<f64> = bass.iter().map(|b| b + 0.2 * noise()).collect();
         let r: Vec<f64> = bass.iter().map(|b| b + 0.2 * noise()).collect();
         let p = run(&l, &r, false);
