@@ -266,7 +266,7 @@ pub fn run(
 /// floor to judge.
 pub const QUIET_PASSAGE_DB: f64 = 20.0;
 /// ... and only when it sounds like noise: spectral flatness (within
-/// octave bands) at least this, dB (noise reads about -2.5, quiet music
+/// octave bands) at least this, dB (noise reads about -1.2, quiet music
 /// far lower).
 pub const NOISE_FLATNESS_DB: f64 = -4.5;
 

@@ -126,7 +126,7 @@ pub struct NoiseFloor {
     #[serde(serialize_with = "round2")]
     pub slope_db_per_octave: f64,
     /// Spectral flatness of the passage within octave bands, dB: about
-    /// -2.5 for noise of any colour, far lower for music.
+    /// -1.2 for noise of any colour (both channels), far lower for music.
     #[serde(serialize_with = "round2")]
     pub flatness_db: f64,
     /// RMS level of the loudest 1 s window of the track, dBFS: a floor
