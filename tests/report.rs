@@ -133,6 +133,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
             source,
             master,
             tonal_match: None,
+            restoration: None,
             cd: Some(TrackCd {
                 start_frame: frame,
                 pregap_frames: pregap,

@@ -16,5 +16,6 @@ mod inputs;
 mod manifest;
 mod reconstruct;
 mod report;
+mod restoration;
 mod safety;
 mod util;

@@ -21,7 +21,9 @@
 //! peak, DC offset, stereo correlation, head and tail silence and
 //! clipping; for the report, the short-term loudness once a second (see
 //! [`super::series`]) and the 1/3-octave spectrum (see [`super::spectrum`];
-//! [`Meter::without_spectrum`] leaves it out).
+//! [`Meter::without_spectrum`] leaves it out); with
+//! [`Meter::with_restoration`], the restoration detectors
+//! ([`super::restoration`]).
 //!
 //! It knows nothing about files: the mastering stage meters processed
 //! blocks with the same type.
@@ -29,6 +31,7 @@
 use ebur128::{EbuR128, Mode};
 
 use super::gating::{energy_to_loudness, loudness_to_energy, GateHistogram};
+use super::restoration::{Params, RestorationPass};
 use super::series::LoudnessSeries;
 use super::spectrum::SpectrumMeter;
 use super::{db, AnalysisError, LoudnessState, Measurement};
@@ -96,6 +99,8 @@ pub struct Meter {
     spectrum: Option<SpectrumMeter>,
     /// The peak of an ideal reconstruction, when asked for.
     recon: Option<ReconstructedPeak>,
+    /// The restoration detectors, when asked for.
+    restoration: Option<RestorationPass>,
 }
 
 impl std::fmt::Debug for Meter {
@@ -155,6 +160,7 @@ impl Meter {
             series: LoudnessSeries::new(SERIES_HOPS as f64 * hop as f64 / f64::from(sample_rate)),
             spectrum: Some(SpectrumMeter::new(sample_rate)),
             recon: None,
+            restoration: None,
         })
     }
 
@@ -163,6 +169,13 @@ impl Meter {
     /// as the masters and the CD image are metered.
     pub fn with_reconstruction(mut self) -> Meter {
         self.recon = Some(ReconstructedPeak::new());
+        self
+    }
+
+    /// The same meter running the restoration detectors too, in the same
+    /// pass ([`Measurement::restoration`], filled by [`Meter::finish`]).
+    pub fn with_restoration(mut self, params: Params) -> Meter {
+        self.restoration = Some(RestorationPass::new(self.sample_rate, &params));
         self
     }
 
@@ -214,6 +227,9 @@ impl Meter {
         }
         if let Some(s) = &mut self.spectrum {
             s.add(l, r);
+        }
+        if let Some(p) = &mut self.restoration {
+            p.add(block);
         }
         let mut pos = 0;
         while pos < n {
@@ -325,8 +341,9 @@ impl Meter {
     }
 
     /// The figures so far, and the state an album measurement needs.
-    pub fn finish(self) -> (Measurement, LoudnessState) {
-        let m = self.measurement();
+    pub fn finish(mut self) -> (Measurement, LoudnessState) {
+        let mut m = self.measurement();
+        m.restoration = self.restoration.take().map(RestorationPass::finish);
         let state = LoudnessState {
             integrated_lufs: m.integrated_lufs,
             true_peak_dbtp: m.true_peak_dbtp,
@@ -368,6 +385,7 @@ impl Meter {
             short_term_series: self.series.clone(),
             spectrum: self.spectrum.as_ref().map(SpectrumMeter::spectrum),
             reconstructed_peak_dbfs: self.recon.as_ref().and_then(ReconstructedPeak::dbfs),
+            restoration: None,
         }
     }
 }

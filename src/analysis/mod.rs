@@ -113,6 +113,11 @@ pub struct Measurement {
     /// `None` from a meter made [`Meter::without_spectrum`].
     #[serde(skip)]
     pub spectrum: Option<Spectrum>,
+    /// What the restoration detectors found (clicks, clipped runs,
+    /// dropouts, hum, noise floor, polarity); only from a meter made
+    /// [`Meter::with_restoration`], and only once it is finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restoration: Option<restoration::Restoration>,
 }
 
 impl Measurement {
@@ -188,12 +193,25 @@ pub fn analyze_file_with(
     path: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileAnalysis, AudioError> {
+    analyze_file_restoring(path, None, progress)
+}
+
+/// [`analyze_file_with`], running the restoration detectors in the same
+/// pass when `min_dropout_ms` is given (see [`restoration::Params`]).
+pub fn analyze_file_restoring(
+    path: &Path,
+    min_dropout_ms: Option<f64>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<FileAnalysis, AudioError> {
     let mut decoder = Decoder::open(path)?;
     let info = decoder.info().clone();
     let mut meter = Meter::for_source(&info).map_err(|e| AudioError::Unsupported {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
+    if let Some(ms) = min_dropout_ms {
+        meter = meter.with_restoration(restoration::Params::for_source(&info, ms));
+    }
     let mut block = Block::with_capacity(BLOCK_FRAMES);
     let mut unreported = 0u64;
     const REPORT_EVERY: u64 = 16 * BLOCK_FRAMES as u64;
@@ -231,10 +249,21 @@ pub fn analyze_files(
     jobs: usize,
     on_progress: impl Fn(u64) + Sync,
 ) -> BatchAnalysis {
+    analyze_files_restoring(paths, jobs, None, on_progress)
+}
+
+/// [`analyze_files`], with the restoration detectors in the same pass
+/// when `min_dropout_ms` is given.
+pub fn analyze_files_restoring(
+    paths: &[PathBuf],
+    jobs: usize,
+    min_dropout_ms: Option<f64>,
+    on_progress: impl Fn(u64) + Sync,
+) -> BatchAnalysis {
     use rayon::prelude::*;
     let done = AtomicU64::new(0);
     let run = |p: &PathBuf| {
-        analyze_file_with(p, &mut |n| {
+        analyze_file_restoring(p, min_dropout_ms, &mut |n| {
             let total = done.fetch_add(n, Ordering::Relaxed) + n;
             on_progress(total);
         })

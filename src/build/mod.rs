@@ -156,8 +156,15 @@ pub fn build(
         .tracks
         .iter()
         .chain(hidden.as_ref())
-        .map(|t| TrackPlan::new(t, &manifest.mastering))
-        .collect::<Result<_, _>>()?;
+        .map(|t| {
+            let mut p = TrackPlan::new(t, &manifest.mastering)?;
+            p.restoration = manifest
+                .report
+                .restoration
+                .then_some(manifest.report.min_dropout_ms);
+            Ok(p)
+        })
+        .collect::<Result<_, MasterError>>()?;
     let master_names = master_names(manifest);
     let analog = analog::Analog::new(manifest, opts.parts.vinyl, opts.parts.cassette, &work);
     let cd_slots: Vec<CdSlot> = plans.iter().map(|_| Arc::new(Mutex::new(None))).collect();
@@ -604,6 +611,7 @@ fn make_report(
                 .tonal_match(&manifest.mastering)
                 .zip(r.tonal.as_ref())
                 .map(|(m, tr)| crate::report::matching::MatchReport::new(m, tr)),
+            restoration: r.master.restoration.clone(),
         })
         .collect();
     Report {

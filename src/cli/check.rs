@@ -6,7 +6,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{jobs, progress, Context, Outcome};
-use crate::analysis::{analyze_files, AlbumFigures, BatchAnalysis, FileAnalysis};
+use crate::analysis::{analyze_files_restoring, AlbumFigures, BatchAnalysis, FileAnalysis};
 use crate::manifest::diagnostic::{safe, safe_line};
 use crate::manifest::{self, Diagnostic, Loaded};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
@@ -23,14 +23,20 @@ pub fn load(path: &Path) -> Loaded {
     manifest::load(path, &crate::audio::probe)
 }
 
-/// Decodes and measures `paths` in parallel with a progress bar.
-fn measure(ctx: &Context, paths: &[PathBuf], jobs: usize) -> BatchAnalysis {
+/// Decodes and measures `paths` in parallel with a progress bar; with
+/// `min_dropout_ms`, the restoration detectors run in the same pass.
+fn measure(
+    ctx: &Context,
+    paths: &[PathBuf],
+    jobs: usize,
+    min_dropout_ms: Option<f64>,
+) -> BatchAnalysis {
     let total: u64 = paths
         .iter()
         .filter_map(|p| crate::audio::probe(p).ok()?.frames)
         .sum();
     let bar = progress::bar(ctx, total.max(1), "measuring");
-    let batch = analyze_files(paths, jobs, |done| bar.set_position(done));
+    let batch = analyze_files_restoring(paths, jobs, min_dropout_ms, |done| bar.set_position(done));
     bar.finish_and_clear();
     batch
 }
@@ -50,7 +56,8 @@ pub fn run(
     let mut audio_errors = Vec::new();
     if let (Some(m), false) = (&loaded.manifest, loaded.has_errors()) {
         let paths: Vec<PathBuf> = m.tracks.iter().map(|t| t.path.clone()).collect();
-        let batch = measure(ctx, &paths, jobs(ctx, jobs_arg, Some(paths.len())));
+        let restore = m.report.restoration.then_some(m.report.min_dropout_ms);
+        let batch = measure(ctx, &paths, jobs(ctx, jobs_arg, Some(paths.len())), restore);
         let mut figures = Vec::new();
         for (t, r) in m.tracks.iter().zip(&batch.files) {
             match r {
@@ -111,6 +118,15 @@ pub fn run(
                 batch.files.iter().filter_map(|r| r.as_ref().ok()),
                 batch.album.as_ref(),
             );
+            for (t, r) in m.tracks.iter().zip(&batch.files) {
+                if let Some(found) = r
+                    .as_ref()
+                    .ok()
+                    .and_then(|a| a.measurement.restoration.as_ref())
+                {
+                    super::restoration::print(t.number, &t.title, found);
+                }
+            }
             print_checks(&checks);
             super::check_match::print(m, &plan);
         }
@@ -157,7 +173,7 @@ pub fn analyze(
     json: bool,
     jobs_arg: Option<usize>,
 ) -> Result<Outcome> {
-    let batch = measure(ctx, files, jobs(ctx, jobs_arg, Some(files.len())));
+    let batch = measure(ctx, files, jobs(ctx, jobs_arg, Some(files.len())), None);
     let mut failed = false;
     for r in &batch.files {
         if let Err(e) = r {

@@ -16,6 +16,7 @@ mod generate;
 mod init;
 mod profiles;
 mod progress;
+mod restoration;
 mod verify;
 
 use std::io::IsTerminal;

@@ -448,6 +448,7 @@ pub struct BundleSpec {
 /// Thresholds of the consistency checks (`report:`). Deserialize: read
 /// back from report.json.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ReportThresholds {
     pub max_loudness_spread_lu: f64,
     pub max_true_peak_dbtp: f64,
@@ -462,6 +463,23 @@ pub struct ReportThresholds {
     /// A track whose 1/3-octave balance is further than this (RMS over
     /// bands) from the album's mean.
     pub max_spectral_deviation_db: f64,
+    /// Run the restoration detectors (`analysis::restoration`) on the
+    /// sources (`check`) and the masters (`build`).
+    pub restoration: bool,
+    /// `track.clicks`: clicks allowed per track.
+    pub max_clicks: u64,
+    /// `track.clipping`: clipped runs (plateaus at the track's peak, at
+    /// any level) allowed per track.
+    pub max_clipped_runs: u64,
+    /// `track.hum`: the strongest hum line's level above its neighbours.
+    pub max_hum_db: f64,
+    /// `track.noise`: the quietest passage's level (when it is a quiet
+    /// passage: see [`crate::report::checks`]).
+    pub max_noise_floor_dbfs: f64,
+    /// `track.dropouts`: dropouts allowed per track.
+    pub max_dropouts: u64,
+    /// Shortest dropout the detector reports, ms.
+    pub min_dropout_ms: f64,
 }
 
 impl Default for ReportThresholds {
@@ -476,6 +494,13 @@ impl Default for ReportThresholds {
             min_correlation: 0.0,
             max_clipped_samples: 0,
             max_spectral_deviation_db: 6.0,
+            restoration: true,
+            max_clicks: 0,
+            max_clipped_runs: 0,
+            max_hum_db: 10.0,
+            max_noise_floor_dbfs: -50.0,
+            max_dropouts: 0,
+            min_dropout_ms: 5.0,
         }
     }
 }

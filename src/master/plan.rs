@@ -32,6 +32,9 @@ pub struct TrackPlan {
     /// The matching EQ, once the analysis pass has worked it out; at the
     /// chain's `match` stage, or at its head.
     pub correction: Option<Arc<dsp::MatchCurve>>,
+    /// Run the restoration detectors on the master, reporting dropouts
+    /// of this many ms or more (`report.restoration`; `None`: off).
+    pub restoration: Option<f64>,
 }
 
 impl TrackPlan {
@@ -76,6 +79,7 @@ impl TrackPlan {
                 .filter(|m| m.strength > 0.0)
                 .cloned(),
             correction: None,
+            restoration: None,
         })
     }
 

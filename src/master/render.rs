@@ -3,6 +3,7 @@
 use super::plan::TrackPlan;
 use super::MasterError;
 use crate::analysis::ltas::{Bands, Ltas, LtasMeter};
+use crate::analysis::restoration::Params;
 use crate::analysis::{LoudnessState, Measurement, Meter};
 use crate::audio::{Block, Decoder, BLOCK_FRAMES};
 use crate::dsp::Chain;
@@ -210,6 +211,9 @@ pub fn render(
             message: e.to_string(),
         })?
         .with_reconstruction();
+    if let Some(ms) = plan.restoration {
+        meter = meter.with_restoration(Params::processed(plan.info.channels, ms));
+    }
     let mut mid = pre.output_block();
     let mut out = post.output_block();
     let mut ltas = plan

@@ -2,7 +2,10 @@
 //! `report:` section: loudness spread, true-peak overs, PLR outliers, DC
 //! offset, phase/mono compatibility, head and tail silence, clipping, a
 //! mix of sample rates or bit depths, and spectral outliers (a track whose
-//! 1/3-octave balance is far from the album's mean).
+//! 1/3-octave balance is far from the album's mean); with the restoration
+//! detectors' findings, `track.clicks`, `track.hum`, `track.noise`,
+//! `track.dropouts`, `track.polarity`, and clipped plateaus at any level
+//! in `track.clipping`.
 //!
 //! A failed check is a warning in `build` and `check`, and an error with
 //! `check --strict`. The same rules run on sources (`check`) and on masters
@@ -226,21 +229,139 @@ pub fn run(
                 ),
             ));
         }
-        if m.clipped_samples > t.max_clipped_samples {
-            out.push(warn(
-                "track.clipping",
-                Some(f.number),
-                format!(
-                    "{} has {} clipped samples (runs of 3 or more at full scale; limit {})",
-                    name(f),
-                    m.clipped_samples,
-                    t.max_clipped_samples
-                ),
-            ));
+        let runs = m
+            .restoration
+            .as_ref()
+            .map_or(&[][..], |r| &r.clipped_runs[..]);
+        let many_runs = runs.len() as u64 > t.max_clipped_runs;
+        if m.clipped_samples > t.max_clipped_samples || many_runs {
+            let mut message = format!(
+                "{} has {} clipped samples (runs of 3 or more at full scale; limit {})",
+                name(f),
+                m.clipped_samples,
+                t.max_clipped_samples
+            );
+            if many_runs {
+                let worst = runs.iter().map(|r| r.cut_db).fold(0.0, f64::max);
+                message.push_str(&format!(
+                    " and {} clipped runs at its {:.1} dBFS peak plateau (limit {}), first at {}, up to about {worst:.1} dB cut",
+                    runs.len(),
+                    runs[0].level_dbfs,
+                    t.max_clipped_runs,
+                    clock(runs[0].time_s)
+                ));
+            }
+            out.push(warn("track.clipping", Some(f.number), message));
+        }
+        if let Some(r) = &m.restoration {
+            out.extend(restoration_checks(t, f.number, &name(f), r));
         }
     }
     out.extend(spectral_outliers(t, tracks));
     out
+}
+
+/// A quiet passage is a noise floor only this far under the loudest
+/// second of the track, dB: a loud track that never gets quiet has no
+/// floor to judge.
+pub const QUIET_PASSAGE_DB: f64 = 20.0;
+/// ... and only when it sounds like noise: spectral flatness (within
+/// octave bands) at least this, dB (noise reads about -1.2, quiet music
+/// far lower).
+pub const NOISE_FLATNESS_DB: f64 = -4.5;
+
+/// `track.clicks`, `track.hum`, `track.noise`, `track.dropouts` and
+/// `track.polarity` (clipped runs join `track.clipping`).
+fn restoration_checks(
+    t: &ReportThresholds,
+    number: u32,
+    name: &str,
+    r: &crate::analysis::restoration::Restoration,
+) -> Vec<Check> {
+    let mut out = Vec::new();
+    let mut warn = |id, message: String| {
+        out.push(Check {
+            id,
+            severity: CheckSeverity::Warning,
+            track: Some(number),
+            message,
+        })
+    };
+    if r.clicks.len() as u64 > t.max_clicks {
+        warn(
+            "track.clicks",
+            format!(
+                "{name} has {} clicks (limit {}), first at {}",
+                r.clicks.len(),
+                t.max_clicks,
+                clock(r.clicks[0].time_s)
+            ),
+        );
+    }
+    if let Some(h) = &r.hum {
+        let top = h
+            .lines
+            .iter()
+            .map(|l| l.above_db)
+            .fold(f64::NEG_INFINITY, f64::max);
+        if top > t.max_hum_db {
+            let lines: Vec<String> = h.lines.iter().map(|l| format!("{:.0} Hz", l.hz)).collect();
+            warn(
+                "track.hum",
+                format!(
+                    "{name} has {:.0} Hz hum ({}), up to {top:.1} dB above the spectrum around it (limit {:.1} dB)",
+                    h.fundamental_hz,
+                    lines.join(", "),
+                    t.max_hum_db
+                ),
+            );
+        }
+    }
+    if let Some(n) = &r.noise {
+        if n.level_dbfs > t.max_noise_floor_dbfs
+            && n.programme_dbfs - n.level_dbfs >= QUIET_PASSAGE_DB
+            && n.flatness_db >= NOISE_FLATNESS_DB
+        {
+            warn(
+                "track.noise",
+                format!(
+                    "{name} has a noise floor of {:.1} dBFS ({:+.1} dB/octave) in its quietest passage at {}, over the {:.0} dBFS limit",
+                    n.level_dbfs,
+                    n.slope_db_per_octave,
+                    clock(n.time_s),
+                    t.max_noise_floor_dbfs
+                ),
+            );
+        }
+    }
+    if r.dropouts.len() as u64 > t.max_dropouts {
+        warn(
+            "track.dropouts",
+            format!(
+                "{name} has {} dropouts of {:.0} ms or more (limit {}), first at {}",
+                r.dropouts.len(),
+                t.min_dropout_ms,
+                t.max_dropouts,
+                clock(r.dropouts[0].time_s)
+            ),
+        );
+    }
+    if let Some(p) = r.polarity.as_ref().filter(|p| p.inverted) {
+        warn(
+            "track.polarity",
+            format!(
+                "{name} looks to have one channel inverted: the low band (20-150 Hz) correlates at {:.2}, broadband {:.2}",
+                p.low_band_correlation, p.correlation
+            ),
+        );
+    }
+    out
+}
+
+/// Seconds as mm:ss.mmm (a time a user can seek to).
+pub fn clock(t: f64) -> String {
+    let ms = (t.max(0.0) * 1000.0).round() as u64;
+    format!("{:02}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
 }
 
 /// Tracks whose 1/3-octave balance is further than

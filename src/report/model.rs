@@ -142,6 +142,10 @@ pub struct TrackReport {
     /// `cd` is its place on that disc.
     #[serde(default = "first_disc")]
     pub disc: u32,
+    /// Addition (issue 15): what the restoration detectors found in the
+    /// master (`report.restoration`; absent when off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restoration: Option<crate::analysis::restoration::Restoration>,
 }
 
 fn first_disc() -> u32 {

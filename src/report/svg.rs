@@ -233,6 +233,9 @@ pub fn timeline(r: &Report) -> String {
                 p = n(y.at(l))
             );
         }
+        if let Some(found) = &tr.restoration {
+            event_marks(&mut out, found, tr.number, start, d, &x, h);
+        }
         start += d;
     }
     let ty = y.at(target);
@@ -248,6 +251,45 @@ pub fn timeline(r: &Report) -> String {
     );
     out.push_str("</svg>");
     out
+}
+
+/// Marks drawn per track and kind of event at most (the rest are in
+/// report.json).
+pub const MAX_MARKS: usize = 200;
+
+/// A tick at the foot of the timeline for each restoration event of a
+/// track (clicks, clipped runs, dropouts, the noise floor's passage), its
+/// kind and time (mm:ss.mmm into the track) in a `<title>`.
+fn event_marks(
+    out: &mut String,
+    found: &crate::analysis::restoration::Restoration,
+    number: u32,
+    start: f64,
+    d: f64,
+    x: &Scale,
+    h: f64,
+) {
+    use crate::report::checks::clock;
+    let mut mark = |kind: &str, what: &str, t: f64| {
+        let p = n(x.at(start + t.clamp(0.0, d)));
+        let _ = write!(
+            out,
+            r#"<line class="event {kind}" data-track="{number}" data-time="{t:.4}" x1="{p}" y1="{}" x2="{p}" y2="{}"><title>{} at {} (track {number})</title></line>"#,
+            n(h - BOTTOM - 12.0),
+            n(h - BOTTOM),
+            esc(what),
+            clock(t)
+        );
+    };
+    for c in found.clicks.iter().take(MAX_MARKS) {
+        mark("click", "click", c.time_s);
+    }
+    for c in found.clipped_runs.iter().take(MAX_MARKS) {
+        mark("clipping", "clipped run", c.time_s);
+    }
+    for e in found.dropouts.iter().take(MAX_MARKS) {
+        mark("dropout", "dropout", e.time_s);
+    }
 }
 
 /// Column centres and width for `count` tracks across the plot.

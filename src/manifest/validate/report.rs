@@ -1,4 +1,5 @@
-//! The `report:` section: the thresholds of the consistency checks.
+//! The `report:` section: the thresholds of the consistency checks, and
+//! those of the restoration detectors (`restoration`, `max_clicks`, ...).
 
 use super::fields::settings;
 use super::Cx;
@@ -15,6 +16,13 @@ pub(super) const REPORT_KEYS: &[&str] = &[
     "min_correlation",
     "max_clipped_samples",
     "max_spectral_deviation_db",
+    "restoration",
+    "max_clicks",
+    "max_clipped_runs",
+    "max_hum_db",
+    "max_noise_floor_dbfs",
+    "max_dropouts",
+    "min_dropout_ms",
 ];
 
 pub(super) fn report_section(cx: &mut Cx, node: &Node) -> ReportThresholds {
@@ -50,5 +58,24 @@ pub(super) fn report_section(cx: &mut Cx, node: &Node) -> ReportThresholds {
         max_spectral_deviation_db: f
             .number(cx, "max_spectral_deviation_db", " dB", 0.0, 40.0)
             .unwrap_or(d.max_spectral_deviation_db),
+        restoration: f.boolean(cx, "restoration").unwrap_or(d.restoration),
+        max_clicks: f
+            .integer(cx, "max_clicks", 0, i64::MAX)
+            .map_or(d.max_clicks, |v| v as u64),
+        max_clipped_runs: f
+            .integer(cx, "max_clipped_runs", 0, i64::MAX)
+            .map_or(d.max_clipped_runs, |v| v as u64),
+        max_hum_db: f
+            .number(cx, "max_hum_db", " dB", 0.0, 100.0)
+            .unwrap_or(d.max_hum_db),
+        max_noise_floor_dbfs: f
+            .number(cx, "max_noise_floor_dbfs", " dBFS", -140.0, 0.0)
+            .unwrap_or(d.max_noise_floor_dbfs),
+        max_dropouts: f
+            .integer(cx, "max_dropouts", 0, i64::MAX)
+            .map_or(d.max_dropouts, |v| v as u64),
+        min_dropout_ms: f
+            .number(cx, "min_dropout_ms", " ms", 0.1, 10_000.0)
+            .unwrap_or(d.min_dropout_ms),
     }
 }
