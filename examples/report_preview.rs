@@ -70,6 +70,7 @@ fn main() -> ExitCode {
             source: SourceFigures::from_measurement(f.path.display().to_string(), m),
             master: MasterFigures::from_measurement(0.0, m),
             tonal_match: None,
+            restoration: None,
             cd: Some(TrackCd {
                 start_frame: frame,
                 pregap_frames: 150,
