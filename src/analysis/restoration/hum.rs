@@ -103,6 +103,7 @@ impl HumDetector {
         if total <= 0.0 {
             return; // silence: the frame says nothing
         }
+        let all: f64 = self.power.iter().sum();
         self.frames += 1;
         for (fi, f0) in FAMILIES.iter().enumerate() {
             for h in 0..HARMONICS {
@@ -122,7 +123,11 @@ impl HumDetector {
                 let median = *median;
                 self.line[fi][h] += line;
                 self.floor[fi][h] += median;
-                if line > median * 10f64.powf(PRESENT_DB / 10.0) {
+                // Above its neighbours, and audible: a line more than 60 dB
+                // under the frame's whole energy is no hum (a 16-bit sine's
+                // periodic rounding error leaves a comb of lines 100 dB
+                // down, over neighbours of nearly 0).
+                if line > median * 10f64.powf(PRESENT_DB / 10.0) && line > all * 1e-6 {
                     self.present[fi][h] += 1;
                 }
             }

@@ -158,7 +158,7 @@ mod tests {
         };
         let n = 96_000;
         let bass: Vec<f64> = (0..n)
-            .map(|i| 0.3 * (i as f64 * 2.0 * 3.14159 * 60.0 / 48_000.0).sin())
+            .map(|i| 0.3 * (i as f64 * 2.0 * std::f64::consts::PI * 60.0 / 48_000.0).sin())
             .collect();
         let l: Vec<f64> = bass.iter().map(|b| b + 0.2 * noise()).collect();
         let r: Vec<f64> = bass.iter().map(|b| b + 0.2 * noise()).collect();
