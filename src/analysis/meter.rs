@@ -101,6 +101,18 @@ pub struct Meter {
     recon: Option<ReconstructedPeak>,
     /// The restoration detectors, when asked for.
     restoration: Option<RestorationPass>,
+    /// What is metered: everything, or the levels or the loudness alone.
+    scope: Scope,
+}
+
+/// What a [`Meter`] measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Full,
+    /// Loudness and true peak ([`Meter::levels_only`]).
+    Levels,
+    /// Loudness ([`Meter::loudness_only`]).
+    Loudness,
 }
 
 impl std::fmt::Debug for Meter {
@@ -161,7 +173,34 @@ impl Meter {
             spectrum: Some(SpectrumMeter::new(sample_rate)),
             recon: None,
             restoration: None,
+            scope: Scope::Full,
         })
+    }
+
+    /// A meter of loudness alone: integrated loudness, loudness range and
+    /// the momentary and short-term maxima, computed exactly as
+    /// [`Meter::new`]'s are (the same K-weighting, hops and gating, so the
+    /// same values to the bit), without the true peak, the statistics, the
+    /// series, the spectrum or the detectors; every other figure of its
+    /// [`Measurement`] is empty. What a loudness-matching probe needs, at
+    /// a fraction of the full meter's time.
+    pub fn loudness_only(sample_rate: u32) -> Result<Meter, AnalysisError> {
+        let mut m = Meter::new(sample_rate)?;
+        m.spectrum = None;
+        m.scope = Scope::Loudness;
+        Ok(m)
+    }
+
+    /// The same meter reduced to the levels a delivered file is checked
+    /// by: loudness as [`Meter::loudness_only`], and the true and sample
+    /// peaks (the same values as the full meter's, to the bit). Duration,
+    /// rate, channels and bit depth are kept.
+    pub fn levels_only(mut self) -> Meter {
+        self.spectrum = None;
+        self.recon = None;
+        self.restoration = None;
+        self.scope = Scope::Levels;
+        self
     }
 
     /// The same meter measuring the peak of an ideal reconstruction too
@@ -220,16 +259,20 @@ impl Meter {
             return;
         }
         let (l, r) = (&block.left[..n], &block.right[..n]);
-        let peak = self.add_stats(l, r);
-        self.tp.add_planar(l, r, peak);
-        if let Some(rp) = &mut self.recon {
-            rp.add(block);
-        }
-        if let Some(s) = &mut self.spectrum {
-            s.add(l, r);
-        }
-        if let Some(p) = &mut self.restoration {
-            p.add(block);
+        if self.scope == Scope::Levels {
+            self.tp.add(block);
+        } else if self.scope == Scope::Full {
+            let peak = self.add_stats(l, r);
+            self.tp.add_planar(l, r, peak);
+            if let Some(rp) = &mut self.recon {
+                rp.add(block);
+            }
+            if let Some(s) = &mut self.spectrum {
+                s.add(l, r);
+            }
+            if let Some(p) = &mut self.restoration {
+                p.add(block);
+            }
         }
         let mut pos = 0;
         while pos < n {
@@ -272,7 +315,7 @@ impl Meter {
         if self.hops >= SHORT_TERM_HOPS as u64 {
             self.short_term.add(short_term);
         }
-        if self.hops.is_multiple_of(SERIES_HOPS) {
+        if self.scope == Scope::Full && self.hops.is_multiple_of(SERIES_HOPS) {
             // No value until a whole 3 s window is in (as for gating).
             let whole = self.hops >= SHORT_TERM_HOPS as u64;
             self.series.push(if whole { short_term } else { 0.0 });
@@ -651,6 +694,44 @@ mod tests {
                 }
                 assert_eq!(alone.max.max(alone.sample_peak), want);
                 assert_eq!(alone.dbtp(), db(want));
+            }
+        }
+    }
+
+    #[test]
+    fn loudness_only_gives_the_full_meters_loudness_to_the_bit() {
+        for (rate, seed) in [(44_100, 5), (48_000, 6), (96_000, 7)] {
+            let (l, r) = signal(rate, 9.0, seed);
+            for block in [1000, 4096] {
+                let mut full = Meter::new(rate).unwrap().with_reconstruction();
+                let mut light = Meter::loudness_only(rate).unwrap();
+                let mut levels = Meter::new(rate).unwrap().levels_only();
+                for (a, b) in l.chunks(block).zip(r.chunks(block)) {
+                    let b = Block {
+                        left: a.to_vec(),
+                        right: b.to_vec(),
+                    };
+                    full.add(&b);
+                    light.add(&b);
+                    levels.add(&b);
+                }
+                let (v, _) = levels.finish();
+                let (f, fs) = full.finish();
+                let (g, gs) = light.finish();
+                assert!(f.integrated_lufs.is_some());
+                assert_eq!(f.integrated_lufs, g.integrated_lufs, "rate {rate}");
+                assert_eq!(f.loudness_range_lu, g.loudness_range_lu);
+                assert_eq!(f.short_term_max_lufs, g.short_term_max_lufs);
+                assert_eq!(fs.frames, gs.frames);
+                // What it leaves out, it says nothing of.
+                assert_eq!(g.true_peak_dbtp, None);
+                assert!(g.spectrum.is_none() && g.reconstructed_peak_dbfs.is_none());
+                // Levels: the loudness and both peaks, as the full meter.
+                assert_eq!(v.integrated_lufs, f.integrated_lufs);
+                assert_eq!(v.true_peak_dbtp, f.true_peak_dbtp);
+                assert_eq!(v.sample_peak_dbfs, f.sample_peak_dbfs);
+                assert_eq!(v.duration_s, f.duration_s);
+                assert!(f.true_peak_dbtp.is_some());
             }
         }
     }

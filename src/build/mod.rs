@@ -23,6 +23,8 @@ pub mod streaming;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use rayon::prelude::*;
+
 use crate::dsp::DitherKind;
 use crate::manifest::model::{Dither, Manifest};
 use crate::master::{self, MasterError, Sink, TrackPlan};
@@ -118,8 +120,22 @@ pub trait BuildProgress: Sync {
     fn note(&self, _message: &str) {}
 }
 
-/// Runs the build.
+/// Runs the build, on `opts.jobs` threads: the tracks, and the hashing
+/// and bundle work that runs over files in parallel.
 pub fn build(
+    manifest: &Manifest,
+    opts: &BuildOptions,
+    progress: &dyn BuildProgress,
+) -> Result<BuildSummary, BuildError> {
+    let jobs = opts.jobs.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| BuildError::Invalid(format!("cannot start {jobs} worker threads: {e}")))?;
+    pool.install(|| build_on(manifest, opts, progress))
+}
+
+fn build_on(
     manifest: &Manifest,
     opts: &BuildOptions,
     progress: &dyn BuildProgress,
@@ -162,6 +178,9 @@ pub fn build(
                 .report
                 .restoration
                 .then_some(manifest.report.min_dropout_ms);
+            // Loudness probes keep the master here; the sinks get the
+            // render that lands, once (master/spool.rs).
+            p.spool = Some(work.join(format!("render-{:02}.f64", p.number)));
             Ok(p)
         })
         .collect::<Result<_, MasterError>>()?;
@@ -239,7 +258,7 @@ pub fn build(
     // For report.json, so that `verify` can tell a mix changed since.
     let source_md5s: Vec<String> = manifest
         .tracks
-        .iter()
+        .par_iter()
         .map(|t| md5_file(&t.path))
         .collect::<Result<_, _>>()?;
     if let Some(p) = &previous {
@@ -303,18 +322,21 @@ pub fn build(
         let names: Vec<&str> = bundles.iter().map(|b| b.dir.as_str()).collect();
         progress.stage(&format!("bundles {}", names.join(", ")), 1);
         let (files, reports) = streaming::finish(&root, manifest, &bundles, &levels)?;
-        for f in files {
-            let rel = relative(&root, &f);
-            outputs.push((rel, md5_file(&f)?));
-        }
+        let hashed: Vec<(String, String)> = files
+            .into_par_iter()
+            .map(|(f, md5)| Ok((relative(&root, &f), md5.map_or_else(|| md5_file(&f), Ok)?)))
+            .collect::<Result<_, BuildError>>()?;
+        outputs.extend(hashed);
         bundle_reports = reports;
         normalisation = normalisation_rows(&bundles, &result, manifest.tracks.len());
     }
     if opts.parts.masters {
         next(&mut phase, "hash masters");
-        for name in &master_names {
-            outputs.push((name.clone(), md5_file(&root.join(name))?));
-        }
+        let hashed: Vec<(String, String)> = master_names
+            .par_iter()
+            .map(|name| Ok((name.clone(), md5_file(&root.join(name))?)))
+            .collect::<Result<_, BuildError>>()?;
+        outputs.extend(hashed);
     }
     let mut cd_report = None;
     if want_cd {
@@ -327,9 +349,11 @@ pub fn build(
         progress.stage("CD image, CUE, TOC, PQ, DDP", 1);
         let (discs, cd_warnings) = cd::write_discs(manifest, &root, &segments)?;
         warnings.extend(cd_warnings);
-        for f in walk(&root.join("cd"))? {
-            outputs.push((relative(&root, &f), md5_file(&f)?));
-        }
+        let hashed: Vec<(String, String)> = walk(&root.join("cd"))?
+            .par_iter()
+            .map(|f| Ok((relative(&root, f), md5_file(f)?)))
+            .collect::<Result<_, BuildError>>()?;
+        outputs.extend(hashed);
         cd_report = Some((discs, segments));
     }
     next(&mut phase, "checks");

@@ -214,14 +214,15 @@ pub struct Levels {
 }
 
 /// Tags, covers and sheets of every bundle; each delivered file is
-/// measured again for its sheet. Returns the files written and, per
-/// bundle, what report.json records of it.
+/// measured again for its sheet. Returns the files written (with the MD5
+/// of those the sheets already hashed) and, per bundle, what report.json
+/// records of it.
 pub fn finish(
     root: &Path,
     manifest: &Manifest,
     bundles: &[Bundle],
     levels: &Levels,
-) -> Result<(Vec<PathBuf>, Vec<BundleReport>), BuildError> {
+) -> Result<(Vec<(PathBuf, Option<String>)>, Vec<BundleReport>), BuildError> {
     let disc_total = manifest.tracks.iter().map(|t| t.disc).max().unwrap_or(1);
     let mut written = Vec::new();
     let mut reports = Vec::new();
@@ -229,7 +230,7 @@ pub fn finish(
         let dir = root.join(&b.dir);
         if let Some(c) = &b.cover {
             let _t = span("bundles: cover", None);
-            written.push(c.write(&dir).map_err(deliver_err)?);
+            written.push((c.write(&dir).map_err(deliver_err)?, None));
         }
         let rows: Vec<SheetRow> = manifest
             .tracks
@@ -323,8 +324,8 @@ pub fn finish(
                 })
             })
             .collect::<Result<_, _>>()?;
-        for f in &b.files {
-            written.push(dir.join(f));
+        for r in &rows {
+            written.push((dir.join(&r.file), Some(r.md5.clone())));
         }
         let sheets = sheet::write_sheets(
             &dir,
@@ -334,11 +335,11 @@ pub fn finish(
             &rows,
         )
         .map_err(deliver_err)?;
-        written.extend(sheets);
+        written.extend(sheets.into_iter().map(|p| (p, None)));
         let mut report = bundle_report(b, &rows)?;
         if let Some(path) = write_ddex(&dir, manifest, b, &rows, &report)? {
             report.ddex = Some(format!("ddex/{}", ddex::MESSAGE_FILE));
-            written.push(path);
+            written.push((path, None));
         }
         reports.push(report);
     }

@@ -107,7 +107,9 @@ pub fn run(ctx: &Context, manifest_path: &Path, flags: Flags) -> Result<Outcome>
     let opts = BuildOptions {
         out_dir,
         parts: flags.only.unwrap_or(Parts::ALL),
-        jobs: jobs(ctx, flags.jobs, Some(manifest.tracks.len())),
+        // Not capped by the tracks: a track's meters and encoders run as
+        // tasks of the pool (master::render::replay).
+        jobs: jobs(ctx, flags.jobs, None),
         force: flags.force,
         timings: flags.timings,
     };

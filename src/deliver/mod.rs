@@ -37,15 +37,16 @@ use std::path::PathBuf;
 
 pub use encode::{Encoded, TrackEncoder};
 
-/// A delivered file decoded and measured as [`crate::analysis::analyze_file`]
-/// measures any input; an Ogg Opus file (symphonia has no Opus decoder)
-/// through libopus and [`encode::decode_opus`], pre-skip and end trimmed.
+/// A delivered file decoded and its levels measured (loudness, true and
+/// sample peak, duration: [`crate::analysis::analyze_file_levels`]); an
+/// Ogg Opus file (symphonia has no Opus decoder) through libopus and
+/// [`encode::decode_opus`], pre-skip and end trimmed.
 pub fn analyze_delivered(
     path: &std::path::Path,
     format: crate::manifest::model::AudioFormat,
 ) -> Result<crate::analysis::FileAnalysis, crate::audio::AudioError> {
     if format != crate::manifest::model::AudioFormat::Opus {
-        return crate::analysis::analyze_file(path);
+        return crate::analysis::analyze_file_levels(path);
     }
     let corrupt = |reason: String| crate::audio::AudioError::Corrupt {
         path: path.to_path_buf(),
@@ -59,8 +60,9 @@ pub fn analyze_delivered(
         frames: None,
         codec: "opus".into(),
     };
-    let mut meter =
-        crate::analysis::Meter::for_source(&info).map_err(|e| corrupt(e.to_string()))?;
+    let mut meter = crate::analysis::Meter::for_source(&info)
+        .map_err(|e| corrupt(e.to_string()))?
+        .levels_only();
     encode::decode_opus(path, |b| meter.add(b)).map_err(corrupt)?;
     let (measurement, state) = meter.finish();
     Ok(crate::analysis::FileAnalysis {

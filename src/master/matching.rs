@@ -21,7 +21,8 @@ use rayon::prelude::*;
 
 use super::plan::TrackPlan;
 use super::render::{
-    measure_pre, measure_pre_tapped, render, PreMeasure, Progress, Rendered, Sink, Step, Steps,
+    measure_loudness, measure_pre, measure_pre_tapped, probe, render, replay, PreMeasure, Progress,
+    Rendered, Sink, Step, Steps,
 };
 use super::tonal::{self, Correction, Target};
 use super::MasterError;
@@ -45,7 +46,8 @@ pub struct TrackResult {
     pub gain_db: f64,
     /// The source as decoded and trimmed.
     pub source: Measurement,
-    /// The track after its chain, before the loudness gain.
+    /// The track after its chain, before the loudness gain: its loudness
+    /// alone (the other figures are empty).
     pub pre: Measurement,
     /// The master as rendered.
     pub master: Measurement,
@@ -109,7 +111,14 @@ pub fn master_album_steps(
     progress: Progress<'_>,
     steps: Steps<'_>,
 ) -> Result<AlbumResult, MasterError> {
-    let jobs = jobs.min(plans.len()).max(1);
+    // As many threads as asked even for fewer tracks: the last renders'
+    // meters and encoders take the cores no track is left to start
+    // (render::replay).
+    let jobs = jobs.max(1);
+    if rayon::current_thread_index().is_some() && rayon::current_num_threads() == jobs {
+        // Already on a pool of that size (build's): no second pool.
+        return run(plans, mastering, make_sinks, progress, steps);
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
@@ -123,7 +132,9 @@ pub fn master_album_steps(
 /// Renders one track from its first gain until it lands within
 /// [`TOLERANCE_LU`] of `wanted` (or cannot get closer), telling `steps`
 /// as each render starts: the last render, its gain, the number of
-/// renders and a warning when it could not get there.
+/// renders and a warning when it could not get there. With a spool
+/// ([`TrackPlan::spool`]) and a loudness to reach, the renders are probes
+/// and the sinks get the one that landed, read back from the spool.
 fn settle(
     plan: &TrackPlan,
     pre: &PreMeasure,
@@ -133,35 +144,59 @@ fn settle(
     progress: Progress<'_>,
     steps: Steps<'_>,
 ) -> Result<(Rendered, f64, usize, Option<String>), MasterError> {
+    let spool = plan.spool.as_deref().filter(|_| wanted.is_some());
     let mut gain = first_gain;
     let mut history: Vec<(f64, f64)> = Vec::new();
     let mut renders = 0;
     loop {
         steps(plan, Step::Render(renders + 1));
-        let mut sinks = make_sinks(plan)?;
-        let r = render(plan, ceiling, gain, pre.frames, &mut sinks, progress)?;
-        renders += 1;
-        let (Some(w), Some(l)) = (wanted, r.measurement.integrated_lufs) else {
-            return Ok((r, gain, renders, None));
+        let (loudness, rendered) = match spool {
+            Some(path) => {
+                let chained = pre.chained.as_deref();
+                let l = probe(plan, ceiling, (gain, pre.frames), (chained, path), progress)?;
+                (l, None)
+            }
+            None => {
+                let mut sinks = make_sinks(plan)?;
+                let r = render(plan, ceiling, gain, pre.frames, &mut sinks, progress)?;
+                (r.measurement.integrated_lufs, Some(r))
+            }
         };
-        if (l - w).abs() <= TOLERANCE_LU {
-            return Ok((r, gain, renders, None));
-        }
-        history.push((gain, l));
-        match next_gain(&history, w) {
-            Some(g) if renders < MAX_RENDERS => gain = g,
-            _ => {
-                let warning = ((l - w).abs() > 0.2).then(|| {
-                    format!(
-                        "track {} (\"{}\") lands at {l:.2} LUFS, {:.2} LU from the {w:.2} LUFS that loudness matching wants: the {ceiling:.1} dBTP ceiling leaves no more room",
-                        plan.number,
-                        plan.title,
-                        l - w
-                    )
-                });
-                return Ok((r, gain, renders, warning));
+        renders += 1;
+        let mut warning = None;
+        if let (Some(w), Some(l)) = (wanted, loudness) {
+            if (l - w).abs() > TOLERANCE_LU {
+                history.push((gain, l));
+                match next_gain(&history, w) {
+                    Some(g) if renders < MAX_RENDERS => {
+                        gain = g;
+                        continue;
+                    }
+                    _ => {
+                        warning = ((l - w).abs() > 0.2).then(|| {
+                            format!(
+                                "track {} (\"{}\") lands at {l:.2} LUFS, {:.2} LU from the {w:.2} LUFS that loudness matching wants: the {ceiling:.1} dBTP ceiling leaves no more room",
+                                plan.number,
+                                plan.title,
+                                l - w
+                            )
+                        });
+                    }
+                }
             }
         }
+        let r = match (rendered, spool) {
+            (Some(r), _) => r,
+            (None, Some(path)) => replay(plan, path, &mut make_sinks(plan)?)?,
+            (None, None) => unreachable!("a render without a spool keeps its result"),
+        };
+        if let Some(c) = &pre.chained {
+            std::fs::remove_file(c).map_err(|e| MasterError::Io {
+                path: c.clone(),
+                source: e,
+            })?;
+        }
+        return Ok((r, gain, renders, warning));
     }
 }
 
@@ -269,18 +304,25 @@ fn tonal_pass(
     steps: Steps<'_>,
 ) -> Result<Analysed, MasterError> {
     let (plans, mut pre, out) = corrections(plans, ceiling, progress, steps)?;
-    let again: Vec<(usize, PreMeasure)> = plans
+    type Again = (
+        usize,
+        ((Measurement, LoudnessState), Option<std::path::PathBuf>),
+    );
+    let again: Vec<Again> = plans
         .par_iter()
         .enumerate()
         .filter(|(_, p)| p.correction.is_some())
         .map(|(i, p)| {
             steps(p, Step::Measure);
-            measure_pre(p, ceiling, progress).map(|m| (i, m))
+            // The chain with its FIR is kept for the probes (spool.rs).
+            let keep = p.spool.as_ref().map(|s| s.with_extension("chain.f64"));
+            measure_loudness(p, ceiling, keep.as_deref(), progress).map(|m| (i, (m, keep)))
         })
         .collect::<Result<_, _>>()?;
-    for (i, m) in again {
-        pre[i].measurement = m.measurement;
-        pre[i].state = m.state;
+    for (i, ((measurement, state), keep)) in again {
+        pre[i].measurement = measurement;
+        pre[i].state = state;
+        pre[i].chained = keep;
     }
     Ok((plans, pre, out))
 }

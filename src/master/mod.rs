@@ -15,7 +15,10 @@
 //! the limiter really left; tracks that landed further than
 //! [`matching::TOLERANCE_LU`] from where they belong are corrected and
 //! rendered again. Tracks run in parallel; memory does not grow with a
-//! track's length.
+//! track's length. With a work folder for it ([`TrackPlan::spool`]),
+//! those renders are probes that meter the loudness alone and keep the
+//! master in a file, and only the one that lands is metered in full and
+//! given to the sinks ([`spool`]).
 //!
 //! With tonal matching ([`tonal`]) the measuring pass also gathers each
 //! track's gated spectrum at the matching EQ's place; the corrections are
@@ -25,6 +28,7 @@
 pub mod matching;
 pub mod plan;
 pub mod render;
+pub mod spool;
 pub mod tonal;
 
 use std::path::PathBuf;

@@ -35,6 +35,10 @@ pub struct TrackPlan {
     /// Run the restoration detectors on the master, reporting dropouts
     /// of this many ms or more (`report.restoration`; `None`: off).
     pub restoration: Option<f64>,
+    /// Where loudness matching keeps the rendered master between its
+    /// probes and the sinks ([`super::spool`]); `None`: every render
+    /// feeds the sinks.
+    pub spool: Option<PathBuf>,
 }
 
 impl TrackPlan {
@@ -80,6 +84,7 @@ impl TrackPlan {
                 .cloned(),
             correction: None,
             restoration: None,
+            spool: None,
         })
     }
 

@@ -1,12 +1,15 @@
 //! Streaming one track through its chains, block by block.
 
+use std::path::Path;
+
 use super::plan::TrackPlan;
+use super::spool::{SpoolReader, SpoolWriter};
 use super::MasterError;
 use crate::analysis::ltas::{Bands, Ltas, LtasMeter};
-use crate::analysis::restoration::Params;
+use crate::analysis::restoration::{Params, RestorationPass};
 use crate::analysis::{LoudnessState, Measurement, Meter};
 use crate::audio::{Block, Decoder, BLOCK_FRAMES};
-use crate::dsp::Chain;
+use crate::dsp::ReconstructedPeak;
 use crate::timings::{span, time as timed};
 
 /// Where the float master goes: a 24-bit writer, the CD path, an encoder.
@@ -86,22 +89,26 @@ fn read_kept(
 pub struct PreMeasure {
     /// The source as decoded (after the trim), before anything else.
     pub source: Measurement,
+    /// After the chain: the loudness alone ([`Meter::loudness_only`]).
     pub measurement: Measurement,
     pub state: LoudnessState,
     /// Frames the track has after trimming.
     pub frames: u64,
     /// The gated spectrum at the matching EQ's place, when asked for.
     pub ltas: Option<Ltas>,
+    /// The chain's output kept by [`measure_loudness`] for the probes.
+    pub chained: Option<std::path::PathBuf>,
 }
 
-/// The meters of the measuring pass: after the chain, and of the source.
+/// The meters of the measuring pass: after the chain (its loudness is
+/// all the gains need), and of the source (everything, for the report).
 fn pre_meters(plan: &TrackPlan) -> Result<(Meter, Meter), MasterError> {
     let err = |e: crate::analysis::AnalysisError| MasterError::Track {
         track: plan.number,
         message: e.to_string(),
     };
     Ok((
-        Meter::new(plan.info.sample_rate).map_err(err)?,
+        Meter::loudness_only(plan.info.sample_rate).map_err(err)?,
         Meter::for_source(&plan.info).map_err(err)?,
     ))
 }
@@ -149,7 +156,52 @@ pub fn measure_pre_tapped(
         state,
         frames,
         ltas: Some(ltas.finish()),
+        chained: None,
     })
+}
+
+/// The integrated loudness (and the album's gating state) of the track
+/// after its chain, metered alone: what a track measured once more with
+/// its matching EQ needs (its source was measured by the first pass).
+///
+/// With `keep`, the chain's output also goes to that file (every block,
+/// empty ones too), for [`probe`] to start from.
+pub fn measure_loudness(
+    plan: &TrackPlan,
+    ceiling_dbtp: f64,
+    keep: Option<&Path>,
+    progress: Progress<'_>,
+) -> Result<(Measurement, LoudnessState), MasterError> {
+    let mut chain = plan.pre_chain(ceiling_dbtp)?;
+    let mut meter =
+        Meter::loudness_only(plan.info.sample_rate).map_err(|e| MasterError::Track {
+            track: plan.number,
+            message: e.to_string(),
+        })?;
+    let mut file = keep.map(SpoolWriter::create_keeping_empty).transpose()?;
+    let mut out = chain.output_block();
+    let track = Some(plan.number);
+    let mut keep_block = |out: &Block| match file.as_mut() {
+        Some(f) => {
+            let _t = span("spool: write", track);
+            f.write(out)
+        }
+        None => Ok(()),
+    };
+    read_kept(plan, progress, |b| {
+        timed("chain (measuring pass)", track, || {
+            chain.process(b, &mut out)
+        });
+        timed("measure: after chain", track, || meter.add(&out));
+        keep_block(&out)
+    })?;
+    chain.finish(&mut out);
+    meter.add(&out);
+    keep_block(&out)?;
+    if let Some(f) = file {
+        f.finish()?;
+    }
+    Ok(meter.finish())
 }
 
 /// Measures the track after its chain (and `gain_db`).
@@ -180,6 +232,7 @@ pub fn measure_pre(
         state,
         frames,
         ltas: None,
+        chained: None,
     })
 }
 
@@ -190,6 +243,120 @@ pub struct Rendered {
     pub frames: u64,
     /// The master's gated spectrum, for a track with tonal matching.
     pub ltas: Option<Ltas>,
+}
+
+/// The meters of a master as the sinks get it: the full meter, the peak
+/// of an ideal reconstruction, the restoration detectors when the plan
+/// asks, and the gated spectrum of a tonally matched track. They are kept
+/// apart (not inside the [`Meter`], which can hold the two middle ones) so
+/// that [`replay`] can run each on its own thread; the figures are the
+/// same either way.
+struct MasterMeters {
+    meter: Meter,
+    recon: ReconstructedPeak,
+    restoration: Option<RestorationPass>,
+    ltas: Option<LtasMeter>,
+    track: Option<u32>,
+}
+
+impl MasterMeters {
+    fn new(plan: &TrackPlan) -> Result<MasterMeters, MasterError> {
+        let rate = plan.info.sample_rate;
+        let meter = Meter::new(rate).map_err(|e| MasterError::Track {
+            track: plan.number,
+            message: e.to_string(),
+        })?;
+        let restoration = plan
+            .restoration
+            .map(|ms| RestorationPass::new(rate, &Params::processed(plan.info.channels, ms)));
+        let ltas = plan
+            .tonal
+            .as_ref()
+            .map(|m| LtasMeter::new(rate, &super::tonal::bands(m.resolution)));
+        Ok(MasterMeters {
+            meter,
+            recon: ReconstructedPeak::new(),
+            restoration,
+            ltas,
+            track: Some(plan.number),
+        })
+    }
+
+    /// Meters one block of the master and hands it to every sink.
+    fn emit(&mut self, out: &Block, sinks: &mut [Box<dyn Sink>]) -> Result<(), MasterError> {
+        if out.is_empty() {
+            return Ok(());
+        }
+        let track = self.track;
+        timed("measure: master", track, || {
+            self.meter.add(out);
+            self.recon.add(out);
+            if let Some(p) = self.restoration.as_mut() {
+                p.add(out);
+            }
+        });
+        if let Some(l) = self.ltas.as_mut() {
+            timed("measure: spectrum", track, || l.add(&out.left, &out.right));
+        }
+        for s in sinks.iter_mut() {
+            let _t = span(s.stage(), track);
+            s.write(out)?;
+        }
+        Ok(())
+    }
+
+    /// Finishes the sinks and the meters.
+    fn finish(self, sinks: &mut [Box<dyn Sink>]) -> Result<Rendered, MasterError> {
+        for s in sinks.iter_mut() {
+            let _t = span(s.stage(), self.track);
+            s.finish()?;
+        }
+        Ok(self.rendered())
+    }
+
+    /// The figures, once everything is metered.
+    fn rendered(self) -> Rendered {
+        let frames = self.meter.frames();
+        let (mut measurement, state) = self.meter.finish();
+        measurement.reconstructed_peak_dbfs = self.recon.dbfs();
+        measurement.restoration = self.restoration.map(RestorationPass::finish);
+        Rendered {
+            measurement,
+            state,
+            frames,
+            ltas: self.ltas.map(|l| l.finish()),
+        }
+    }
+}
+
+/// Runs the source through the chain before the gain, the gain, the
+/// final limiter and the fade, handing each block of the master to `f`
+/// (the flushes of the chains' latency included).
+fn run_chain(
+    plan: &TrackPlan,
+    ceiling_dbtp: f64,
+    gain_db: f64,
+    frames: u64,
+    progress: Progress<'_>,
+    mut f: impl FnMut(&Block) -> Result<(), MasterError>,
+) -> Result<(), MasterError> {
+    let mut pre = plan.pre_chain(ceiling_dbtp)?;
+    let mut post = plan.post_chain(gain_db, frames)?;
+    let mut mid = pre.output_block();
+    let mut out = post.output_block();
+    let track = Some(plan.number);
+    read_kept(plan, progress, |b| {
+        timed("chain (render)", track, || {
+            pre.process(b, &mut mid);
+            post.process(&mid, &mut out);
+        });
+        f(&out)
+    })?;
+    pre.finish(&mut mid);
+    post.process(&mid, &mut out);
+    f(&out)?;
+    post.finish(&mut out);
+    f(&out)
 }
 
 /// Renders the track with loudness gain `gain_db` into `sinks`, metering
@@ -203,63 +370,141 @@ pub fn render(
     sinks: &mut [Box<dyn Sink>],
     progress: Progress<'_>,
 ) -> Result<Rendered, MasterError> {
-    let mut pre = plan.pre_chain(ceiling_dbtp)?;
-    let mut post = plan.post_chain(gain_db, frames)?;
-    let mut meter = Meter::new(plan.info.sample_rate)
-        .map_err(|e| MasterError::Track {
+    let mut meters = MasterMeters::new(plan)?;
+    run_chain(plan, ceiling_dbtp, gain_db, frames, progress, |out| {
+        meters.emit(out, sinks)
+    })?;
+    meters.finish(sinks)
+}
+
+/// A loudness probe ([`super::spool`]): renders the track at `gain_db`
+/// as [`render`] does, into the spool file at `spool` instead of the
+/// sinks, metering only its integrated loudness (LUFS; `None`: silence).
+///
+/// With `chained`, the file [`measure_loudness`] kept of the chain before
+/// the gain, the probe starts from it instead of decoding the source and
+/// running that chain again: the same blocks, so the same master.
+pub fn probe(
+    plan: &TrackPlan,
+    ceiling_dbtp: f64,
+    (gain_db, frames): (f64, u64),
+    (chained, spool): (Option<&Path>, &Path),
+    progress: Progress<'_>,
+) -> Result<Option<f64>, MasterError> {
+    let mut meter =
+        Meter::loudness_only(plan.info.sample_rate).map_err(|e| MasterError::Track {
             track: plan.number,
             message: e.to_string(),
-        })?
-        .with_reconstruction();
-    if let Some(ms) = plan.restoration {
-        meter = meter.with_restoration(Params::processed(plan.info.channels, ms));
-    }
-    let mut mid = pre.output_block();
-    let mut out = post.output_block();
-    let mut ltas = plan
-        .tonal
-        .as_ref()
-        .map(|m| LtasMeter::new(plan.info.sample_rate, &super::tonal::bands(m.resolution)));
+        })?;
+    let mut file = SpoolWriter::create(spool)?;
     let track = Some(plan.number);
-    let mut emit = |out: &Block, meter: &mut Meter| -> Result<(), MasterError> {
-        if out.is_empty() {
-            return Ok(());
+    let mut f = |out: &Block| {
+        timed("measure: loudness (probe)", track, || meter.add(out));
+        let _t = span("spool: write", track);
+        file.write(out)
+    };
+    match chained {
+        Some(path) => {
+            let mut post = plan.post_chain(gain_db, frames)?;
+            let mut out = post.output_block();
+            let mut mid = Block::with_capacity(BLOCK_FRAMES);
+            let mut reader = SpoolReader::open(path)?;
+            while timed("spool: read", track, || reader.read(&mut mid))? {
+                progress(mid.len() as u64);
+                timed("chain (render)", track, || post.process(&mid, &mut out));
+                f(&out)?;
+            }
+            post.finish(&mut out);
+            f(&out)?;
         }
-        timed("measure: master", track, || meter.add(out));
-        if let Some(l) = ltas.as_mut() {
-            timed("measure: spectrum", track, || l.add(&out.left, &out.right));
-        }
-        for s in sinks.iter_mut() {
-            let _t = span(s.stage(), track);
-            s.write(out)?;
+        None => run_chain(plan, ceiling_dbtp, gain_db, frames, progress, f)?,
+    }
+    file.finish()?;
+    Ok(meter.finish().0.integrated_lufs)
+}
+
+/// The master a [`probe`] left in `spool`, read back into the meters and
+/// the sinks: what [`render`] at the probe's gain gives, byte for byte.
+/// Each meter and each sink reads the file itself, as a task of the
+/// worker pool, so that a core with no track left to start (the end of
+/// the album, an album of fewer tracks than cores) takes an encoder or a
+/// meter of a track still running. The spool file is removed afterwards.
+pub fn replay(
+    plan: &TrackPlan,
+    spool: &Path,
+    sinks: &mut [Box<dyn Sink>],
+) -> Result<Rendered, MasterError> {
+    use rayon::prelude::*;
+    type Task<'a> = Box<dyn FnOnce() -> Result<(), MasterError> + Send + 'a>;
+    let mut meters = MasterMeters::new(plan)?;
+    let track = meters.track;
+    let feed = |f: &mut dyn FnMut(&Block) -> Result<(), MasterError>| {
+        let mut reader = SpoolReader::open(spool)?;
+        let mut block = Block::with_capacity(BLOCK_FRAMES);
+        while timed("spool: read", track, || reader.read(&mut block))? {
+            f(&block)?;
         }
         Ok(())
     };
-    let step =
-        |pre: &mut Chain, post: &mut Chain, input: &Block, mid: &mut Block, out: &mut Block| {
-            let _t = span("chain (render)", track);
-            pre.process(input, mid);
-            post.process(mid, out);
-        };
-    read_kept(plan, progress, |b| {
-        step(&mut pre, &mut post, b, &mut mid, &mut out);
-        emit(&out, &mut meter)
-    })?;
-    pre.finish(&mut mid);
-    post.process(&mid, &mut out);
-    emit(&out, &mut meter)?;
-    post.finish(&mut out);
-    emit(&out, &mut meter)?;
-    for s in sinks.iter_mut() {
-        let _t = span(s.stage(), track);
-        s.finish()?;
+    let feed = &feed;
+    {
+        let MasterMeters {
+            meter,
+            recon,
+            restoration,
+            ltas,
+            ..
+        } = &mut meters;
+        let mut tasks: Vec<Task<'_>> = vec![
+            Box::new(move || {
+                feed(&mut |b| {
+                    timed("measure: master", track, || meter.add(b));
+                    Ok(())
+                })
+            }),
+            Box::new(move || {
+                feed(&mut |b| {
+                    timed("measure: master", track, || recon.add(b));
+                    Ok(())
+                })
+            }),
+        ];
+        if let Some(p) = restoration.as_mut() {
+            tasks.push(Box::new(move || {
+                feed(&mut |b| {
+                    timed("measure: master", track, || p.add(b));
+                    Ok(())
+                })
+            }));
+        }
+        if let Some(l) = ltas.as_mut() {
+            tasks.push(Box::new(move || {
+                feed(&mut |b| {
+                    timed("measure: spectrum", track, || l.add(&b.left, &b.right));
+                    Ok(())
+                })
+            }));
+        }
+        for s in sinks.iter_mut() {
+            tasks.push(Box::new(move || {
+                let stage = s.stage();
+                feed(&mut |b| {
+                    let _t = span(stage, track);
+                    s.write(b)
+                })?;
+                let _t = span(stage, track);
+                s.finish()
+            }));
+        }
+        tasks
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|t| t())
+            .collect::<Result<(), MasterError>>()?;
     }
-    let frames_out = meter.frames();
-    let (measurement, state) = meter.finish();
-    Ok(Rendered {
-        measurement,
-        state,
-        frames: frames_out,
-        ltas: ltas.map(|l| l.finish()),
-    })
+    std::fs::remove_file(spool).map_err(|e| MasterError::Io {
+        path: spool.to_owned(),
+        source: e,
+    })?;
+    Ok(meters.rendered())
 }

@@ -23,7 +23,7 @@ use super::scope::{plain_name, Scope};
 use super::{
     close, problem, quoted, show, Problem, Verification, LOUDNESS_TOLERANCE_LU, PEAK_TOLERANCE_DB,
 };
-use crate::analysis::analyze_file;
+use crate::analysis::analyze_file_levels;
 use crate::deliver::profile::TagSet;
 use crate::manifest::model::AudioFormat;
 use crate::report::model::{BundleFile, BundleReport, Report, TrackReport};
@@ -254,7 +254,7 @@ fn master(path: &Path, t: &TrackReport, rel: &str) -> Vec<Problem> {
         return Vec::new();
     }
     let mut out = wav_format(path, rel, 24);
-    match analyze_file(path) {
+    match analyze_file_levels(path) {
         Ok(a) => {
             if a.info.sample_rate != t.source.sample_rate {
                 out.push(problem(
