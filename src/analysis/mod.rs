@@ -201,25 +201,11 @@ pub fn analyze_file_with(
 /// sheet and `verify` read, the same values as [`analyze_file`]'s, at a
 /// fraction of its time. The other figures are empty.
 pub fn analyze_file_levels(path: &Path) -> Result<FileAnalysis, AudioError> {
-    let mut decoder = Decoder::open(path)?;
-    let info = decoder.info().clone();
-    let mut meter = Meter::for_source(&info)
-        .map_err(|e| AudioError::Unsupported {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?
-        .levels_only();
-    let mut block = Block::with_capacity(BLOCK_FRAMES);
-    while decoder.read_block(&mut block)? > 0 {
-        meter.add(&block);
-    }
-    let (measurement, state) = meter.finish();
-    Ok(FileAnalysis {
-        path: path.to_path_buf(),
-        info,
-        measurement,
-        state,
-    })
+    analyze_with(
+        path,
+        |info| Ok(Meter::for_source(info)?.levels_only()),
+        &mut |_| {},
+    )
 }
 
 /// [`analyze_file_with`], running the restoration detectors in the same
@@ -229,15 +215,28 @@ pub fn analyze_file_restoring(
     min_dropout_ms: Option<f64>,
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileAnalysis, AudioError> {
+    let meter = |info: &AudioInfo| {
+        let m = Meter::for_source(info)?;
+        Ok(match min_dropout_ms {
+            Some(ms) => m.with_restoration(restoration::Params::for_source(info, ms)),
+            None => m,
+        })
+    };
+    analyze_with(path, meter, progress)
+}
+
+/// Decodes `path` into the meter `meter` makes for it, in one pass.
+fn analyze_with(
+    path: &Path,
+    meter: impl FnOnce(&AudioInfo) -> Result<Meter, AnalysisError>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<FileAnalysis, AudioError> {
     let mut decoder = Decoder::open(path)?;
     let info = decoder.info().clone();
-    let mut meter = Meter::for_source(&info).map_err(|e| AudioError::Unsupported {
+    let mut meter = meter(&info).map_err(|e| AudioError::Unsupported {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    if let Some(ms) = min_dropout_ms {
-        meter = meter.with_restoration(restoration::Params::for_source(&info, ms));
-    }
     let mut block = Block::with_capacity(BLOCK_FRAMES);
     let mut unreported = 0u64;
     const REPORT_EVERY: u64 = 16 * BLOCK_FRAMES as u64;

@@ -322,21 +322,14 @@ fn build_on(
         let names: Vec<&str> = bundles.iter().map(|b| b.dir.as_str()).collect();
         progress.stage(&format!("bundles {}", names.join(", ")), 1);
         let (files, reports) = streaming::finish(&root, manifest, &bundles, &levels)?;
-        let hashed: Vec<(String, String)> = files
-            .into_par_iter()
-            .map(|(f, md5)| Ok((relative(&root, &f), md5.map_or_else(|| md5_file(&f), Ok)?)))
-            .collect::<Result<_, BuildError>>()?;
-        outputs.extend(hashed);
+        outputs.extend(hash_outputs(&root, files)?);
         bundle_reports = reports;
         normalisation = normalisation_rows(&bundles, &result, manifest.tracks.len());
     }
     if opts.parts.masters {
         next(&mut phase, "hash masters");
-        let hashed: Vec<(String, String)> = master_names
-            .par_iter()
-            .map(|name| Ok((name.clone(), md5_file(&root.join(name))?)))
-            .collect::<Result<_, BuildError>>()?;
-        outputs.extend(hashed);
+        let masters = master_names.iter().map(|n| (root.join(n), None)).collect();
+        outputs.extend(hash_outputs(&root, masters)?);
     }
     let mut cd_report = None;
     if want_cd {
@@ -349,11 +342,11 @@ fn build_on(
         progress.stage("CD image, CUE, TOC, PQ, DDP", 1);
         let (discs, cd_warnings) = cd::write_discs(manifest, &root, &segments)?;
         warnings.extend(cd_warnings);
-        let hashed: Vec<(String, String)> = walk(&root.join("cd"))?
-            .par_iter()
-            .map(|f| Ok((relative(&root, f), md5_file(f)?)))
-            .collect::<Result<_, BuildError>>()?;
-        outputs.extend(hashed);
+        let cd_files = walk(&root.join("cd"))?
+            .into_iter()
+            .map(|f| (f, None))
+            .collect();
+        outputs.extend(hash_outputs(&root, cd_files)?);
         cd_report = Some((discs, segments));
     }
     next(&mut phase, "checks");
@@ -489,6 +482,18 @@ fn inputs(manifest: &Manifest) -> Vec<PathBuf> {
             .map(|h| h.path.clone()),
     );
     v
+}
+
+/// report.json's output entries of `files` (path relative to `root`,
+/// MD5), hashed in parallel; a file given with its MD5 is not read again.
+fn hash_outputs(
+    root: &Path,
+    files: streaming::Written,
+) -> Result<Vec<(String, String)>, BuildError> {
+    files
+        .into_par_iter()
+        .map(|(f, md5)| Ok((relative(root, &f), md5.map_or_else(|| md5_file(&f), Ok)?)))
+        .collect()
 }
 
 /// `path` relative to `root`, with `/` separators.

@@ -213,6 +213,9 @@ pub struct Levels {
     pub album: (Option<f64>, Option<f64>),
 }
 
+/// Files written, each with its MD5 when it is already known.
+pub type Written = Vec<(PathBuf, Option<String>)>;
+
 /// Tags, covers and sheets of every bundle; each delivered file is
 /// measured again for its sheet. Returns the files written (with the MD5
 /// of those the sheets already hashed) and, per bundle, what report.json
@@ -222,7 +225,7 @@ pub fn finish(
     manifest: &Manifest,
     bundles: &[Bundle],
     levels: &Levels,
-) -> Result<(Vec<(PathBuf, Option<String>)>, Vec<BundleReport>), BuildError> {
+) -> Result<(Written, Vec<BundleReport>), BuildError> {
     let disc_total = manifest.tracks.iter().map(|t| t.disc).max().unwrap_or(1);
     let mut written = Vec::new();
     let mut reports = Vec::new();

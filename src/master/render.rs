@@ -100,16 +100,21 @@ pub struct PreMeasure {
     pub chained: Option<std::path::PathBuf>,
 }
 
+/// A meter that cannot be made for the track's rate, as its error.
+fn meter_err(plan: &TrackPlan) -> impl Fn(crate::analysis::AnalysisError) -> MasterError {
+    let track = plan.number;
+    move |e| MasterError::Track {
+        track,
+        message: e.to_string(),
+    }
+}
+
 /// The meters of the measuring pass: after the chain (its loudness is
 /// all the gains need), and of the source (everything, for the report).
 fn pre_meters(plan: &TrackPlan) -> Result<(Meter, Meter), MasterError> {
-    let err = |e: crate::analysis::AnalysisError| MasterError::Track {
-        track: plan.number,
-        message: e.to_string(),
-    };
     Ok((
-        Meter::loudness_only(plan.info.sample_rate).map_err(err)?,
-        Meter::for_source(&plan.info).map_err(err)?,
+        Meter::loudness_only(plan.info.sample_rate).map_err(meter_err(plan))?,
+        Meter::for_source(&plan.info).map_err(meter_err(plan))?,
     ))
 }
 
@@ -173,11 +178,7 @@ pub fn measure_loudness(
     progress: Progress<'_>,
 ) -> Result<(Measurement, LoudnessState), MasterError> {
     let mut chain = plan.pre_chain(ceiling_dbtp)?;
-    let mut meter =
-        Meter::loudness_only(plan.info.sample_rate).map_err(|e| MasterError::Track {
-            track: plan.number,
-            message: e.to_string(),
-        })?;
+    let mut meter = Meter::loudness_only(plan.info.sample_rate).map_err(meter_err(plan))?;
     let mut file = keep.map(SpoolWriter::create_keeping_empty).transpose()?;
     let mut out = chain.output_block();
     let track = Some(plan.number);
@@ -262,10 +263,7 @@ struct MasterMeters {
 impl MasterMeters {
     fn new(plan: &TrackPlan) -> Result<MasterMeters, MasterError> {
         let rate = plan.info.sample_rate;
-        let meter = Meter::new(rate).map_err(|e| MasterError::Track {
-            track: plan.number,
-            message: e.to_string(),
-        })?;
+        let meter = Meter::new(rate).map_err(meter_err(plan))?;
         let restoration = plan
             .restoration
             .map(|ms| RestorationPass::new(rate, &Params::processed(plan.info.channels, ms)));
@@ -391,11 +389,7 @@ pub fn probe(
     (chained, spool): (Option<&Path>, &Path),
     progress: Progress<'_>,
 ) -> Result<Option<f64>, MasterError> {
-    let mut meter =
-        Meter::loudness_only(plan.info.sample_rate).map_err(|e| MasterError::Track {
-            track: plan.number,
-            message: e.to_string(),
-        })?;
+    let mut meter = Meter::loudness_only(plan.info.sample_rate).map_err(meter_err(plan))?;
     let mut file = SpoolWriter::create(spool)?;
     let track = Some(plan.number);
     let mut f = |out: &Block| {
