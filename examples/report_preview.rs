@@ -71,6 +71,7 @@ fn main() -> ExitCode {
             master: MasterFigures::from_measurement(0.0, m),
             tonal_match: None,
             restoration: None,
+            translation: None,
             cd: Some(TrackCd {
                 start_frame: frame,
                 pregap_frames: 150,

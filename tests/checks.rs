@@ -290,12 +290,13 @@ fn plr_outlier() {
     // Track 2 brickwalled: its peaks clipped until, at the same loudness,
     // its PLR is about 7 dB against the others' 13 dB.
     // Clipped so, it also holds plateau runs, which track.clipping (the
-    // restoration detectors, tests/restoration.rs) rightly flags: off here.
+    // restoration detectors, tests/restoration.rs) rightly flags, and a
+    // low PSR, which track.psr (tests/translation.rs) does: both off here.
     rule(
         "plr",
         "track.plr",
         true,
-        "report: { restoration: false }\n",
+        "report: { restoration: false, translation: false }\n",
         |t| t.level(LUFS, -14.0),
         unchanged,
     );
@@ -318,12 +319,13 @@ fn dc_offset() {
 fn correlation() {
     // The right channel's polarity inverted: it cancels in mono.
     // An inverted channel is also what track.polarity (the restoration
-    // detectors, tests/restoration.rs) flags: off here.
+    // detectors, tests/restoration.rs) and the playback translation checks
+    // (tests/translation.rs) flag: off here.
     rule(
         "correlation",
         "track.correlation",
         true,
-        "report: { restoration: false }\n",
+        "report: { restoration: false, translation: false }\n",
         |t| t.block.right.iter_mut().for_each(|x| *x = -*x),
         unchanged,
     );

@@ -134,6 +134,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
             master,
             tonal_match: None,
             restoration: None,
+            translation: None,
             cd: Some(TrackCd {
                 start_frame: frame,
                 pregap_frames: pregap,

@@ -18,4 +18,5 @@ mod reconstruct;
 mod report;
 mod restoration;
 mod safety;
+mod translation;
 mod util;

@@ -23,7 +23,8 @@
 //! [`super::series`]) and the 1/3-octave spectrum (see [`super::spectrum`];
 //! [`Meter::without_spectrum`] leaves it out); with
 //! [`Meter::with_restoration`], the restoration detectors
-//! ([`super::restoration`]).
+//! ([`super::restoration`]); with [`Meter::with_translation`], the
+//! playback translation figures (see [`super::translation`]).
 //!
 //! It knows nothing about files: the mastering stage meters processed
 //! blocks with the same type.
@@ -34,6 +35,7 @@ use super::gating::{energy_to_loudness, loudness_to_energy, GateHistogram};
 use super::restoration::{Params, RestorationPass};
 use super::series::LoudnessSeries;
 use super::spectrum::SpectrumMeter;
+use super::translation::TranslationMeter;
 use super::{db, AnalysisError, LoudnessState, Measurement};
 use crate::audio::{AudioInfo, Block};
 use crate::dsp::ReconstructedPeak;
@@ -101,6 +103,8 @@ pub struct Meter {
     recon: Option<ReconstructedPeak>,
     /// The restoration detectors, when asked for.
     restoration: Option<RestorationPass>,
+    /// The playback translation figures, when asked for.
+    translation: Option<Box<TranslationMeter>>,
     /// What is metered: everything, or the levels or the loudness alone.
     scope: Scope,
 }
@@ -173,6 +177,7 @@ impl Meter {
             spectrum: Some(SpectrumMeter::new(sample_rate)),
             recon: None,
             restoration: None,
+            translation: None,
             scope: Scope::Full,
         })
     }
@@ -215,6 +220,17 @@ impl Meter {
     /// pass ([`Measurement::restoration`], filled by [`Meter::finish`]).
     pub fn with_restoration(mut self, params: Params) -> Meter {
         self.restoration = Some(RestorationPass::new(self.sample_rate, &params));
+        self
+    }
+
+    /// The same meter measuring playback translation too
+    /// ([`super::translation`]; [`Measurement::translation`]), as the
+    /// masters and `check`'s sources are metered.
+    pub fn with_translation(mut self) -> Meter {
+        // Cannot fail: the rate was taken by `new`.
+        self.translation = TranslationMeter::new(self.sample_rate, self.hop)
+            .ok()
+            .map(Box::new);
         self
     }
 
@@ -281,6 +297,9 @@ impl Meter {
             let _ = self
                 .ebu
                 .add_frames_planar_f64(&[&l[pos..pos + take], &r[pos..pos + take]]);
+            if let Some(t) = &mut self.translation {
+                t.add(&l[pos..pos + take], &r[pos..pos + take]);
+            }
             pos += take;
             self.into_hop += take;
             if self.into_hop == self.hop {
@@ -314,6 +333,9 @@ impl Meter {
         }
         if self.hops >= SHORT_TERM_HOPS as u64 {
             self.short_term.add(short_term);
+        }
+        if let Some(t) = &mut self.translation {
+            t.end_hop(short_term);
         }
         if self.scope == Scope::Full && self.hops.is_multiple_of(SERIES_HOPS) {
             // No value until a whole 3 s window is in (as for gating).
@@ -409,12 +431,13 @@ impl Meter {
             (Some(first), Some(last)) => (first, frames - 1 - last),
             _ => (frames, frames),
         };
+        let integrated_lufs = self.blocks.integrated();
         Measurement {
             sample_rate: self.sample_rate,
             bit_depth: self.bit_depth,
             channels: self.channels,
             duration_s: frames as f64 / rate,
-            integrated_lufs: self.blocks.integrated(),
+            integrated_lufs,
             loudness_range_lu: self.short_term.range(),
             short_term_max_lufs: finite(energy_to_loudness(self.short_term_max)),
             momentary_max_lufs: finite(energy_to_loudness(self.momentary_max)),
@@ -429,6 +452,10 @@ impl Meter {
             spectrum: self.spectrum.as_ref().map(SpectrumMeter::spectrum),
             reconstructed_peak_dbfs: self.recon.as_ref().and_then(ReconstructedPeak::dbfs),
             restoration: None,
+            translation: self
+                .translation
+                .as_ref()
+                .map(|t| t.figures(integrated_lufs)),
         }
     }
 }

@@ -30,6 +30,7 @@ mod meter;
 pub mod restoration;
 pub mod series;
 pub mod spectrum;
+pub mod translation;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -118,6 +119,11 @@ pub struct Measurement {
     /// [`Meter::with_restoration`], and only once it is finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restoration: Option<restoration::Restoration>,
+    /// For the report and `check`, not in `analyze --json`: the playback
+    /// translation figures; only from a meter made
+    /// [`Meter::with_translation`].
+    #[serde(skip)]
+    pub translation: Option<translation::Translation>,
 }
 
 impl Measurement {
@@ -193,7 +199,18 @@ pub fn analyze_file_with(
     path: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileAnalysis, AudioError> {
-    analyze_file_restoring(path, None, progress)
+    analyze_file_with_extras(path, Extras::default(), progress)
+}
+
+/// What a file's meter measures beyond the figures every meter takes, in
+/// the same pass.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Extras {
+    /// Run the restoration detectors, reporting dropouts of this many
+    /// milliseconds or more (see [`restoration::Params`]).
+    pub min_dropout_ms: Option<f64>,
+    /// Measure playback translation ([`Measurement::translation`]).
+    pub translation: bool,
 }
 
 /// Decodes one file and meters only its loudness, true and sample peak
@@ -208,19 +225,21 @@ pub fn analyze_file_levels(path: &Path) -> Result<FileAnalysis, AudioError> {
     )
 }
 
-/// [`analyze_file_with`], running the restoration detectors in the same
-/// pass when `min_dropout_ms` is given (see [`restoration::Params`]).
-pub fn analyze_file_restoring(
+/// [`analyze_file_with`], with the `extras` in the same pass.
+pub fn analyze_file_with_extras(
     path: &Path,
-    min_dropout_ms: Option<f64>,
+    extras: Extras,
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileAnalysis, AudioError> {
     let meter = |info: &AudioInfo| {
-        let m = Meter::for_source(info)?;
-        Ok(match min_dropout_ms {
-            Some(ms) => m.with_restoration(restoration::Params::for_source(info, ms)),
-            None => m,
-        })
+        let mut m = Meter::for_source(info)?;
+        if let Some(ms) = extras.min_dropout_ms {
+            m = m.with_restoration(restoration::Params::for_source(info, ms));
+        }
+        if extras.translation {
+            m = m.with_translation();
+        }
+        Ok(m)
     };
     analyze_with(path, meter, progress)
 }
@@ -274,21 +293,21 @@ pub fn analyze_files(
     jobs: usize,
     on_progress: impl Fn(u64) + Sync,
 ) -> BatchAnalysis {
-    analyze_files_restoring(paths, jobs, None, on_progress)
+    analyze_files_with_extras(paths, jobs, Extras::default(), on_progress)
 }
 
-/// [`analyze_files`], with the restoration detectors in the same pass
-/// when `min_dropout_ms` is given.
-pub fn analyze_files_restoring(
+/// [`analyze_files`], with the `extras` in the same pass (as `check`
+/// measures the sources).
+pub fn analyze_files_with_extras(
     paths: &[PathBuf],
     jobs: usize,
-    min_dropout_ms: Option<f64>,
+    extras: Extras,
     on_progress: impl Fn(u64) + Sync,
 ) -> BatchAnalysis {
     use rayon::prelude::*;
     let done = AtomicU64::new(0);
     let run = |p: &PathBuf| {
-        analyze_file_restoring(p, min_dropout_ms, &mut |n| {
+        analyze_file_with_extras(p, extras, &mut |n| {
             let total = done.fetch_add(n, Ordering::Relaxed) + n;
             on_progress(total);
         })

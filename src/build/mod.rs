@@ -181,6 +181,7 @@ fn build_on(
             // Loudness probes keep the master here; the sinks get the
             // render that lands, once (master/spool.rs).
             p.spool = Some(work.join(format!("render-{:02}.f64", p.number)));
+            p.translation = manifest.report.translation;
             Ok(p)
         })
         .collect::<Result<_, MasterError>>()?;
@@ -604,12 +605,20 @@ fn make_report(
             Some(&d.layout.tracks[k])
         })
     };
+    let figures: Vec<_> = result
+        .tracks
+        .iter()
+        .take(manifest.tracks.len())
+        .map(|r| r.master.translation.as_ref())
+        .collect();
+    let mut translation = crate::report::translation::album(&figures).into_iter();
     let tracks = manifest
         .tracks
         .iter()
         .zip(&result.tracks)
         .enumerate()
         .map(|(i, (t, r))| model::TrackReport {
+            translation: translation.next().flatten(),
             number: t.number,
             title: t.title.clone(),
             artist: t.artist.clone(),

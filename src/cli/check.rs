@@ -6,7 +6,9 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::{jobs, progress, Context, Outcome};
-use crate::analysis::{analyze_files_restoring, AlbumFigures, BatchAnalysis, FileAnalysis};
+use crate::analysis::{
+    analyze_files_with_extras, AlbumFigures, BatchAnalysis, Extras, FileAnalysis,
+};
 use crate::manifest::diagnostic::{safe, safe_line};
 use crate::manifest::{self, Diagnostic, Loaded};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
@@ -23,20 +25,15 @@ pub fn load(path: &Path) -> Loaded {
     manifest::load(path, &crate::audio::probe)
 }
 
-/// Decodes and measures `paths` in parallel with a progress bar; with
-/// `min_dropout_ms`, the restoration detectors run in the same pass.
-fn measure(
-    ctx: &Context,
-    paths: &[PathBuf],
-    jobs: usize,
-    min_dropout_ms: Option<f64>,
-) -> BatchAnalysis {
+/// Decodes and measures `paths` in parallel with a progress bar, with the
+/// `extras` (restoration detectors, playback translation) in the same pass.
+fn measure(ctx: &Context, paths: &[PathBuf], jobs: usize, extras: Extras) -> BatchAnalysis {
     let total: u64 = paths
         .iter()
         .filter_map(|p| crate::audio::probe(p).ok()?.frames)
         .sum();
     let bar = progress::bar(ctx, total.max(1), "measuring");
-    let batch = analyze_files_restoring(paths, jobs, min_dropout_ms, |done| bar.set_position(done));
+    let batch = analyze_files_with_extras(paths, jobs, extras, |done| bar.set_position(done));
     bar.finish_and_clear();
     batch
 }
@@ -56,10 +53,24 @@ pub fn run(
     let mut audio_errors = Vec::new();
     if let (Some(m), false) = (&loaded.manifest, loaded.has_errors()) {
         let paths: Vec<PathBuf> = m.tracks.iter().map(|t| t.path.clone()).collect();
-        let restore = m.report.restoration.then_some(m.report.min_dropout_ms);
-        let batch = measure(ctx, &paths, jobs(ctx, jobs_arg, Some(paths.len())), restore);
+        let extras = Extras {
+            min_dropout_ms: m.report.restoration.then_some(m.report.min_dropout_ms),
+            translation: m.report.translation,
+        };
+        let batch = measure(ctx, &paths, jobs(ctx, jobs_arg, Some(paths.len())), extras);
         let mut figures = Vec::new();
-        for (t, r) in m.tracks.iter().zip(&batch.files) {
+        let translation = crate::report::translation::album(
+            &batch
+                .files
+                .iter()
+                .map(|r| {
+                    r.as_ref()
+                        .ok()
+                        .and_then(|a| a.measurement.translation.as_ref())
+                })
+                .collect::<Vec<_>>(),
+        );
+        for ((t, r), tr) in m.tracks.iter().zip(&batch.files).zip(&translation) {
             match r {
                 Ok(a) => {
                     let mut v = serde_json::to_value(a)?;
@@ -67,6 +78,9 @@ pub fn run(
                     let obj = v.as_object_mut().expect("a file analysis is an object");
                     obj.insert("number".into(), json!(t.number));
                     obj.insert("title".into(), json!(t.title));
+                    if let Some(tr) = tr {
+                        obj.insert("translation".into(), serde_json::to_value(tr)?);
+                    }
                     tracks_json.push(v);
                     figures.push(TrackFigures {
                         number: t.number,
@@ -127,6 +141,13 @@ pub fn run(
                     super::restoration::print(t.number, &t.title, found);
                 }
             }
+            print_translation_table(
+                batch
+                    .files
+                    .iter()
+                    .zip(&translation)
+                    .filter_map(|(r, t)| Some((r.as_ref().ok()?, t.as_ref()?))),
+            );
             print_checks(&checks);
             super::check_match::print(m, &plan);
         }
@@ -173,7 +194,12 @@ pub fn analyze(
     json: bool,
     jobs_arg: Option<usize>,
 ) -> Result<Outcome> {
-    let batch = measure(ctx, files, jobs(ctx, jobs_arg, Some(files.len())), None);
+    let batch = measure(
+        ctx,
+        files,
+        jobs(ctx, jobs_arg, Some(files.len())),
+        Extras::default(),
+    );
     let mut failed = false;
     for r in &batch.files {
         if let Err(e) = r {
@@ -197,6 +223,56 @@ pub fn analyze(
 
 fn fmt_opt(v: Option<f64>) -> String {
     v.map_or_else(|| "-inf".to_owned(), |x| format!("{x:.1}"))
+}
+
+/// The playback translation figures of the sources, one line a file;
+/// nothing when none was measured (`report: translation: false`).
+fn print_translation_table<'a>(
+    rows: impl Iterator<
+        Item = (
+            &'a FileAnalysis,
+            &'a crate::report::translation::TranslationReport,
+        ),
+    >,
+) {
+    let mut rows = rows.peekable();
+    if rows.peek().is_none() {
+        return;
+    }
+    let f = |x: Option<f64>, d: usize| x.map_or_else(|| "-".to_owned(), |v| format!("{v:.d$}"));
+    println!(
+        "\nplayback translation\n{:<32} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
+        "file", "mono", "c<120", "c<1k", "c<8k", "c>8k", "phone", "vs alb", "<60 %", "c<60", "sub-L", "PSRmin", "PSRmed"
+    );
+    for (a, t) in rows {
+        let name = a.path.file_name().map_or_else(
+            || a.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let name = safe_line(&name).into_owned();
+        let name: String = if name.chars().count() > 32 {
+            name.chars().take(31).chain(['…']).collect()
+        } else {
+            name
+        };
+        let c = &t.mono.correlation;
+        println!(
+            "{:<32} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}",
+            name,
+            f(t.mono.loss_lu, 1),
+            f(c.low, 2),
+            f(c.low_mid, 2),
+            f(c.high_mid, 2),
+            f(c.high, 2),
+            f(t.phone.loss_lu, 1),
+            f(t.phone.vs_album_lu, 1),
+            f(Some(t.low_end.share_pct), 1),
+            f(t.low_end.correlation, 2),
+            f(t.low_end.peak_to_loudness_db, 1),
+            f(t.psr.min_db, 1),
+            f(t.psr.median_db, 1),
+        );
+    }
 }
 
 /// One line per file and one for the album, on stdout.

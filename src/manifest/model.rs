@@ -446,7 +446,7 @@ pub struct BundleSpec {
 }
 
 /// Thresholds of the consistency checks (`report:`). Deserialize: read
-/// back from report.json.
+/// back from report.json (a key it lacks takes the default).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct ReportThresholds {
@@ -480,6 +480,22 @@ pub struct ReportThresholds {
     pub max_dropouts: u64,
     /// Shortest dropout the detector reports, ms.
     pub min_dropout_ms: f64,
+    /// Measure playback translation (`analysis::translation`) on the
+    /// sources (`check`) and the masters (`build`).
+    pub translation: bool,
+    /// `track.mono_loss`: most loudness a mono fold-down may lose, LU.
+    pub max_mono_loss_lu: f64,
+    /// Least L/R correlation in any of the four mono bands.
+    pub min_band_correlation: f64,
+    /// Most a track may lose through the phone model beyond the album's
+    /// median loss, LU.
+    pub max_phone_loss_vs_album_lu: f64,
+    /// Most of the energy that may lie under 60 Hz, %.
+    pub max_low_end_share_pct: f64,
+    /// Least L/R correlation under 60 Hz.
+    pub min_low_end_correlation: f64,
+    /// Least median peak-to-short-term loudness ratio, dB.
+    pub min_psr_db: f64,
 }
 
 impl Default for ReportThresholds {
@@ -501,6 +517,14 @@ impl Default for ReportThresholds {
             max_noise_floor_dbfs: -50.0,
             max_dropouts: 0,
             min_dropout_ms: 5.0,
+            translation: true,
+            // Why each is what it is: README, "Playback translation".
+            max_mono_loss_lu: 3.0,
+            min_band_correlation: -0.5,
+            max_phone_loss_vs_album_lu: 6.0,
+            max_low_end_share_pct: 50.0,
+            min_low_end_correlation: 0.0,
+            min_psr_db: 7.0,
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct TrackPlan {
     /// probes and the sinks ([`super::spool`]); `None`: every render
     /// feeds the sinks.
     pub spool: Option<PathBuf>,
+    /// Measure the master's playback translation (`report.translation`).
+    pub translation: bool,
 }
 
 impl TrackPlan {
@@ -85,6 +87,7 @@ impl TrackPlan {
             correction: None,
             restoration: None,
             spool: None,
+            translation: false,
         })
     }
 

@@ -263,7 +263,10 @@ struct MasterMeters {
 impl MasterMeters {
     fn new(plan: &TrackPlan) -> Result<MasterMeters, MasterError> {
         let rate = plan.info.sample_rate;
-        let meter = Meter::new(rate).map_err(meter_err(plan))?;
+        let mut meter = Meter::new(rate).map_err(meter_err(plan))?;
+        if plan.translation {
+            meter = meter.with_translation();
+        }
         let restoration = plan
             .restoration
             .map(|ms| RestorationPass::new(rate, &Params::processed(plan.info.channels, ms)));

@@ -5,7 +5,9 @@
 //! 1/3-octave balance is far from the album's mean); with the restoration
 //! detectors' findings, `track.clicks`, `track.hum`, `track.noise`,
 //! `track.dropouts`, `track.polarity`, and clipped plateaus at any level
-//! in `track.clipping`.
+//! in `track.clipping`; with the playback translation figures, the
+//! `track.mono_*`, `track.phone_loss`, `track.low_end_*` and `track.psr`
+//! checks (see [`super::translation`]).
 //!
 //! A failed check is a warning in `build` and `check`, and an error with
 //! `check --strict`. The same rules run on sources (`check`) and on masters
@@ -258,6 +260,7 @@ pub fn run(
         }
     }
     out.extend(spectral_outliers(t, tracks));
+    out.extend(super::translation::checks(t, tracks));
     out
 }
 

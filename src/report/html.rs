@@ -47,6 +47,8 @@ struct View {
     profiles: Vec<String>,
     normalisation: Vec<NormRow>,
     outputs: Vec<[String; 2]>,
+    /// Playback translation, one row per track that has it.
+    translation: Vec<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -98,6 +100,8 @@ struct Plots {
     normalisation: String,
     /// Empty without tonal matching.
     matching: String,
+    /// Empty without translation figures.
+    translation: String,
 }
 
 #[derive(Serialize)]
@@ -335,6 +339,30 @@ fn view(r: &Report) -> View {
             "spectral balance from the album's mean".into(),
             format!("≤ {} dB RMS", f(Some(t.max_spectral_deviation_db), 1)),
         ],
+        [
+            "mono fold-down loss".into(),
+            format!("≤ {} LU", f(Some(t.max_mono_loss_lu), 1)),
+        ],
+        [
+            "correlation in each mono band".into(),
+            format!("≥ {}", f(Some(t.min_band_correlation), 2)),
+        ],
+        [
+            "phone-speaker loss beyond the album's median".into(),
+            format!("≤ {} LU", f(Some(t.max_phone_loss_vs_album_lu), 1)),
+        ],
+        [
+            "energy under 60 Hz".into(),
+            format!("≤ {} %", f(Some(t.max_low_end_share_pct), 0)),
+        ],
+        [
+            "correlation under 60 Hz".into(),
+            format!("≥ {}", f(Some(t.min_low_end_correlation), 2)),
+        ],
+        [
+            "median PSR".into(),
+            format!("≥ {} dB", f(Some(t.min_psr_db), 1)),
+        ],
     ];
     let deviations = svg::spectral_deviations(r);
     let tracks = r
@@ -376,7 +404,9 @@ fn view(r: &Report) -> View {
             spectrum: svg::spectrum(r),
             normalisation: svg::normalisation(r),
             matching: super::svg_match::matching(r),
+            translation: super::translation::plot(r),
         },
+        translation: super::translation::table(r),
         profiles,
         normalisation: if gains.is_empty() {
             Vec::new()

@@ -8,6 +8,7 @@ pub mod matching;
 pub mod model;
 pub mod svg;
 pub mod svg_match;
+pub mod translation;
 
 pub use checks::{Check, CheckSeverity};
 pub use html::{render_html, HtmlError};

@@ -138,6 +138,10 @@ pub struct TrackReport {
     /// Only for a track with tonal matching (`mastering.match`).
     #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
     pub tonal_match: Option<super::matching::MatchReport>,
+    /// Addition: the master's playback translation figures (mono, phone,
+    /// low end, PSR; see [`super::translation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translation: Option<super::translation::TranslationReport>,
     /// Addition: the disc the track is on (`tracks[].disc`, 1 by default);
     /// `cd` is its place on that disc.
     #[serde(default = "first_disc")]

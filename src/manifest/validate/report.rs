@@ -1,5 +1,6 @@
-//! The `report:` section: the thresholds of the consistency checks, and
-//! those of the restoration detectors (`restoration`, `max_clicks`, ...).
+//! The `report:` section: the thresholds of the consistency checks, those
+//! of the restoration detectors (`restoration`, `max_clicks`, ...) and of
+//! the playback translation checks (`translation`, `max_mono_loss_lu`, ...).
 
 use super::fields::settings;
 use super::Cx;
@@ -23,6 +24,13 @@ pub(super) const REPORT_KEYS: &[&str] = &[
     "max_noise_floor_dbfs",
     "max_dropouts",
     "min_dropout_ms",
+    "translation",
+    "max_mono_loss_lu",
+    "min_band_correlation",
+    "max_phone_loss_vs_album_lu",
+    "max_low_end_share_pct",
+    "min_low_end_correlation",
+    "min_psr_db",
 ];
 
 pub(super) fn report_section(cx: &mut Cx, node: &Node) -> ReportThresholds {
@@ -77,5 +85,24 @@ pub(super) fn report_section(cx: &mut Cx, node: &Node) -> ReportThresholds {
         min_dropout_ms: f
             .number(cx, "min_dropout_ms", " ms", 0.1, 10_000.0)
             .unwrap_or(d.min_dropout_ms),
+        translation: f.boolean(cx, "translation").unwrap_or(d.translation),
+        max_mono_loss_lu: f
+            .number(cx, "max_mono_loss_lu", " LU", 0.0, 70.0)
+            .unwrap_or(d.max_mono_loss_lu),
+        min_band_correlation: f
+            .number(cx, "min_band_correlation", "", -1.0, 1.0)
+            .unwrap_or(d.min_band_correlation),
+        max_phone_loss_vs_album_lu: f
+            .number(cx, "max_phone_loss_vs_album_lu", " LU", 0.0, 40.0)
+            .unwrap_or(d.max_phone_loss_vs_album_lu),
+        max_low_end_share_pct: f
+            .number(cx, "max_low_end_share_pct", " %", 0.0, 100.0)
+            .unwrap_or(d.max_low_end_share_pct),
+        min_low_end_correlation: f
+            .number(cx, "min_low_end_correlation", "", -1.0, 1.0)
+            .unwrap_or(d.min_low_end_correlation),
+        min_psr_db: f
+            .number(cx, "min_psr_db", " dB", -10.0, 40.0)
+            .unwrap_or(d.min_psr_db),
     }
 }
