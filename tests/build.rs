@@ -20,6 +20,7 @@ pub mod music;
 mod outputs;
 mod partial;
 mod plan;
+mod repair;
 mod segue;
 mod streaming;
 mod text;

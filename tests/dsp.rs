@@ -6,6 +6,7 @@
 //! figures it measured (`cargo test dsp -- --nocapture`).
 
 pub(crate) mod ceiling;
+mod repair;
 mod signals;
 
 use std::f64::consts::PI;

@@ -12,10 +12,11 @@
 //! Latency: every stage runs on the delayed stream in place; the chain
 //! drops the first `latency_frames()` frames of the result and
 //! [`Chain::finish`] pushes as many frames of silence through to bring the
-//! tail out. A [`Stage::Fade`] placed after a limiter is told the delay, so
+//! tail out (the denoiser's STFT frame is a latency of the same kind).
+//! A [`Stage::Fade`] placed after a limiter is told the delay, so
 //! it still lands on the track's own frames.
 
-use super::{Compressor, Eq, Fade, Gain, Limiter, MatchEq, StereoWidth};
+use super::{Compressor, Dehum, Denoise, Eq, Fade, Gain, Limiter, MatchEq, StereoWidth};
 use crate::audio::{Block, BLOCK_FRAMES};
 
 /// One stage of a chain.
@@ -30,6 +31,9 @@ pub enum Stage {
     Fade(Fade),
     /// Boxed: the FIR's buffers are large.
     MatchEq(Box<MatchEq>),
+    Dehum(Dehum),
+    /// Boxed: the STFT's buffers are large.
+    Denoise(Box<Denoise>),
 }
 
 impl From<Limiter> for Stage {
@@ -44,6 +48,7 @@ impl Stage {
         match self {
             Stage::Limiter(l) => l.latency_frames(),
             Stage::MatchEq(m) => m.latency_frames(),
+            Stage::Denoise(d) => d.latency_frames(),
             _ => 0,
         }
     }
@@ -58,6 +63,8 @@ impl Stage {
             Stage::Stereo(s) => s.process(block),
             Stage::Fade(s) => s.process(block),
             Stage::MatchEq(s) => s.process(block),
+            Stage::Dehum(s) => s.process(block),
+            Stage::Denoise(s) => s.process(block),
         }
     }
 }

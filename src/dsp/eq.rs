@@ -138,15 +138,28 @@ pub fn band_magnitude_db(band: &EqBand, sample_rate: f64, freq_hz: f64) -> f64 {
 
 /// One biquad with a TDF-II state per channel.
 #[derive(Debug, Clone)]
-struct Biquad {
+pub(crate) struct Biquad {
     c: Coefs,
     z: [[f64; 2]; 2],
 }
 
 impl Biquad {
+    /// A biquad of coefficients `c`, at rest.
+    pub(crate) fn new(c: Coefs) -> Biquad {
+        Biquad {
+            c,
+            z: [[0.0; 2]; 2],
+        }
+    }
+
+    /// Its coefficients.
+    pub(crate) fn coefs(&self) -> &Coefs {
+        &self.c
+    }
+
     /// Runs both channels in one loop: two independent recursions side by
     /// side hide each other's latency.
-    fn run(&mut self, left: &mut [f64], right: &mut [f64]) {
+    pub(crate) fn run(&mut self, left: &mut [f64], right: &mut [f64]) {
         let Coefs { b0, b1, b2, a1, a2 } = self.c;
         let [[mut l1, mut l2], [mut r1, mut r2]] = self.z;
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {

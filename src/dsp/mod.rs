@@ -11,22 +11,30 @@
 //! [`resample`] (rubato FFT resampler, delay compensated), [`dither`]
 //! (TPDF / noise-shaped quantisation to 16 or 24 bits) and [`chain`], which
 //! strings the block stages together and hides the limiter's latency;
-//! [`match_eq`] is the linear-phase FIR of tonal matching.
+//! [`match_eq`] is the linear-phase FIR of tonal matching. The repair
+//! stages: [`dehum`] (notches at a mains fundamental and its harmonics)
+//! and [`denoise`] (an STFT Wiener filter against a [`noise_profile`]
+//! learned before the render).
 
 pub mod chain;
 pub mod compressor;
+pub mod dehum;
+pub mod denoise;
 pub mod dither;
 pub mod eq;
 pub mod fade;
 pub mod gain;
 pub mod limiter;
 pub mod match_eq;
+pub mod noise_profile;
 pub mod oversample;
 pub mod resample;
 pub mod stereo;
 
 pub use chain::{Chain, Stage};
 pub use compressor::{Compressor, CompressorParams};
+pub use dehum::{Dehum, DehumParams};
+pub use denoise::{Denoise, DenoiseParams, NoiseLearner, NoiseProfile, ProfileSource};
 pub use dither::{Dither, DitherKind};
 pub use eq::{Eq, EqBand, EqKind};
 pub use fade::{trim_range, Fade, FadeCurve, FadeParams};

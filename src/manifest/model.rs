@@ -103,8 +103,66 @@ pub enum Stage {
         width: f64,
     },
     /// Where the tonal-matching EQ goes (`- match:`); without one it goes
-    /// at the head of the chain.
+    /// at the head of the chain, or after the last repair stage.
     Match,
+    /// Notches at a mains fundamental and its harmonics.
+    Dehum(Dehum),
+    /// STFT Wiener noise reduction against a learned noise profile.
+    Denoise(Denoise),
+}
+
+impl Stage {
+    /// True for the repair stages (dehum, denoise), which go before the
+    /// tonal-matching EQ.
+    pub fn is_repair(&self) -> bool {
+        matches!(self, Stage::Dehum(_) | Stage::Denoise(_))
+    }
+
+    /// True for a stage that learns from the track before the render:
+    /// a denoise (its noise profile) or a dehum with `freq_hz: auto`.
+    pub fn learns(&self) -> bool {
+        matches!(
+            self,
+            Stage::Denoise(_)
+                | Stage::Dehum(Dehum {
+                    freq: HumFreq::Auto,
+                    ..
+                })
+        )
+    }
+}
+
+/// A dehum's fundamental.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HumFreq {
+    Hz(f64),
+    /// Found by the hum detector (50 or 60 Hz) in a pass before the render.
+    Auto,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dehum {
+    pub freq: HumFreq,
+    /// Harmonics notched above the fundamental.
+    pub harmonics: usize,
+    pub q: f64,
+}
+
+/// Where a denoise learns its noise profile.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NoiseFrom {
+    /// Per frequency, the quietest passage of the track.
+    Quietest,
+    /// A stretch of the track (seconds from its start, after trimming)
+    /// that holds only noise.
+    Range { start_s: f64, end_s: f64 },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Denoise {
+    pub reduction_db: f64,
+    pub smoothing: f64,
+    pub profile: NoiseFrom,
 }
 
 /// What a track's spectrum is matched to.

@@ -208,6 +208,8 @@ fn run(
     steps: Steps<'_>,
 ) -> Result<AlbumResult, MasterError> {
     let ceiling = mastering.true_peak_dbtp;
+    let learned = super::repair::learn_all(plans, ceiling, progress, steps)?;
+    let plans = &learned[..];
     let (plans, pre, targets) = if plans.iter().any(|p| p.tonal.is_some()) {
         tonal_pass(plans, ceiling, progress, steps)?
     } else {
@@ -349,7 +351,10 @@ pub fn tonal_plan(
             track: 0,
             message: format!("cannot start {jobs} worker threads: {e}"),
         })?;
-    let (plans, _, out) = pool.install(|| corrections(plans, ceiling, &|_| {}, &|_, _| {}))?;
+    let (plans, _, out) = pool.install(|| {
+        let plans = super::repair::learn_all(plans, ceiling, &|_| {}, &|_, _| {})?;
+        corrections(&plans, ceiling, &|_| {}, &|_, _| {})
+    })?;
     Ok(plans
         .iter()
         .zip(out)

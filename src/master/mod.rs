@@ -24,11 +24,16 @@
 //! track's gated spectrum at the matching EQ's place; the corrections are
 //! worked out from those, and the tracks that get one are measured once
 //! more with their EQ before the gains are computed.
+//!
+//! Before all that, a track whose chain has a repair stage that learns
+//! from the track (a `denoise`'s noise profile, a `dehum: auto`'s
+//! fundamental) is read once per such stage ([`repair`]).
 
 pub mod matching;
 pub mod plan;
 pub mod render;
 pub mod spool;
+pub mod repair;
 pub mod tonal;
 
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
 //! A track's processing, worked out from the manifest model: the trim in
-//! frames, the chain before the final limiter, the final limiter, the fade.
+//! frames, the chain before the final limiter, the final limiter, the fade,
+//! and what the repair stages learned before the render (see [`super::repair`]).
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -41,6 +42,19 @@ pub struct TrackPlan {
     pub spool: Option<PathBuf>,
     /// Measure the master's playback translation (`report.translation`).
     pub translation: bool,
+    /// Per stage of `pre`, what it learned in the learning pass (`None`:
+    /// nothing to learn, or not learned yet).
+    pub learned: Vec<Option<Learned>>,
+}
+
+/// What a repair stage learned from the track before the render.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Learned {
+    /// A `dehum` with `freq_hz: auto`: the fundamental the hum detector
+    /// found (`None`: no hum, the stage passes audio through).
+    Hum(Option<f64>),
+    /// A `denoise`: its noise profile.
+    Noise(Arc<dsp::NoiseProfile>),
 }
 
 impl TrackPlan {
@@ -76,7 +90,6 @@ impl TrackPlan {
             trim_start: (track.trim_start_s * rate).round() as u64,
             trim_end: track.trim_end_s.map(|e| (e * rate).round() as u64),
             info,
-            pre,
             offset_db: track.gain_db,
             limiter,
             fade,
@@ -88,10 +101,12 @@ impl TrackPlan {
             restoration: None,
             spool: None,
             translation: false,
+            learned: vec![None; pre.len()],
+            pre,
         })
     }
 
-    fn dsp_err(&self, e: dsp::DspError) -> MasterError {
+    pub(super) fn dsp_err(&self, e: dsp::DspError) -> MasterError {
         MasterError::Dsp {
             track: self.number,
             source: e,
@@ -123,11 +138,13 @@ impl TrackPlan {
         &self,
         ceiling_dbtp: f64,
     ) -> Result<(Vec<dsp::Stage>, Vec<dsp::Stage>), MasterError> {
-        let rate = self.info.sample_rate;
+        // The matching EQ's place: `- match:`, or after the last repair
+        // stage (which learned without it), or the head.
         let at = self
             .pre
             .iter()
             .position(|s| matches!(s, model::Stage::Match))
+            .or_else(|| self.pre.iter().rposition(|s| s.is_repair()).map(|i| i + 1))
             .unwrap_or(0);
         let mut head = Vec::with_capacity(at + 1);
         let mut tail = Vec::with_capacity(self.pre.len() + 1);
@@ -135,7 +152,7 @@ impl TrackPlan {
             if matches!(s, model::Stage::Match) {
                 continue;
             }
-            let stage = dsp_stage(s, rate, ceiling_dbtp).map_err(|e| self.dsp_err(e))?;
+            let stage = self.stage(i, ceiling_dbtp)?;
             if i < at {
                 head.push(stage);
             } else {
@@ -148,6 +165,13 @@ impl TrackPlan {
             ));
         }
         Ok((head, tail))
+    }
+
+    /// Stage `i` of `pre` as a DSP stage, with what it learned.
+    pub(super) fn stage(&self, i: usize, ceiling_dbtp: f64) -> Result<dsp::Stage, MasterError> {
+        let learned = self.learned.get(i).and_then(Option::as_ref);
+        dsp_stage(&self.pre[i], learned, self.info.sample_rate, ceiling_dbtp)
+            .map_err(|e| self.dsp_err(e))
     }
 
     /// The chain after it: loudness gain, final limiter, fades over a
@@ -173,8 +197,16 @@ impl TrackPlan {
     }
 }
 
-/// One manifest stage as a DSP stage.
-fn dsp_stage(s: &model::Stage, rate: u32, ceiling: f64) -> Result<dsp::Stage, dsp::DspError> {
+/// One manifest stage as a DSP stage. A repair stage that has not
+/// learned yet (validation builds the chain to check its settings) is
+/// built as it would be on silence: a dehum `auto` with no notches, a
+/// denoise with a profile of no noise (it still has its latency).
+fn dsp_stage(
+    s: &model::Stage,
+    learned: Option<&Learned>,
+    rate: u32,
+    ceiling: f64,
+) -> Result<dsp::Stage, dsp::DspError> {
     Ok(match s {
         model::Stage::Eq(bands) => {
             let bands: Vec<dsp::EqBand> = bands
@@ -219,5 +251,34 @@ fn dsp_stage(s: &model::Stage, rate: u32, ceiling: f64) -> Result<dsp::Stage, ds
         model::Stage::Stereo { width } => dsp::Stage::Stereo(dsp::StereoWidth::new(*width)?),
         // Only a place: [`TrackPlan::pre_chain`] puts the EQ there.
         model::Stage::Match => dsp::Stage::Gain(dsp::Gain::new(0.0)?),
+        model::Stage::Dehum(d) => {
+            let freq = match (d.freq, learned) {
+                (model::HumFreq::Hz(f), _) => Some(f),
+                (model::HumFreq::Auto, Some(Learned::Hum(f))) => *f,
+                (model::HumFreq::Auto, _) => None,
+            };
+            dsp::Stage::Dehum(match freq {
+                Some(freq_hz) => dsp::Dehum::new(
+                    rate,
+                    dsp::DehumParams {
+                        freq_hz,
+                        harmonics: d.harmonics,
+                        q: d.q,
+                    },
+                )?,
+                None => dsp::Dehum::bypass(),
+            })
+        }
+        model::Stage::Denoise(d) => {
+            let profile = match learned {
+                Some(Learned::Noise(p)) => Some(&**p),
+                _ => None,
+            };
+            let p = dsp::DenoiseParams {
+                reduction_db: d.reduction_db,
+                smoothing: d.smoothing,
+            };
+            dsp::Stage::Denoise(Box::new(dsp::Denoise::new(rate, p, profile)?))
+        }
     })
 }

@@ -29,6 +29,8 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 /// What a track starts, for a progress display that names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
+    /// The repair stages' learning pass (noise profile, hum frequency).
+    Learn,
     /// Decoding and measuring the source (the analysis pass).
     Measure,
     /// Rendering through the chain, the Nth time (loudness matching may
@@ -41,7 +43,7 @@ pub type Steps<'a> = &'a (dyn Fn(&super::TrackPlan, Step) + Sync);
 
 /// Decodes the source and hands the frames the trim keeps to `f`, in
 /// blocks. Returns the source's length in frames.
-fn read_kept(
+pub(super) fn read_kept(
     plan: &TrackPlan,
     progress: Progress<'_>,
     mut f: impl FnMut(&Block) -> Result<(), MasterError>,

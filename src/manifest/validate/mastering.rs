@@ -1,6 +1,7 @@
 //! The `mastering:` section and the mastering chains (the default one and
 //! each track's own): loudness mode and target, the true-peak ceiling, and
-//! the EQ, compressor, limiter, gain and stereo stages with their settings.
+//! the EQ, compressor, limiter, gain and stereo stages with their settings
+//! (the repair stages, dehum and denoise, are read in `repair.rs`).
 
 use super::fields::{fields, settings, suggest};
 use super::Cx;
@@ -14,7 +15,16 @@ pub(super) const MASTERING_KEYS: &[&str] = &[
     "chain",
     "match",
 ];
-pub(super) const STAGE_KEYS: &[&str] = &["eq", "compressor", "limiter", "gain", "stereo", "match"];
+pub(super) const STAGE_KEYS: &[&str] = &[
+    "eq",
+    "compressor",
+    "limiter",
+    "gain",
+    "stereo",
+    "match",
+    "dehum",
+    "denoise",
+];
 pub(super) const BAND_KEYS: &[&str] = &["type", "freq_hz", "gain_db", "q"];
 pub(super) const COMPRESSOR_KEYS: &[&str] = &[
     "threshold_db",
@@ -70,7 +80,7 @@ pub(super) fn chain(cx: &mut Cx, node: &Node) -> Vec<Stage> {
         return Vec::new();
     };
     let mut stages = Vec::new();
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         let entries = match item.as_map() {
             Some(e) if e.len() == 1 => e,
             _ => {
@@ -120,6 +130,8 @@ pub(super) fn chain(cx: &mut Cx, node: &Node) -> Vec<Stage> {
                 }
                 Some(Stage::Match)
             }
+            "dehum" => super::repair::dehum(cx, value),
+            "denoise" => super::repair::denoise(cx, value),
             other => {
                 let hint = suggest(other, STAGE_KEYS)
                     .map(|s| format!("; did you mean `{s}`?"))
@@ -128,9 +140,10 @@ pub(super) fn chain(cx: &mut Cx, node: &Node) -> Vec<Stage> {
                 None
             }
         };
-        stages.extend(stage);
+        stages.extend(stage.map(|s| (i, s)));
     }
-    stages
+    super::repair::before_match(cx, items, &stages);
+    stages.into_iter().map(|(_, s)| s).collect()
 }
 
 pub(super) fn eq_stage(cx: &mut Cx, node: &Node) -> Option<Stage> {
@@ -262,8 +275,20 @@ mod tests {
                 pick(1.0, 2000.0),
                 pick(0.5, 50.0)
             );
+            let dehum = format!(
+                "{{ freq_hz: {}, harmonics: {}, q: {} }}",
+                pick(20.0, 1000.0),
+                pick(0.0, 40.0),
+                pick(5.0, 500.0)
+            );
+            let denoise = format!(
+                "{{ reduction_db: {}, smoothing: {}, profile: {{ start_s: 0, end_s: {} }} }}",
+                pick(1.0, 40.0),
+                pick(0.0, 0.999),
+                pick(0.25, 10.0)
+            );
             let text = format!(
-                "glassmaster: 1\nrelease: {{ title: T, artist: A }}\nmastering:\n  true_peak_dbtp: {}\n  chain:\n    - compressor: {comp}\n    - limiter: {lim}\n    - gain: {{ gain_db: {} }}\n    - stereo: {{ width: {} }}\n    - limiter: {lim}\ntracks:\n  - {{ file: Cargo.toml, title: One }}\n",
+                "glassmaster: 1\nrelease: {{ title: T, artist: A }}\nmastering:\n  true_peak_dbtp: {}\n  chain:\n    - dehum: {dehum}\n    - denoise: {denoise}\n    - compressor: {comp}\n    - limiter: {lim}\n    - gain: {{ gain_db: {} }}\n    - stereo: {{ width: {} }}\n    - limiter: {lim}\ntracks:\n  - {{ file: Cargo.toml, title: One }}\n",
                 pick(-20.0, 0.0),
                 pick(-48.0, 48.0),
                 pick(0.0, 2.0)

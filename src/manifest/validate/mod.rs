@@ -21,6 +21,7 @@ mod fields;
 mod isrc;
 mod mastering;
 mod release;
+mod repair;
 mod report;
 mod streaming;
 mod tonal;

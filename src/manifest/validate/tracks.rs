@@ -233,6 +233,35 @@ pub(super) fn processing_fits(cx: &mut Cx, t: &Track, node: &Node, mastering: &M
         plan.post_chain(0.0, frames)?;
         Ok(())
     });
+    let rate = t.info.as_ref().map_or(0, |i| i.sample_rate);
+    if rate > 0 && frames > 0 {
+        let end = t
+            .trim_end_s
+            .unwrap_or(f64::INFINITY)
+            .min(frames as f64 / f64::from(rate));
+        let kept = end - t.trim_start_s;
+        for s in t.chain(mastering) {
+            if let Stage::Denoise(Denoise {
+                profile: NoiseFrom::Range { start_s, end_s },
+                ..
+            }) = s
+            {
+                if *end_s > kept {
+                    let pos = child(node, "file").map_or(node.pos, |v| v.pos);
+                    cx.error(
+                        pos,
+                        format!(
+                            "{}: the denoise profile's range {} s to {} s ends after the track, which is {} s long (after trimming)",
+                            t.file.display(),
+                            num(*start_s),
+                            num(*end_s),
+                            num((kept * 1000.0).round() / 1000.0)
+                        ),
+                    );
+                }
+            }
+        }
+    }
     if let Err(e) = built {
         let pos = child(node, "file").map_or(node.pos, |v| v.pos);
         let rate = t.info.as_ref().map_or(0, |i| i.sample_rate);
