@@ -105,6 +105,9 @@ pub struct Meter {
     restoration: Option<RestorationPass>,
     /// The playback translation figures, when asked for.
     translation: Option<Box<TranslationMeter>>,
+    /// Each whole window's short-term energy, when asked for
+    /// ([`Meter::keeping_short_terms`]).
+    short_terms: Option<Vec<f64>>,
     /// What is metered: everything, or the levels or the loudness alone.
     scope: Scope,
 }
@@ -178,6 +181,7 @@ impl Meter {
             recon: None,
             restoration: None,
             translation: None,
+            short_terms: None,
             scope: Scope::Full,
         })
     }
@@ -232,6 +236,26 @@ impl Meter {
             .ok()
             .map(Box::new);
         self
+    }
+
+    /// The same meter keeping the short-term energy of each whole 3 s
+    /// window (8 bytes per 100 ms), for a [`TranslationMeter`] fed on its
+    /// own thread ([`Meter::detached_translation`],
+    /// [`TranslationMeter::figures_with`]).
+    pub fn keeping_short_terms(mut self) -> Meter {
+        self.short_terms = Some(Vec::new());
+        self
+    }
+
+    /// The energies [`Meter::keeping_short_terms`] kept, taken out.
+    pub fn take_short_terms(&mut self) -> Vec<f64> {
+        self.short_terms.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// A translation meter for this meter's rate and hops, to be fed
+    /// apart from it ([`TranslationMeter::feed`]).
+    pub fn detached_translation(&self) -> Result<TranslationMeter, AnalysisError> {
+        TranslationMeter::new(self.sample_rate, self.hop)
     }
 
     /// The same meter without the 1/3-octave spectrum (which adds 4 to
@@ -333,6 +357,9 @@ impl Meter {
         }
         if self.hops >= SHORT_TERM_HOPS as u64 {
             self.short_term.add(short_term);
+            if let Some(v) = &mut self.short_terms {
+                v.push(short_term);
+            }
         }
         if let Some(t) = &mut self.translation {
             t.end_hop(short_term);

@@ -7,6 +7,7 @@ use super::spool::{SpoolReader, SpoolWriter};
 use super::MasterError;
 use crate::analysis::ltas::{Bands, Ltas, LtasMeter};
 use crate::analysis::restoration::{Params, RestorationPass};
+use crate::analysis::translation::TranslationMeter;
 use crate::analysis::{LoudnessState, Measurement, Meter};
 use crate::audio::{Block, Decoder, BLOCK_FRAMES};
 use crate::dsp::ReconstructedPeak;
@@ -256,6 +257,9 @@ pub struct Rendered {
 /// same either way.
 struct MasterMeters {
     meter: Meter,
+    /// Playback translation, fed apart from `meter` (which keeps the
+    /// short-term energies it needs).
+    translation: Option<Box<TranslationMeter>>,
     recon: ReconstructedPeak,
     restoration: Option<RestorationPass>,
     ltas: Option<LtasMeter>,
@@ -266,8 +270,12 @@ impl MasterMeters {
     fn new(plan: &TrackPlan) -> Result<MasterMeters, MasterError> {
         let rate = plan.info.sample_rate;
         let mut meter = Meter::new(rate).map_err(meter_err(plan))?;
+        let mut translation = None;
         if plan.translation {
-            meter = meter.with_translation();
+            translation = Some(Box::new(
+                meter.detached_translation().map_err(meter_err(plan))?,
+            ));
+            meter = meter.keeping_short_terms();
         }
         let restoration = plan
             .restoration
@@ -278,6 +286,7 @@ impl MasterMeters {
             .map(|m| LtasMeter::new(rate, &super::tonal::bands(m.resolution)));
         Ok(MasterMeters {
             meter,
+            translation,
             recon: ReconstructedPeak::new(),
             restoration,
             ltas,
@@ -293,6 +302,9 @@ impl MasterMeters {
         let track = self.track;
         timed("measure: master", track, || {
             self.meter.add(out);
+            if let Some(t) = self.translation.as_mut() {
+                t.feed(&out.left, &out.right);
+            }
             self.recon.add(out);
             if let Some(p) = self.restoration.as_mut() {
                 p.add(out);
@@ -318,9 +330,13 @@ impl MasterMeters {
     }
 
     /// The figures, once everything is metered.
-    fn rendered(self) -> Rendered {
+    fn rendered(mut self) -> Rendered {
         let frames = self.meter.frames();
+        let short_terms = self.meter.take_short_terms();
         let (mut measurement, state) = self.meter.finish();
+        measurement.translation = self
+            .translation
+            .map(|t| t.figures_with(measurement.integrated_lufs, &short_terms));
         measurement.reconstructed_peak_dbfs = self.recon.dbfs();
         measurement.restoration = self.restoration.map(RestorationPass::finish);
         Rendered {
@@ -449,6 +465,7 @@ pub fn replay(
     {
         let MasterMeters {
             meter,
+            translation,
             recon,
             restoration,
             ltas,
@@ -468,6 +485,14 @@ pub fn replay(
                 })
             }),
         ];
+        if let Some(t) = translation.as_mut() {
+            tasks.push(Box::new(move || {
+                feed(&mut |b| {
+                    timed("measure: translation", track, || t.feed(&b.left, &b.right));
+                    Ok(())
+                })
+            }));
+        }
         if let Some(p) = restoration.as_mut() {
             tasks.push(Box::new(move || {
                 feed(&mut |b| {

@@ -59,6 +59,12 @@ pub struct TranslationMeter {
     peak_ring: [f64; WINDOW_HOPS],
     psr: Vec<u32>,
     psr_row_min: [f64; PSR_ROWS],
+    /// Fed on its own ([`TranslationMeter::feed`]): the hop length, the
+    /// frames into the current hop, and each whole window's peak (from
+    /// the 30th hop on), for [`TranslationMeter::figures_with`].
+    hop: usize,
+    into_hop: usize,
+    window_peaks: Vec<f64>,
 }
 
 impl std::fmt::Debug for TranslationMeter {
@@ -114,6 +120,9 @@ impl TranslationMeter {
             peak_ring: [0.0; WINDOW_HOPS],
             psr: vec![0; PSR_ROWS * PSR_COLS],
             psr_row_min: [f64::INFINITY; PSR_ROWS],
+            hop,
+            into_hop: 0,
+            window_peaks: Vec::new(),
         })
     }
 
@@ -128,22 +137,19 @@ impl TranslationMeter {
         for (i, (&a, &b)) in l.iter().zip(r).enumerate() {
             self.mono_buf[i] = 0.5 * (a + b);
             let x = [a, b];
-            let mut bands = [[0.0f64; 2]; 6];
-            let mut phone = [0.0f64; 2];
-            for ch in 0..2 {
-                let s = x[ch];
-                bands[0][ch] = self.low.tick(ch, s);
-                let u = self.low_mid[0].tick(ch, s);
-                bands[1][ch] = self.low_mid[1].tick(ch, u);
-                let u = self.high_mid[0].tick(ch, s);
-                bands[2][ch] = self.high_mid[1].tick(ch, u);
-                bands[3][ch] = self.high.tick(ch, s);
-                bands[4][ch] = self.sub.tick(ch, s);
-                bands[5][ch] = s;
-                let p = self.phone_filt[0].tick(ch, s);
-                let p = self.phone_filt[1].tick(ch, p);
-                phone[ch] = self.phone_filt[2].tick(ch, p);
-            }
+            let lm = self.low_mid[0].tick2(x);
+            let hm = self.high_mid[0].tick2(x);
+            let bands = [
+                self.low.tick2(x),
+                self.low_mid[1].tick2(lm),
+                self.high_mid[1].tick2(hm),
+                self.high.tick2(x),
+                self.sub.tick2(x),
+                x,
+            ];
+            let p = self.phone_filt[0].tick2(x);
+            let p = self.phone_filt[1].tick2(p);
+            let phone = self.phone_filt[2].tick2(p);
             pl[i] = phone[0];
             pr[i] = phone[1];
             for (a, [u, v]) in acc.iter_mut().zip(bands) {
@@ -203,6 +209,47 @@ impl TranslationMeter {
     /// At the end of each 100 ms hop, with the stereo short-term (3 s)
     /// energy the meter has just computed.
     pub fn end_hop(&mut self, short_term_energy: f64) {
+        if let Some(tp) = self.end_hop_levels() {
+            self.add_psr(short_term_energy, tp);
+        }
+    }
+
+    /// Meters `l` and `r` on their own, not fed by a [`crate::analysis::Meter`]:
+    /// split at the same 100 ms hops, each whole window's peak kept
+    /// (8 bytes a hop) for [`TranslationMeter::figures_with`], which
+    /// takes the meter's short-term energies. So the translation can be
+    /// metered on a thread of its own, with the same figures.
+    pub fn feed(&mut self, l: &[f64], r: &[f64]) {
+        let n = l.len().min(r.len());
+        let mut pos = 0;
+        while pos < n {
+            let take = (self.hop - self.into_hop).min(n - pos);
+            self.add(&l[pos..pos + take], &r[pos..pos + take]);
+            pos += take;
+            self.into_hop += take;
+            if self.into_hop == self.hop {
+                self.into_hop = 0;
+                if let Some(tp) = self.end_hop_levels() {
+                    self.window_peaks.push(tp);
+                }
+            }
+        }
+    }
+
+    /// The figures of a meter fed by [`TranslationMeter::feed`], with the
+    /// stereo short-term energy of each whole window
+    /// ([`crate::analysis::Meter::keeping_short_terms`]).
+    pub fn figures_with(mut self, integrated_lufs: Option<f64>, short_terms: &[f64]) -> Translation {
+        let peaks = std::mem::take(&mut self.window_peaks);
+        for (&st, &tp) in short_terms.iter().zip(&peaks) {
+            self.add_psr(st, tp);
+        }
+        self.figures(integrated_lufs)
+    }
+
+    /// The hop's mono and phone energies and peak; from the 30th hop on,
+    /// the peak of the last 3 s.
+    fn end_hop_levels(&mut self) -> Option<f64> {
         let i = (self.hops % BLOCK_HOPS as u64) as usize;
         self.mono_ring[i] = hop_energy(&self.mono);
         self.phone_ring[i] = hop_energy(&self.phone);
@@ -214,16 +261,19 @@ impl TranslationMeter {
             self.mono_hist.add(mean(&self.mono_ring));
             self.phone_hist.add(mean(&self.phone_ring));
         }
-        if self.hops >= WINDOW_HOPS as u64 {
-            let st = energy_to_loudness(short_term_energy);
-            let tp = self.peak_ring.iter().fold(0.0f64, |a, b| a.max(*b));
-            if st > PSR_FLOOR_LUFS && tp > 0.0 {
-                let psr = 20.0 * tp.log10() - st;
-                let row = ((st - PSR_FLOOR_LUFS) as usize).min(PSR_ROWS - 1);
-                let col = ((psr - PSR_LOW_DB) / PSR_STEP_DB).clamp(0.0, (PSR_COLS - 1) as f64);
-                self.psr[row * PSR_COLS + col as usize] += 1;
-                self.psr_row_min[row] = self.psr_row_min[row].min(psr);
-            }
+        (self.hops >= WINDOW_HOPS as u64)
+            .then(|| self.peak_ring.iter().fold(0.0f64, |a, b| a.max(*b)))
+    }
+
+    /// One whole window's PSR into the histogram.
+    fn add_psr(&mut self, short_term_energy: f64, tp: f64) {
+        let st = energy_to_loudness(short_term_energy);
+        if st > PSR_FLOOR_LUFS && tp > 0.0 {
+            let psr = 20.0 * tp.log10() - st;
+            let row = ((st - PSR_FLOOR_LUFS) as usize).min(PSR_ROWS - 1);
+            let col = ((psr - PSR_LOW_DB) / PSR_STEP_DB).clamp(0.0, (PSR_COLS - 1) as f64);
+            self.psr[row * PSR_COLS + col as usize] += 1;
+            self.psr_row_min[row] = self.psr_row_min[row].min(psr);
         }
     }
 
