@@ -208,7 +208,12 @@ fn run(
     steps: Steps<'_>,
 ) -> Result<AlbumResult, MasterError> {
     let ceiling = mastering.true_peak_dbtp;
-    let learned = super::repair::learn_all(plans, ceiling, progress, steps)?;
+    let mut learned = super::repair::learn_all(plans, ceiling, progress, steps)?;
+    // Fewer tracks than threads: each pass's side meters get a thread.
+    let spare = rayon::current_num_threads() > learned.len();
+    for p in &mut learned {
+        p.side_thread = spare;
+    }
     let plans = &learned[..];
     let (plans, pre, targets) = if plans.iter().any(|p| p.tonal.is_some()) {
         tonal_pass(plans, ceiling, progress, steps)?

@@ -34,6 +34,7 @@ pub mod plan;
 pub mod render;
 pub mod spool;
 pub mod repair;
+mod side;
 pub mod tonal;
 
 use std::path::PathBuf;

@@ -42,6 +42,10 @@ pub struct TrackPlan {
     pub spool: Option<PathBuf>,
     /// Measure the master's playback translation (`report.translation`).
     pub translation: bool,
+    /// Run a pass's side meters on a thread of their own
+    /// ([`super::side`]): set when the pool has more threads than the
+    /// album has tracks.
+    pub side_thread: bool,
     /// Per stage of `pre`, what it learned in the learning pass (`None`:
     /// nothing to learn, or not learned yet).
     pub learned: Vec<Option<Learned>>,
@@ -101,6 +105,7 @@ impl TrackPlan {
             restoration: None,
             spool: None,
             translation: false,
+            side_thread: false,
             learned: vec![None; pre.len()],
             pre,
         })

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::plan::TrackPlan;
+use super::side::with_side;
 use super::spool::{SpoolReader, SpoolWriter};
 use super::MasterError;
 use crate::analysis::ltas::{Bands, Ltas, LtasMeter};
@@ -136,19 +137,25 @@ pub fn measure_pre_tapped(
     let mut mid = head.output_block();
     let mut out = tail.output_block();
     let track = Some(plan.number);
-    read_kept(plan, progress, |b| {
+    let side = |b: &Block| {
         timed("measure: source", track, || source.add(b));
-        timed("chain (measuring pass)", track, || {
-            head.process(b, &mut mid)
-        });
-        timed("measure: spectrum", track, || {
-            ltas.add(&mid.left, &mid.right)
-        });
-        timed("chain (measuring pass)", track, || {
-            tail.process(&mid, &mut out)
-        });
-        timed("measure: after chain", track, || meter.add(&out));
         Ok(())
+    };
+    with_side(plan.side_thread, side, |send| {
+        read_kept(plan, progress, |b| {
+            send(b)?;
+            timed("chain (measuring pass)", track, || {
+                head.process(b, &mut mid)
+            });
+            timed("measure: spectrum", track, || {
+                ltas.add(&mid.left, &mid.right)
+            });
+            timed("chain (measuring pass)", track, || {
+                tail.process(&mid, &mut out)
+            });
+            timed("measure: after chain", track, || meter.add(&out));
+            Ok(())
+        })
     })?;
     head.finish(&mut mid);
     ltas.add(&mid.left, &mid.right);
@@ -185,23 +192,26 @@ pub fn measure_loudness(
     let mut file = keep.map(SpoolWriter::create_keeping_empty).transpose()?;
     let mut out = chain.output_block();
     let track = Some(plan.number);
-    let mut keep_block = |out: &Block| match file.as_mut() {
-        Some(f) => {
-            let _t = span("spool: write", track);
-            f.write(out)
+    let side = |out: &Block| {
+        timed("measure: after chain", track, || meter.add(out));
+        match file.as_mut() {
+            Some(f) => {
+                let _t = span("spool: write", track);
+                f.write(out)
+            }
+            None => Ok(()),
         }
-        None => Ok(()),
     };
-    read_kept(plan, progress, |b| {
-        timed("chain (measuring pass)", track, || {
-            chain.process(b, &mut out)
-        });
-        timed("measure: after chain", track, || meter.add(&out));
-        keep_block(&out)
+    with_side(plan.side_thread, side, |send| {
+        read_kept(plan, progress, |b| {
+            timed("chain (measuring pass)", track, || {
+                chain.process(b, &mut out)
+            });
+            send(&out)
+        })?;
+        chain.finish(&mut out);
+        send(&out)
     })?;
-    chain.finish(&mut out);
-    meter.add(&out);
-    keep_block(&out)?;
     if let Some(f) = file {
         f.finish()?;
     }
@@ -218,13 +228,19 @@ pub fn measure_pre(
     let (mut meter, mut source) = pre_meters(plan)?;
     let mut out = chain.output_block();
     let track = Some(plan.number);
-    read_kept(plan, progress, |b| {
+    let side = |b: &Block| {
         timed("measure: source", track, || source.add(b));
-        timed("chain (measuring pass)", track, || {
-            chain.process(b, &mut out)
-        });
-        timed("measure: after chain", track, || meter.add(&out));
         Ok(())
+    };
+    with_side(plan.side_thread, side, |send| {
+        read_kept(plan, progress, |b| {
+            send(b)?;
+            timed("chain (measuring pass)", track, || {
+                chain.process(b, &mut out)
+            });
+            timed("measure: after chain", track, || meter.add(&out));
+            Ok(())
+        })
     })?;
     chain.finish(&mut out);
     meter.add(&out);
@@ -413,12 +429,12 @@ pub fn probe(
     let mut meter = Meter::loudness_only(plan.info.sample_rate).map_err(meter_err(plan))?;
     let mut file = SpoolWriter::create(spool)?;
     let track = Some(plan.number);
-    let mut f = |out: &Block| {
+    let side = |out: &Block| {
         timed("measure: loudness (probe)", track, || meter.add(out));
         let _t = span("spool: write", track);
         file.write(out)
     };
-    match chained {
+    with_side(plan.side_thread, side, |f| match chained {
         Some(path) => {
             let mut post = plan.post_chain(gain_db, frames)?;
             let mut out = post.output_block();
@@ -430,10 +446,10 @@ pub fn probe(
                 f(&out)?;
             }
             post.finish(&mut out);
-            f(&out)?;
+            f(&out)
         }
-        None => run_chain(plan, ceiling_dbtp, gain_db, frames, progress, f)?,
-    }
+        None => run_chain(plan, ceiling_dbtp, gain_db, frames, progress, f),
+    })?;
     file.finish()?;
     Ok(meter.finish().0.integrated_lufs)
 }
