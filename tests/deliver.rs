@@ -3,6 +3,8 @@
 //! installed), tags, artwork rules, metadata sheets, store lint and the
 //! normalisation preview. Every signal and image is made here in code.
 
+mod aac;
+mod aac_build;
 mod artwork;
 mod encode;
 mod length;

@@ -175,6 +175,7 @@ fn encode_stage(format: AudioFormat) -> &'static str {
         AudioFormat::Mp3 => "encode: MP3",
         AudioFormat::Ogg => "encode: Ogg Vorbis",
         AudioFormat::Opus => "encode: Opus",
+        AudioFormat::Aac => "encode: AAC",
     }
 }
 

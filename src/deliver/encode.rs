@@ -1,5 +1,5 @@
 //! The per-track encoder of a bundle: float master blocks in, one WAV,
-//! FLAC or MP3 file out.
+//! FLAC, MP3, Ogg Vorbis, Opus or AAC (`.m4a`) file out.
 //!
 //! [`TrackEncoder::create`] takes the bundle, the master's rate, the output
 //! path and a dither seed; [`TrackEncoder::write_block`] takes the master's
@@ -63,17 +63,28 @@ use crate::audio::{Block, WavFormat, WavWriter, BLOCK_FRAMES};
 use crate::dsp::{self, Chain, Dither, DitherKind, LimiterParams, Resampler};
 use crate::manifest::model::{AudioFormat, Dither as DitherChoice};
 
+mod aac;
 mod flac;
 mod lossy;
 mod mp3;
+mod mp4;
+mod mp4read;
 mod ogg;
 mod opus;
 
+pub use aac::{
+    decode_file as decode_aac, AAC_KBPS, AAC_PREDICTED_OVERSHOOT_DB, AAC_PRIMING, AAC_RATES,
+};
 use lossy::{LossyCodec, LossySink};
 pub use lossy::{LossyOutcome, MAX_REENCODES, REENCODE_MARGIN_DB};
 pub use mp3::PREDICTED_OVERSHOOT_DB;
 pub use ogg::{VORBIS_KBPS, VORBIS_PREDICTED_OVERSHOOT_DB};
 pub use opus::{decode_file as decode_opus, OPUS_KBPS, OPUS_PREDICTED_OVERSHOOT_DB, OPUS_RATE};
+
+/// The sample rate of the AAC track of an MP4 file (its `mdhd` timescale).
+pub fn mp4_sample_rate(path: &Path) -> Result<u32, String> {
+    mp4read::read_track(path).map(|t| t.sample_rate)
+}
 
 /// FLAC block size (samples per channel in a frame), as `flac -5`.
 pub const FLAC_BLOCK: usize = 4096;
@@ -192,7 +203,7 @@ impl TrackEncoder {
         };
         let lossy = bundle.format.is_lossy();
         let sink = match bundle.format {
-            AudioFormat::Mp3 | AudioFormat::Ogg | AudioFormat::Opus => {
+            AudioFormat::Mp3 | AudioFormat::Ogg | AudioFormat::Opus | AudioFormat::Aac => {
                 let codec: Box<dyn LossyCodec> = match bundle.format {
                     AudioFormat::Mp3 => {
                         Box::new(mp3::Mp3Codec::new(path, rate, bundle.bitrate_kbps)?)
@@ -203,6 +214,9 @@ impl TrackEncoder {
                         bundle.bitrate_kbps,
                         seed,
                     )?),
+                    AudioFormat::Aac => {
+                        Box::new(aac::AacCodec::new(path, rate, bundle.bitrate_kbps)?)
+                    }
                     _ => Box::new(opus::OpusCodec::new(
                         path,
                         rate,

@@ -10,6 +10,7 @@
 //!   WAV, FLAC or MP3; lossy files decoded again and kept under the
 //!   true-peak ceiling);
 //! - [`tags`]: Vorbis comments, ID3v2.4 and RIFF INFO from a [`tags::TrackTags`];
+//!   [`mp4tags`]: the iTunes `ilst` of the AAC files;
 //! - [`artwork`]: checks the cover against a profile and writes `cover.jpg`;
 //! - [`sheet`]: `metadata.csv` and `metadata.json`;
 //! - [`lint`]: the store lint rules;
@@ -27,6 +28,7 @@ pub mod artwork;
 pub mod ddex;
 pub mod encode;
 pub mod lint;
+pub mod mp4tags;
 pub mod naming;
 pub mod normalise;
 pub mod profile;
@@ -40,30 +42,42 @@ pub use encode::{Encoded, TrackEncoder};
 /// A delivered file decoded and its levels measured (loudness, true and
 /// sample peak, duration: [`crate::analysis::analyze_file_levels`]); an
 /// Ogg Opus file (symphonia has no Opus decoder) through libopus and
-/// [`encode::decode_opus`], pre-skip and end trimmed.
+/// [`encode::decode_opus`], pre-skip and end trimmed; an AAC `.m4a`
+/// through [`encode::decode_aac`] (rusty_aac, trimmed by the edit list,
+/// which symphonia ignores).
 pub fn analyze_delivered(
     path: &std::path::Path,
     format: crate::manifest::model::AudioFormat,
 ) -> Result<crate::analysis::FileAnalysis, crate::audio::AudioError> {
-    if format != crate::manifest::model::AudioFormat::Opus {
-        return crate::analysis::analyze_file_levels(path);
-    }
+    use crate::manifest::model::AudioFormat;
     let corrupt = |reason: String| crate::audio::AudioError::Corrupt {
         path: path.to_path_buf(),
         reason,
     };
+    let (rate, codec) = match format {
+        AudioFormat::Opus => (encode::OPUS_RATE, "opus"),
+        AudioFormat::Aac => (
+            encode::mp4_sample_rate(path).map_err(|e| corrupt(e.clone()))?,
+            "aac",
+        ),
+        _ => return crate::analysis::analyze_file_levels(path),
+    };
     let info = crate::audio::AudioInfo {
-        sample_rate: encode::OPUS_RATE,
+        sample_rate: rate,
         channels: 2,
         bit_depth: None,
         float: false,
         frames: None,
-        codec: "opus".into(),
+        codec: codec.into(),
     };
     let mut meter = crate::analysis::Meter::for_source(&info)
         .map_err(|e| corrupt(e.to_string()))?
         .levels_only();
-    encode::decode_opus(path, |b| meter.add(b)).map_err(corrupt)?;
+    if format == AudioFormat::Opus {
+        encode::decode_opus(path, |b| meter.add(b)).map_err(corrupt)?;
+    } else {
+        encode::decode_aac(path, |b| meter.add(b)).map_err(corrupt)?;
+    }
     let (measurement, state) = meter.finish();
     Ok(crate::analysis::FileAnalysis {
         path: path.to_path_buf(),

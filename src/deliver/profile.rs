@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::encode::AAC_RATES;
 use super::DeliverError;
 use crate::manifest::model::{AudioFormat, BundleSpec, Dither};
 
@@ -65,6 +66,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/profiles/podcast.yaml"),
     ),
     (
+        "promo-aac",
+        include_str!("../../templates/profiles/promo-aac.yaml"),
+    ),
+    (
         "archive",
         include_str!("../../templates/profiles/archive.yaml"),
     ),
@@ -121,6 +126,8 @@ pub enum TagSet {
     Id3v24,
     /// WAV LIST/INFO chunk (title, artist, album, date, genre, ©, track).
     RiffInfo,
+    /// MP4 (AAC) iTunes `ilst` items and `covr`.
+    Mp4,
 }
 
 /// How a failed artwork rule counts.
@@ -283,6 +290,7 @@ impl ResolvedBundle {
             AudioFormat::Mp3 => "mp3",
             AudioFormat::Ogg => "ogg",
             AudioFormat::Opus => "opus",
+            AudioFormat::Aac => "m4a",
         }
     }
 }
@@ -377,6 +385,7 @@ impl Profile {
         let profile_kbps = self.bitrate_kbps.filter(|_| format == self.format);
         let bitrate_kbps = spec.bitrate_kbps.or(profile_kbps).unwrap_or(match format {
             AudioFormat::Opus => 160,
+            AudioFormat::Aac => 256,
             _ => 320,
         });
         let bad = |reason: String| DeliverError::BadBundle {
@@ -409,6 +418,18 @@ impl Profile {
                 sample_rate.unwrap_or(0)
             )));
         }
+        if let Some(r) =
+            sample_rate.filter(|r| format == AudioFormat::Aac && !AAC_RATES.contains(r))
+        {
+            return Err(bad(format!(
+                "AAC-LC is delivered at 44100, 48000, 88200 or 96000 Hz, not {r} Hz{}",
+                if r > 96_000 {
+                    " (AAC-LC has no rate above 96000 Hz)"
+                } else {
+                    ""
+                }
+            )));
+        }
         if bit_depth != 16 && bit_depth != 24 {
             return Err(bad(format!("bit depth {bit_depth} is not 16 or 24")));
         }
@@ -423,6 +444,8 @@ impl Profile {
             ) => self.tags,
             (AudioFormat::Mp3, TagSet::Id3v24 | TagSet::None) => self.tags,
             (AudioFormat::Wav, TagSet::RiffInfo | TagSet::None) => self.tags,
+            (AudioFormat::Aac, TagSet::Mp4 | TagSet::None) => self.tags,
+            (AudioFormat::Aac, _) => TagSet::Mp4,
             (AudioFormat::Flac | AudioFormat::Ogg | AudioFormat::Opus, _) => TagSet::Vorbis,
             (AudioFormat::Mp3, _) => TagSet::Id3v24,
             (AudioFormat::Wav, _) => TagSet::None,
@@ -444,6 +467,15 @@ impl Profile {
         let allowed_rates = match format {
             AudioFormat::Mp3 | AudioFormat::Ogg => vec![44_100, 48_000],
             AudioFormat::Opus => vec![48_000],
+            // AAC-LC: the profile's rates when it is an AAC profile (a
+            // store's 44.1 kHz), else 44.1 or 48 kHz; never above 96 kHz.
+            AudioFormat::Aac if self.format == AudioFormat::Aac => self
+                .allowed_rates
+                .iter()
+                .copied()
+                .filter(|r| AAC_RATES.contains(r))
+                .collect(),
+            AudioFormat::Aac => vec![44_100, 48_000],
             _ => self.allowed_rates.clone(),
         };
         let sample_rate = if format == AudioFormat::Opus {
@@ -498,6 +530,14 @@ pub fn check_bitrate(format: AudioFormat, kbps: u32) -> Result<(), String> {
             let r = super::encode::OPUS_KBPS;
             (
                 "Opus",
+                r.contains(&kbps),
+                format!("{} to {}", r.start(), r.end()),
+            )
+        }
+        AudioFormat::Aac => {
+            let r = super::encode::AAC_KBPS;
+            (
+                "AAC",
                 r.contains(&kbps),
                 format!("{} to {}", r.start(), r.end()),
             )

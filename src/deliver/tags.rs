@@ -353,6 +353,7 @@ pub fn write_tags(
     let opts = WriteOptions::default();
     match set {
         TagSet::None => Ok(()),
+        TagSet::Mp4 => super::mp4tags::write_mp4_tags(path, tags, cover_jpeg),
         TagSet::Vorbis => {
             let mut vc = VorbisComments::new();
             vc.set_vendor("glassmaster".into());

@@ -474,15 +474,17 @@ pub enum AudioFormat {
     Ogg,
     /// Ogg Opus (.opus), always 48 kHz.
     Opus,
+    /// AAC-LC in an MP4 (.m4a).
+    Aac,
 }
 
 impl AudioFormat {
-    /// MP3, Ogg Vorbis and Opus: encoded at a bit rate, with the
+    /// MP3, Ogg Vorbis, Opus and AAC: encoded at a bit rate, with the
     /// codec-aware ceiling; no bit depth.
     pub fn is_lossy(self) -> bool {
         matches!(
             self,
-            AudioFormat::Mp3 | AudioFormat::Ogg | AudioFormat::Opus
+            AudioFormat::Mp3 | AudioFormat::Ogg | AudioFormat::Opus | AudioFormat::Aac
         )
     }
 }

@@ -294,6 +294,7 @@ fn bundle_file(report: &Report, folder: &Folder<'_>, d: &Delivered<'_>) -> Vec<P
         AudioFormat::Mp3 => "mp3",
         AudioFormat::Ogg => "vorbis",
         AudioFormat::Opus => "opus",
+        AudioFormat::Aac => "aac",
     };
     match crate::deliver::analyze_delivered(path, b.format) {
         Ok(a) => {
@@ -369,7 +370,7 @@ fn bundle_file(report: &Report, folder: &Folder<'_>, d: &Delivered<'_>) -> Vec<P
                 }
             }
         }
-        AudioFormat::Flac | AudioFormat::Ogg | AudioFormat::Opus => {}
+        AudioFormat::Flac | AudioFormat::Ogg | AudioFormat::Opus | AudioFormat::Aac => {}
     }
     if b.tags != TagSet::None {
         out.extend(tags(report, folder, f, t, path, &rel));
@@ -463,10 +464,13 @@ fn embedded_cover(folder: &Folder<'_>, tag: &Tag, rel: &str) -> Vec<Problem> {
     let (Some(cover), Some(jpeg)) = (&folder.b.cover, &folder.cover) else {
         return Vec::new();
     };
+    // MP4's `covr` has no picture type (lofty reads it as Other): there
+    // the first picture is the cover.
+    let mp4 = folder.b.tags == TagSet::Mp4;
     let front = tag
         .pictures()
         .iter()
-        .find(|p| p.pic_type() == PictureType::CoverFront);
+        .find(|p| p.pic_type() == PictureType::CoverFront || mp4);
     match front {
         None => vec![problem(rel, "cover", "no front cover is embedded")],
         Some(p) if p.data() != &jpeg[..] => vec![problem(

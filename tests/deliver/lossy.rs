@@ -21,7 +21,7 @@ use super::{encode, full_tags, programme, tool};
 use crate::util::scratch;
 
 /// ffprobe's codec name, rate, channels and duration (s) of `path`.
-fn probe(path: &Path) -> Option<(String, u32, u32, f64)> {
+pub(super) fn probe(path: &Path) -> Option<(String, u32, u32, f64)> {
     let o = tool(
         "ffprobe",
         &[
@@ -53,7 +53,7 @@ fn probe(path: &Path) -> Option<(String, u32, u32, f64)> {
 }
 
 /// ffmpeg's decoded true peak (ebur128=peak=true), dBTP.
-fn ffmpeg_true_peak(path: &Path) -> Option<f64> {
+pub(super) fn ffmpeg_true_peak(path: &Path) -> Option<f64> {
     let o = tool(
         "ffmpeg",
         &[
@@ -182,7 +182,7 @@ fn ogg_and_opus_decode_to_the_master_s_length_under_the_ceiling() {
 
 /// The first `secs` seconds after `from_s` of a real-music WAV, turned up
 /// 4 dB and limited to -1 dBTP by glassmaster's limiter: a master.
-fn mastered_clip(path: &Path, from_s: f64, secs: f64) -> (u32, Block) {
+pub(super) fn mastered_clip(path: &Path, from_s: f64, secs: f64) -> (u32, Block) {
     let (info, all) = read_all(path).unwrap();
     let rate = info.sample_rate;
     let a = ((from_s * f64::from(rate)) as usize).min(all.len());

@@ -185,6 +185,10 @@ fn write(m: &Manifest, ddex: &Ddex, b: &BundleFiles, id: &str) -> Result<Vec<u8>
                 x.leaf("ContainerFormat", "OGG")?;
                 "Opus"
             }
+            AudioFormat::Aac => {
+                x.leaf("ContainerFormat", "MP4")?;
+                "AAC"
+            }
         };
         x.leaf("AudioCodecType", codec)?;
         if let Some(kbps) = b.format.bitrate_kbps {

@@ -26,6 +26,7 @@ pub const PROFILE_NAMES: &[&str] = &[
     "promo-ogg",
     "web-opus",
     "podcast",
+    "promo-aac",
     "archive",
 ];
 
@@ -122,6 +123,7 @@ pub(super) fn streaming(cx: &mut Cx, node: &Node) -> Vec<BundleSpec> {
                 ("mp3", AudioFormat::Mp3),
                 ("ogg", AudioFormat::Ogg),
                 ("opus", AudioFormat::Opus),
+                ("aac", AudioFormat::Aac),
             ],
         );
         if profile == "custom" && format.is_none() && f.node("format").is_none() {
