@@ -4,7 +4,7 @@
 //! into float blocks (standing in for the mastering engine's output) and
 //! fed to a [`TrackEncoder`]; files run `N` at a time (default: one per
 //! core). Prints one line per file: name, frames, re-encodes, decoded true
-//! peak.
+//! peak, gain of the kept encode.
 
 use std::path::PathBuf;
 
@@ -71,13 +71,14 @@ fn main() {
                 }
                 let e = enc.finish().map_err(|e| e.to_string())?;
                 Ok(format!(
-                    "{}  {} frames at {} Hz  re-encodes {}  decoded true peak {}",
+                    "{}  {} frames at {} Hz  re-encodes {}  decoded true peak {}  gain {:.2} dB",
                     e.path.file_name().unwrap_or_default().to_string_lossy(),
                     e.frames,
                     e.sample_rate,
                     e.reencodes,
                     e.decoded_true_peak_dbtp
-                        .map_or("-".into(), |p| format!("{p:.2} dBTP"))
+                        .map_or("-".into(), |p| format!("{p:.2} dBTP")),
+                    e.gain_db
                 ))
             })
             .collect()

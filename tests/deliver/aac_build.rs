@@ -116,9 +116,14 @@ fn an_aac_build_passes_verify_and_a_changed_tag_fails_it() {
     ilst.save_to_path(&path, lofty::config::WriteOptions::default())
         .unwrap();
     let v = gm(&dir, &["verify", "out"]);
-    let err = String::from_utf8_lossy(&v.stderr);
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&v.stdout),
+        String::from_utf8_lossy(&v.stderr)
+    );
     assert_eq!(v.status.code(), Some(1), "{err}");
     assert!(err.contains(file) && err.contains("title tag"), "{err}");
+    println!("verify after the change: {err}");
 }
 
 #[test]

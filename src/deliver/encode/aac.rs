@@ -383,6 +383,9 @@ pub fn decode_file(
                 block.right.clear();
             }
         }
+        if left_to_give == Some(0) {
+            break;
+        }
     }
     if !block.left.is_empty() {
         out += block.len() as u64;
