@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(d, vec![5, 0x80, 0x80, 0x80, 2, 0x12, 0x10]);
         let mut b = BoxBuf::default();
         b.open(b"abcd").u32(7).open(b"efgh").close().close();
-        assert_eq!(&b.buf[..4], &16u32.to_be_bytes());
+        assert_eq!(&b.buf[..4], &20u32.to_be_bytes());
         assert_eq!(&b.buf[12..16], &8u32.to_be_bytes());
         assert_eq!(itunsmpb(1024, 100, 44_100).len(), 9 + 9 + 9 + 17 + 8 * 9);
     }
