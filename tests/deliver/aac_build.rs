@@ -1,5 +1,7 @@
 //! Issue 14, AAC through `glassmaster build`: a release with a `promo-aac`
-//! bundle and a custom 128 kbps AAC bundle at 48 kHz builds, `verify`
+//! bundle and a custom 128 kbps AAC bundle at 48 kHz builds (its DDEX
+//! message, and an Ogg bundle's, validates against the ERN 4.3 schema with
+//! the codec and container by their allowed values), `verify`
 //! passes it (codec, rate, decoded length against the master to the
 //! sample, loudness, decoded true peak, tags and cover) and fails it when
 //! a tag changes; `check` refuses AAC bit rates and sample rates AAC-LC
@@ -18,6 +20,10 @@ release:
   upc: \"5012345678900\"
   artwork: cover.png
   explicit: true
+  release_date: 2027-01-15
+  genre: Ambient
+  label: Example Records
+  phonographic_copyright: 2027 Example Records
 isrc: { registrant: GB-ABC, year: 26, first: 1 }
 mastering:
   loudness_mode: album
@@ -30,11 +36,17 @@ tracks:
     title: Two
 streaming:
   - profile: promo-aac
+    ddex: true
+  - profile: promo-ogg
+    ddex: true
   - profile: custom
     name: aac-128
     format: aac
     sample_rate: 48000
     bitrate_kbps: 128
+ddex:
+  sender: { party_id: PADPIDA2014021302H, name: Example Records }
+  recipients: [{ party_id: PADPIDA2024072201A, name: Example Store }]
 ";
 
 fn make_release(dir: &Path) {
@@ -91,6 +103,50 @@ fn an_aac_build_passes_verify_and_a_changed_tag_fails_it() {
             );
         }
         assert_eq!(b["bitrate_kbps"], kbps, "{b}");
+    }
+    // The DDEX message names the codec and the container by the ERN 4.3
+    // allowed values, and validates against the official schema.
+    let xsd = Path::new("/work/shared/testdata/ddex/ern43/release-notification.xsd");
+    let xsd = [
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/testdata/ddex/ern43/release-notification.xsd"),
+        xsd.to_path_buf(),
+    ]
+    .into_iter()
+    .find(|p| p.is_file());
+    match (xsd, crate::util::have_tool("xmllint", "aac ddex")) {
+        (Some(xsd), true) => {
+            for (bundle, codec, container) in
+                [("promo-aac", "AAC", "MP4"), ("promo-ogg", "Vorbis", "Ogg")]
+            {
+                let msg = dir
+                    .join("out/streaming")
+                    .join(bundle)
+                    .join("ddex/NewReleaseMessage.xml");
+                let o = std::process::Command::new("xmllint")
+                    .arg("--noout")
+                    .arg("--schema")
+                    .arg(&xsd)
+                    .arg(&msg)
+                    .output()
+                    .unwrap();
+                let err = String::from_utf8_lossy(&o.stderr);
+                assert!(
+                    o.status.success() && err.contains("validates"),
+                    "{bundle}: {err}"
+                );
+                let text = std::fs::read_to_string(&msg).unwrap();
+                assert!(
+                    text.contains(&format!("<AudioCodecType>{codec}</AudioCodecType>")),
+                    "{text}"
+                );
+                assert!(
+                    text.contains(&format!("<ContainerFormat>{container}</ContainerFormat>")),
+                    "{text}"
+                );
+            }
+        }
+        _ => eprintln!("SKIP aac ddex: no xmllint or no ERN 4.3 schema"),
     }
     let v = gm(&dir, &["verify", "out"]);
     assert_eq!(

@@ -178,11 +178,11 @@ fn write(m: &Manifest, ddex: &Ddex, b: &BundleFiles, id: &str) -> Result<Vec<u8>
             AudioFormat::Flac => "FLAC",
             AudioFormat::Mp3 => "MP3",
             AudioFormat::Ogg => {
-                x.leaf("ContainerFormat", "OGG")?;
+                x.leaf("ContainerFormat", "Ogg")?;
                 "Vorbis"
             }
             AudioFormat::Opus => {
-                x.leaf("ContainerFormat", "OGG")?;
+                x.leaf("ContainerFormat", "Ogg")?;
                 "Opus"
             }
             AudioFormat::Aac => {
