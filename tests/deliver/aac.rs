@@ -144,6 +144,29 @@ fn aac_decodes_to_the_master_s_length_under_the_ceiling() {
         assert!(!dir.join(format!("loud {rate}.m4a.spool.f32")).exists());
         assert!(!dir.join(format!("loud {rate}.part.m4a")).exists());
     }
+    // AAC-LC's highest rate, 96 kHz, at 320 kbps (a custom bundle).
+    let hi = glassmaster::deliver::resolve_spec(&glassmaster::manifest::model::BundleSpec {
+        profile: "custom".into(),
+        name: "aac-96k".into(),
+        format: Some(AudioFormat::Aac),
+        sample_rate: Some(96_000),
+        bit_depth: None,
+        naming: None,
+        bitrate_kbps: Some(320),
+        dither: None,
+        true_peak_dbtp: None,
+    })
+    .unwrap();
+    assert_eq!(
+        (hi.tags, hi.output_rate(96_000)),
+        (glassmaster::deliver::profile::TagSet::Mp4, 96_000)
+    );
+    check_file(
+        &hi,
+        96_000,
+        &programme(96_000, 2.5, 3),
+        &dir.join("96k.m4a"),
+    );
     // A quiet programme at 48 kHz: no gain, the same bytes twice; odd
     // lengths (not whole frames).
     for (secs, name) in [(3.0001, "a"), (0.01, "short")] {
