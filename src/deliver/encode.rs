@@ -86,6 +86,18 @@ pub fn mp4_sample_rate(path: &Path) -> Result<u32, String> {
     mp4read::read_track(path).map(|t| t.sample_rate)
 }
 
+/// The average bit rate of the AAC track of an MP4 file, kbps: its frames'
+/// bytes over the media's duration.
+pub fn mp4_bitrate_kbps(path: &Path) -> Result<f64, String> {
+    let t = mp4read::read_track(path)?;
+    let bytes: u64 = t.units.iter().map(|&(_, n)| u64::from(n)).sum();
+    let secs = t.units.len() as f64 * aac::AAC_FRAME as f64 / f64::from(t.sample_rate.max(1));
+    if secs <= 0.0 {
+        return Err("no frames".into());
+    }
+    Ok(bytes as f64 * 8.0 / secs / 1000.0)
+}
+
 /// FLAC block size (samples per channel in a frame), as `flac -5`.
 pub const FLAC_BLOCK: usize = 4096;
 /// FLAC frames encoded together (in parallel) before they are written.

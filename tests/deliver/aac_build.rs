@@ -1,11 +1,12 @@
 //! Issue 14, AAC through `glassmaster build`: a release with a `promo-aac`
 //! bundle and a custom 128 kbps AAC bundle at 48 kHz builds (its DDEX
 //! message, and an Ogg bundle's, validates against the ERN 4.3 schema with
-//! the codec and container by their allowed values), `verify`
-//! passes it (codec, rate, decoded length against the master to the
-//! sample, loudness, decoded true peak, tags and cover) and fails it when
-//! a tag changes; `check` refuses AAC bit rates and sample rates AAC-LC
-//! does not have, naming the bundle's line.
+//! the codec and container by their allowed values); `verify` passes it
+//! (codec, rate, decoded length against the master to the sample,
+//! loudness, decoded true peak, bit rate, tags and cover) and fails it
+//! when a tag changes or a file at another bit rate takes a file's place;
+//! `check` refuses AAC bit rates and sample rates AAC-LC does not have,
+//! naming the bundle's line.
 
 use std::path::Path;
 
@@ -180,6 +181,21 @@ fn an_aac_build_passes_verify_and_a_changed_tag_fails_it() {
     assert_eq!(v.status.code(), Some(1), "{err}");
     assert!(err.contains(file) && err.contains("title tag"), "{err}");
     println!("verify after the change: {err}");
+    // The 128 kbps encode of the same track in its place: the bit rate.
+    let low = bundles.iter().find(|b| b["name"] == "aac-128").unwrap();
+    let low = dir
+        .join("out/streaming/aac-128")
+        .join(low["files"][0]["file"].as_str().unwrap());
+    std::fs::copy(&low, &path).unwrap();
+    let v = gm(&dir, &["verify", "out"]);
+    let err = String::from_utf8_lossy(&v.stdout).into_owned() + &String::from_utf8_lossy(&v.stderr);
+    assert_eq!(v.status.code(), Some(1), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains(file) && l.contains(": bit rate: averages"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("the bundle's is 256 kbps"), "{line}");
+    println!("{line}");
 }
 
 #[test]
