@@ -356,11 +356,11 @@ fn bundle_report(b: &Bundle, rows: &[SheetRow]) -> Result<BundleReport, BuildErr
         .iter()
         .zip(&b.slots)
         .map(|(r, slot)| {
-            let rate = slot
+            let (rate, kbps) = slot
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .as_ref()
-                .map(|e| e.sample_rate)
+                .map(|e| (e.sample_rate, e.bitrate_kbps))
                 .ok_or_else(|| {
                     BuildError::Invalid(format!(
                         "bundle `{}`: {} was not encoded",
@@ -374,6 +374,7 @@ fn bundle_report(b: &Bundle, rows: &[SheetRow]) -> Result<BundleReport, BuildErr
                 duration_s: r.duration_s,
                 integrated_lufs: r.integrated_lufs,
                 true_peak_dbtp: r.true_peak_dbtp,
+                bitrate_kbps: kbps,
             })
         })
         .collect::<Result<_, BuildError>>()?;

@@ -123,6 +123,8 @@ pub struct Encoded {
     pub reencodes: u32,
     /// MP3: true peak of the decoded file, dBTP (after any re-encode).
     pub decoded_true_peak_dbtp: Option<f64>,
+    /// AAC: the file's average bit rate as written, kbps.
+    pub bitrate_kbps: Option<f64>,
 }
 
 /// Encodes one track of one bundle, block by block.
@@ -395,6 +397,7 @@ impl TrackEncoder {
             gain_db: 0.0,
             reencodes: 0,
             decoded_true_peak_dbtp: None,
+            bitrate_kbps: None,
         };
         let sink = self.sink.take().expect("sink present until finish");
         match sink {
@@ -416,6 +419,16 @@ impl TrackEncoder {
                 enc.gain_db = out.gain_db;
                 enc.reencodes = out.reencodes;
                 enc.decoded_true_peak_dbtp = out.decoded_true_peak_dbtp;
+                if self.format == AudioFormat::Aac {
+                    enc.bitrate_kbps =
+                        Some(
+                            mp4_bitrate_kbps(&self.path).map_err(|e| DeliverError::Codec {
+                                path: self.path.clone(),
+                                codec: "MP4 reader",
+                                reason: e,
+                            })?,
+                        );
+                }
             }
         }
         Ok(enc)

@@ -388,6 +388,14 @@ pub struct BundleFile {
     pub integrated_lufs: Option<f64>,
     #[serde(serialize_with = "round2_opt")]
     pub true_peak_dbtp: Option<f64>,
+    /// Addition: an AAC file's average bit rate as written, kbps (what
+    /// `verify` holds it to); absent for other formats.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "round2_opt"
+    )]
+    pub bitrate_kbps: Option<f64>,
 }
 
 /// Addition: what one store's loudness normalisation does to a track.
