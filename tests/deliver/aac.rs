@@ -167,6 +167,15 @@ fn aac_decodes_to_the_master_s_length_under_the_ceiling() {
         &programme(96_000, 2.5, 3),
         &dir.join("96k.m4a"),
     );
+    // Digital silence stays digital silence (no peak, every sample 0).
+    let zeros = Block {
+        left: vec![0.0; 88_200],
+        right: vec![0.0; 88_200],
+    };
+    let (e, _) = check_file(&b, 44_100, &zeros, &dir.join("silence.m4a"));
+    assert_eq!((e.gain_db, e.decoded_true_peak_dbtp), (0.0, None));
+    let back = our_decode(&dir.join("silence.m4a"));
+    assert!(back.left.iter().chain(&back.right).all(|&x| x == 0.0));
     // A quiet programme at 48 kHz: no gain, the same bytes twice; odd
     // lengths (not whole frames).
     for (secs, name) in [(3.0001, "a"), (0.01, "short")] {
