@@ -72,6 +72,7 @@ fn main() -> ExitCode {
             tonal_match: None,
             restoration: None,
             translation: None,
+            codecs: Vec::new(),
             cd: Some(TrackCd {
                 start_frame: frame,
                 pregap_frames: 150,

@@ -24,6 +24,7 @@ pub mod dsp;
 pub mod fsio;
 pub mod manifest;
 pub mod master;
+pub mod preview;
 pub mod report;
 pub mod timings;
 pub mod verify;

@@ -135,6 +135,7 @@ fn synthetic(tracks: usize, minutes: f64, seed: u64) -> Report {
             tonal_match: None,
             restoration: None,
             translation: None,
+            codecs: Vec::new(),
             cd: Some(TrackCd {
                 start_frame: frame,
                 pregap_frames: pregap,

@@ -28,6 +28,7 @@ use rayon::prelude::*;
 use crate::dsp::DitherKind;
 use crate::manifest::model::{Dither, Manifest};
 use crate::master::{self, MasterError, Sink, TrackPlan};
+use crate::preview::{sink::PreviewSlot, CodecFigures};
 use crate::report::checks::{self, Check, Stage, TrackFigures};
 use crate::report::{model, Report};
 use crate::timings;
@@ -94,6 +95,9 @@ pub struct BuildOptions {
     /// Put the stage timings into report.json (`build --timings`; the
     /// caller enables [`timings`]).
     pub timings: bool,
+    /// Run the codec preview ([`crate::preview`]) when the manifest's
+    /// `report.codec_preview` allows it (`build --no-preview`: false).
+    pub preview: bool,
 }
 
 /// What a build made, for the command line to summarise.
@@ -213,6 +217,18 @@ fn build_on(
             Dither::None => DitherKind::None,
         });
 
+    // The codec preview: one more sink per track and store rate, beside
+    // the others (preview/sink.rs).
+    let preview_plan = if opts.preview && manifest.report.codec_preview {
+        crate::preview::plan(&manifest.streaming)
+    } else {
+        Vec::new()
+    };
+    for n in crate::preview::notes(&preview_plan) {
+        progress.note(&n);
+    }
+    let preview_slots: Vec<PreviewSlot> = plans.iter().map(|_| PreviewSlot::default()).collect();
+
     let make_sinks = |plan: &TrackPlan| -> Result<Vec<Box<dyn Sink>>, MasterError> {
         let i = (plan.number - 1) as usize;
         let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
@@ -252,6 +268,15 @@ fn build_on(
                 plan.number,
                 plan.info.sample_rate,
             )?));
+        }
+        if listed && !preview_plan.is_empty() {
+            sinks.extend(crate::preview::sink::sinks(
+                &preview_plan,
+                plan.info.sample_rate,
+                plan.number,
+                &work,
+                &preview_slots[i],
+            )?);
         }
         Ok(sinks)
     };
@@ -368,6 +393,15 @@ fn build_on(
         Stage::Masters,
         &figures,
     );
+    let codecs: Vec<Vec<CodecFigures>> = preview_slots[..manifest.tracks.len()]
+        .iter()
+        .map(|s| crate::preview::sink::take(s, &preview_plan))
+        .collect();
+    checks.extend(crate::report::codecs::checks(
+        &manifest.report,
+        &figures,
+        &codecs,
+    ));
     if opts.parts.streaming {
         let measured: Vec<_> = result.tracks[..manifest.tracks.len()]
             .iter()
@@ -397,6 +431,9 @@ fn build_on(
         normalisation,
     );
     report.bundles = bundle_reports;
+    for (t, c) in report.tracks.iter_mut().zip(codecs) {
+        t.codecs = c;
+    }
     report.vinyl = analog_out.vinyl;
     report.cassette = analog_out.cassette;
     for (t, md5) in report.tracks.iter_mut().zip(source_md5s) {
@@ -651,6 +688,7 @@ fn make_report(
                 .zip(r.tonal.as_ref())
                 .map(|(m, tr)| crate::report::matching::MatchReport::new(m, tr)),
             restoration: r.master.restoration.clone(),
+            codecs: Vec::new(),
         })
         .collect();
     Report {

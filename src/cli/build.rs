@@ -83,6 +83,8 @@ pub struct Flags {
     pub dry_run: bool,
     pub json: bool,
     pub timings: bool,
+    /// Run the codec preview (unless the manifest turns it off).
+    pub preview: bool,
 }
 
 pub fn run(ctx: &Context, manifest_path: &Path, flags: Flags) -> Result<Outcome> {
@@ -112,6 +114,7 @@ pub fn run(ctx: &Context, manifest_path: &Path, flags: Flags) -> Result<Outcome>
         jobs: jobs(ctx, flags.jobs, None),
         force: flags.force,
         timings: flags.timings,
+        preview: flags.preview,
     };
     let bar = Bar {
         ctx,

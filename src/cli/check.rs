@@ -44,6 +44,7 @@ pub fn run(
     strict: bool,
     json: bool,
     jobs_arg: Option<usize>,
+    preview: bool,
 ) -> Result<Outcome> {
     let loaded = load(path);
     let mut failed =
@@ -57,7 +58,32 @@ pub fn run(
             min_dropout_ms: m.report.restoration.then_some(m.report.min_dropout_ms),
             translation: m.report.translation,
         };
-        let batch = measure(ctx, &paths, jobs(ctx, jobs_arg, Some(paths.len())), extras);
+        let jobs_n = jobs(ctx, jobs_arg, Some(paths.len()));
+        // The codec preview runs on its own pool beside the measuring pass.
+        let preview_plan = if preview && m.report.codec_preview {
+            crate::preview::plan(&m.streaming)
+        } else {
+            Vec::new()
+        };
+        if !json {
+            for n in crate::preview::notes(&preview_plan) {
+                eprintln!("note: {}", safe(&n));
+            }
+        }
+        let (batch, (codecs, preview_errors)) = std::thread::scope(|s| {
+            let p = s.spawn(|| super::check_preview::run(m, &preview_plan, jobs_n));
+            let batch = measure(ctx, &paths, jobs_n, extras);
+            let p = p.join().unwrap_or_else(|_| {
+                (
+                    vec![Vec::new(); m.tracks.len()],
+                    vec!["codec preview: a worker thread failed".to_owned()],
+                )
+            });
+            (batch, p)
+        });
+        for e in preview_errors {
+            audio_errors.push(Diagnostic::error(path, None, e));
+        }
         let mut figures = Vec::new();
         let translation = crate::report::translation::album(
             &batch
@@ -70,7 +96,14 @@ pub fn run(
                 })
                 .collect::<Vec<_>>(),
         );
-        for ((t, r), tr) in m.tracks.iter().zip(&batch.files).zip(&translation) {
+        let mut with_codecs: Vec<Vec<crate::preview::CodecFigures>> = Vec::new();
+        for (((t, r), tr), c) in m
+            .tracks
+            .iter()
+            .zip(&batch.files)
+            .zip(&translation)
+            .zip(&codecs)
+        {
             match r {
                 Ok(a) => {
                     let mut v = serde_json::to_value(a)?;
@@ -81,7 +114,11 @@ pub fn run(
                     if let Some(tr) = tr {
                         obj.insert("translation".into(), serde_json::to_value(tr)?);
                     }
+                    if !c.is_empty() {
+                        obj.insert("codecs".into(), serde_json::to_value(c)?);
+                    }
                     tracks_json.push(v);
+                    with_codecs.push(c.clone());
                     figures.push(TrackFigures {
                         number: t.number,
                         title: &t.title,
@@ -97,6 +134,11 @@ pub fn run(
             Stage::Sources,
             &figures,
         );
+        checks.extend(crate::report::codecs::checks(
+            &m.report,
+            &figures,
+            &with_codecs,
+        ));
         let measured: Vec<_> = batch
             .files
             .iter()
@@ -148,6 +190,7 @@ pub fn run(
                     .zip(&translation)
                     .filter_map(|(r, t)| Some((r.as_ref().ok()?, t.as_ref()?))),
             );
+            super::check_preview::print(m, &codecs);
             print_checks(&checks);
             super::check_match::print(m, &plan);
         }

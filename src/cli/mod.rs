@@ -9,6 +9,7 @@
 mod build;
 mod check;
 mod check_match;
+mod check_preview;
 #[cfg(feature = "libcue")]
 mod cue_import;
 mod ddp;
@@ -64,6 +65,9 @@ pub enum Command {
         /// Print where the time went (wall and CPU per phase and stage, per track, idle per thread) and put it into report.json.
         #[arg(long)]
         timings: bool,
+        /// Skip the codec preview (the masters encoded, decoded and measured as each store streams them).
+        #[arg(long = "no-preview")]
+        no_preview: bool,
     },
     /// Validate a manifest, measure every source and run the consistency checks; writes nothing.
     Check {
@@ -78,6 +82,9 @@ pub enum Command {
         /// Files measured at once (default: one per core).
         #[arg(short = 'j', long = "jobs")]
         jobs: Option<usize>,
+        /// Skip the codec preview (the sources encoded, decoded and measured as each store streams them).
+        #[arg(long = "no-preview")]
+        no_preview: bool,
     },
     /// Loudness and peak figures of audio files.
     Analyze {
@@ -173,6 +180,7 @@ pub fn main() -> ExitCode {
             dry_run,
             json,
             timings,
+            no_preview,
         } => build::run(
             &ctx,
             &manifest,
@@ -184,6 +192,7 @@ pub fn main() -> ExitCode {
                 dry_run,
                 json,
                 timings,
+                preview: !no_preview,
             },
         ),
         Command::Check {
@@ -191,7 +200,8 @@ pub fn main() -> ExitCode {
             strict,
             json,
             jobs,
-        } => check::run(&ctx, &manifest, strict, json, jobs),
+            no_preview,
+        } => check::run(&ctx, &manifest, strict, json, jobs, !no_preview),
         Command::Analyze { files, json, jobs } => check::analyze(&ctx, &files, json, jobs),
         Command::Verify {
             dir,

@@ -71,6 +71,7 @@ mod mp4;
 mod mp4read;
 mod ogg;
 mod opus;
+pub mod preview;
 
 pub use aac::{
     decode_file as decode_aac, AAC_KBPS, AAC_PREDICTED_OVERSHOOT_DB, AAC_PRIMING, AAC_RATES,

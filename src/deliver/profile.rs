@@ -223,6 +223,11 @@ pub struct Profile {
     #[serde(default)]
     pub loudness: Option<Loudness>,
     pub notes: String,
+    /// The lossy streams the store makes of what it is given, for the
+    /// codec preview ([`crate::preview`]); none for a store that streams
+    /// only losslessly or documents no codec.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preview: Vec<crate::preview::PreviewStream>,
 }
 
 fn default_dither() -> Dither {
@@ -372,6 +377,9 @@ impl Profile {
             (_, b) => return Err(bad(format!("bit depth {b:?} is not 16 or 24"))),
         }
         super::naming::check_template(&p.naming).map_err(bad)?;
+        for s in &p.preview {
+            s.check().map_err(bad)?;
+        }
         Ok(p)
     }
 

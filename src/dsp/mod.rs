@@ -17,6 +17,7 @@
 //! learned before the render).
 
 pub mod chain;
+pub mod clips;
 pub mod compressor;
 pub mod dehum;
 pub mod denoise;

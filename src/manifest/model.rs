@@ -556,6 +556,11 @@ pub struct ReportThresholds {
     pub min_low_end_correlation: f64,
     /// Least median peak-to-short-term loudness ratio, dB.
     pub min_psr_db: f64,
+    /// Run the codec preview ([`crate::preview`]) in `build` and `check`.
+    pub codec_preview: bool,
+    /// `track.codec_overs`: clipped samples (on-sample and inter-sample)
+    /// allowed per track and codec after a store's encode and decode.
+    pub max_codec_overs: u64,
 }
 
 impl Default for ReportThresholds {
@@ -585,6 +590,8 @@ impl Default for ReportThresholds {
             max_low_end_share_pct: 50.0,
             min_low_end_correlation: 0.0,
             min_psr_db: 7.0,
+            codec_preview: true,
+            max_codec_overs: 0,
         }
     }
 }

@@ -49,6 +49,9 @@ struct View {
     outputs: Vec<[String; 2]>,
     /// Playback translation, one row per track that has it.
     translation: Vec<Vec<String>>,
+    /// The codec preview, one row per track and codec; the last cell is
+    /// the row's state ("over", "na" or "").
+    codecs: Vec<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -102,6 +105,8 @@ struct Plots {
     matching: String,
     /// Empty without translation figures.
     translation: String,
+    /// Empty without codec preview figures.
+    codecs: String,
 }
 
 #[derive(Serialize)]
@@ -405,8 +410,10 @@ fn view(r: &Report) -> View {
             normalisation: svg::normalisation(r),
             matching: super::svg_match::matching(r),
             translation: super::translation::plot(r),
+            codecs: super::codecs::plot(r),
         },
         translation: super::translation::table(r),
+        codecs: super::codecs::table(r),
         profiles,
         normalisation: if gains.is_empty() {
             Vec::new()

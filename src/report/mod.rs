@@ -3,6 +3,7 @@
 //! report.html ([`html`], drawing its plots with [`svg`]).
 
 pub mod checks;
+pub mod codecs;
 pub mod html;
 pub mod matching;
 pub mod model;

@@ -150,6 +150,11 @@ pub struct TrackReport {
     /// master (`report.restoration`; absent when off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restoration: Option<crate::analysis::restoration::Restoration>,
+    /// Addition (issue 14): the codec preview, the master as each store of
+    /// the manifest streams it, decoded and measured (absent when off or
+    /// when no store of the manifest streams a lossy codec).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codecs: Vec<crate::preview::CodecFigures>,
 }
 
 fn first_disc() -> u32 {

@@ -14,19 +14,19 @@ use std::fmt::Write;
 use super::model::{Playback, Report};
 use crate::analysis::{album_balance, BANDS};
 
-const WIDTH: f64 = 960.0;
-const LEFT: f64 = 56.0;
-const RIGHT: f64 = 16.0;
-const TOP: f64 = 22.0;
-const BOTTOM: f64 = 34.0;
+pub(super) const WIDTH: f64 = 960.0;
+pub(super) const LEFT: f64 = 56.0;
+pub(super) const RIGHT: f64 = 16.0;
+pub(super) const TOP: f64 = 22.0;
+pub(super) const BOTTOM: f64 = 34.0;
 
 /// One decimal, no "-0.0".
-fn n(x: f64) -> String {
+pub(super) fn n(x: f64) -> String {
     format!("{:.1}", super::model::round1(x))
 }
 
 /// A figure for a label: one decimal with a real minus sign.
-fn label(x: f64) -> String {
+pub(super) fn label(x: f64) -> String {
     n(x).replace('-', "\u{2212}")
 }
 
@@ -48,34 +48,34 @@ pub(crate) fn esc(s: &str) -> String {
 
 /// A linear map from values to pixels.
 #[derive(Clone, Copy)]
-struct Scale {
-    lo: f64,
-    hi: f64,
+pub(super) struct Scale {
+    pub(super) lo: f64,
+    pub(super) hi: f64,
     a: f64,
     b: f64,
 }
 
 impl Scale {
-    fn new(lo: f64, hi: f64, a: f64, b: f64) -> Scale {
+    pub(super) fn new(lo: f64, hi: f64, a: f64, b: f64) -> Scale {
         let hi = if hi > lo { hi } else { lo + 1.0 };
         Scale { lo, hi, a, b }
     }
-    fn at(&self, v: f64) -> f64 {
+    pub(super) fn at(&self, v: f64) -> f64 {
         let v = v.clamp(self.lo, self.hi);
         self.a + (v - self.lo) / (self.hi - self.lo) * (self.b - self.a)
     }
 }
 
-fn floor_to(x: f64, step: f64) -> f64 {
+pub(super) fn floor_to(x: f64, step: f64) -> f64 {
     (x / step).floor() * step
 }
 
-fn ceil_to(x: f64, step: f64) -> f64 {
+pub(super) fn ceil_to(x: f64, step: f64) -> f64 {
     (x / step).ceil() * step
 }
 
 /// Opens a plot.
-fn open(out: &mut String, id: &str, height: f64, title: &str) {
+pub(super) fn open(out: &mut String, id: &str, height: f64, title: &str) {
     let _ = write!(
         out,
         r#"<svg class="plot" id="{id}" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-labelledby="{id}-title"><title id="{id}-title">{t}</title>"#,
@@ -86,7 +86,7 @@ fn open(out: &mut String, id: &str, height: f64, title: &str) {
 }
 
 /// Horizontal grid lines with labels every `step` on `y`.
-fn y_grid(out: &mut String, y: &Scale, step: f64, unit: &str) {
+pub(super) fn y_grid(out: &mut String, y: &Scale, step: f64, unit: &str) {
     let mut v = ceil_to(y.lo, step);
     while v <= y.hi + 1e-9 {
         let py = y.at(v);
@@ -106,7 +106,7 @@ fn y_grid(out: &mut String, y: &Scale, step: f64, unit: &str) {
 }
 
 /// A grid step that gives at most about `max` lines over `span`.
-fn nice_step(span: f64, max: f64, steps: &[f64]) -> f64 {
+pub(super) fn nice_step(span: f64, max: f64, steps: &[f64]) -> f64 {
     steps
         .iter()
         .copied()
@@ -114,7 +114,7 @@ fn nice_step(span: f64, max: f64, steps: &[f64]) -> f64 {
         .unwrap_or(*steps.last().unwrap_or(&1.0))
 }
 
-fn empty(out: &mut String, height: f64, what: &str) {
+pub(super) fn empty(out: &mut String, height: f64, what: &str) {
     let _ = write!(
         out,
         r#"<text class="empty" x="{}" y="{}" text-anchor="middle">{}</text>"#,
@@ -293,13 +293,13 @@ fn event_marks(
 }
 
 /// Column centres and width for `count` tracks across the plot.
-fn columns(count: usize) -> (f64, impl Fn(usize) -> f64) {
+pub(super) fn columns(count: usize) -> (f64, impl Fn(usize) -> f64) {
     let w = (WIDTH - LEFT - RIGHT) / count.max(1) as f64;
     (w, move |i: usize| LEFT + w * (i as f64 + 0.5))
 }
 
 /// Track numbers under the columns.
-fn track_labels(out: &mut String, r: &Report, h: f64) {
+pub(super) fn track_labels(out: &mut String, r: &Report, h: f64) {
     let (_, cx) = columns(r.tracks.len());
     for (i, t) in r.tracks.iter().enumerate() {
         let _ = write!(
@@ -418,7 +418,7 @@ pub fn loudness(r: &Report) -> String {
 }
 
 /// The unit, bottom right.
-fn unit(out: &mut String, h: f64, text: &str) {
+pub(super) fn unit(out: &mut String, h: f64, text: &str) {
     let _ = write!(
         out,
         r#"<text class="axis" x="{}" y="{}" text-anchor="end">{}</text>"#,
@@ -429,7 +429,7 @@ fn unit(out: &mut String, h: f64, text: &str) {
 }
 
 /// A labelled horizontal line across the plot.
-fn hline(out: &mut String, y: &Scale, v: f64, class: &str, text: &str) {
+pub(super) fn hline(out: &mut String, y: &Scale, v: f64, class: &str, text: &str) {
     let py = y.at(v);
     let _ = write!(
         out,

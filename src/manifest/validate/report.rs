@@ -1,6 +1,7 @@
 //! The `report:` section: the thresholds of the consistency checks, those
 //! of the restoration detectors (`restoration`, `max_clicks`, ...) and of
-//! the playback translation checks (`translation`, `max_mono_loss_lu`, ...).
+//! the playback translation checks (`translation`, `max_mono_loss_lu`, ...)
+//! and of the codec preview (`codec_preview`, `max_codec_overs`).
 
 use super::fields::settings;
 use super::Cx;
@@ -31,6 +32,8 @@ pub(super) const REPORT_KEYS: &[&str] = &[
     "max_low_end_share_pct",
     "min_low_end_correlation",
     "min_psr_db",
+    "codec_preview",
+    "max_codec_overs",
 ];
 
 pub(super) fn report_section(cx: &mut Cx, node: &Node) -> ReportThresholds {
@@ -104,5 +107,9 @@ pub(super) fn report_section(cx: &mut Cx, node: &Node) -> ReportThresholds {
         min_psr_db: f
             .number(cx, "min_psr_db", " dB", -10.0, 40.0)
             .unwrap_or(d.min_psr_db),
+        codec_preview: f.boolean(cx, "codec_preview").unwrap_or(d.codec_preview),
+        max_codec_overs: f
+            .integer(cx, "max_codec_overs", 0, 1_000_000_000)
+            .map_or(d.max_codec_overs, |v| v as u64),
     }
 }

@@ -1,0 +1,167 @@
+//! What the codec preview measures of one decoded stream, against the
+//! float spool of what was encoded (interleaved `f32` frames, little
+//! endian, at the stream's rate).
+//!
+//! One decode meters the true peak (the higher of the BS.1770 4x meter,
+//! libebur128's filter as everywhere in glassmaster, and the ideal
+//! reconstruction of [`crate::dsp::ReconstructedPeak`]: BS.1770's filter
+//! reads bright material low, and `ffmpeg -af ebur128=peak=true`, which
+//! resamples to 192 kHz, reads it as the reconstruction does), the sample
+//! peak, the integrated loudness, and the loudness of the difference:
+//! decoded minus encoded, frame by frame. The decoders give back exactly
+//! the frames that were encoded, from the first (see
+//! [`crate::deliver::encode::preview`]), so frame `n` of the one is frame
+//! `n` of the other: the difference is time-aligned by construction, and
+//! `tests/preview.rs` checks it against numpy's cross-correlation of
+//! ffmpeg's decode. A decode longer than the spool differs from silence
+//! past its end.
+//!
+//! Only a stream whose true peak passes full scale can clip; for those a
+//! second decode counts the clips ([`crate::dsp::clips::ClipCounter`]), so
+//! a stream that cannot clip pays nothing for the count.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use crate::analysis::{Meter, TruePeak};
+use crate::audio::{Block, BLOCK_FRAMES};
+use crate::deliver::encode::preview::decode;
+use crate::deliver::DeliverError;
+use crate::dsp::clips::ClipCounter;
+use crate::dsp::ReconstructedPeak;
+
+use super::PreviewCodec;
+
+/// The figures of one decoded stream.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Measured {
+    pub frames: u64,
+    pub true_peak_dbtp: Option<f64>,
+    pub sample_peak_dbfs: Option<f64>,
+    pub clipped_on_sample: u64,
+    pub clipped_inter_sample: u64,
+    pub integrated_lufs: Option<f64>,
+    pub artefact_lufs: Option<f64>,
+}
+
+fn meter_err(file: &Path, e: impl std::fmt::Display) -> DeliverError {
+    DeliverError::Codec {
+        path: file.to_path_buf(),
+        codec: "meter",
+        reason: e.to_string(),
+    }
+}
+
+fn io(file: &Path, e: std::io::Error) -> DeliverError {
+    DeliverError::Io {
+        path: file.to_path_buf(),
+        source: e,
+    }
+}
+
+/// Reads the spool of what was encoded, frame by frame.
+pub struct SpoolFrames {
+    rd: BufReader<File>,
+    bytes: Vec<u8>,
+}
+
+impl SpoolFrames {
+    pub fn open(path: &Path) -> Result<SpoolFrames, DeliverError> {
+        let f = File::open(path).map_err(|e| io(path, e))?;
+        Ok(SpoolFrames {
+            rd: BufReader::with_capacity(1 << 18, f),
+            bytes: Vec::with_capacity(BLOCK_FRAMES * 8),
+        })
+    }
+
+    /// Up to `n` frames into `out` (cleared first); fewer at the end.
+    pub fn read(&mut self, n: usize, out: &mut Block) -> std::io::Result<usize> {
+        out.clear();
+        self.bytes.resize(n * 8, 0);
+        let got = crate::audio::read_full(&mut self.rd, &mut self.bytes)? / 8;
+        for fr in self.bytes[..got * 8].chunks_exact(8) {
+            out.left
+                .push(f64::from(f32::from_le_bytes([fr[0], fr[1], fr[2], fr[3]])));
+            out.right
+                .push(f64::from(f32::from_le_bytes([fr[4], fr[5], fr[6], fr[7]])));
+        }
+        Ok(got)
+    }
+}
+
+/// Appends `block` to a spool as interleaved `f32` frames.
+pub fn spool_bytes(block: &Block, bytes: &mut Vec<u8>) {
+    bytes.clear();
+    for (l, r) in block.left.iter().zip(&block.right) {
+        bytes.extend_from_slice(&(*l as f32).to_le_bytes());
+        bytes.extend_from_slice(&(*r as f32).to_le_bytes());
+    }
+}
+
+/// Decodes `file` (a `kind` stream at `rate`) and measures it against the
+/// spool at `reference`.
+pub fn measure(
+    kind: PreviewCodec,
+    file: &Path,
+    reference: &Path,
+    rate: u32,
+) -> Result<Measured, DeliverError> {
+    let mut tp = TruePeak::new(rate).map_err(|e| meter_err(file, e))?;
+    let mut recon = ReconstructedPeak::new();
+    let mut loud = Meter::loudness_only(rate).map_err(|e| meter_err(file, e))?;
+    let mut diff_meter = Meter::loudness_only(rate).map_err(|e| meter_err(file, e))?;
+    let mut spool = SpoolFrames::open(reference)?;
+    let mut enc = Block::with_capacity(BLOCK_FRAMES);
+    let mut diff = Block::with_capacity(BLOCK_FRAMES);
+    let mut sample_peak = 0.0f64;
+    let frames = decode(kind, file, &mut |b: &Block| {
+        tp.add(b);
+        recon.add(b);
+        loud.add(b);
+        for s in b.left.iter().chain(&b.right) {
+            sample_peak = sample_peak.max(s.abs());
+        }
+        // A decoded block may be longer than a spool read.
+        diff.clear();
+        let mut at = 0;
+        while at < b.len() {
+            let want = (b.len() - at).min(BLOCK_FRAMES);
+            let got = spool.read(want, &mut enc).map_err(|e| io(reference, e))?;
+            for k in 0..want {
+                let (l, r) = if k < got {
+                    (enc.left[k], enc.right[k])
+                } else {
+                    (0.0, 0.0)
+                };
+                diff.left.push(b.left[at + k] - l);
+                diff.right.push(b.right[at + k] - r);
+            }
+            at += want;
+        }
+        diff_meter.add(&diff);
+        Ok(())
+    })?;
+    let true_peak = match (tp.dbtp(), recon.dbfs()) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let mut m = Measured {
+        frames,
+        true_peak_dbtp: true_peak,
+        sample_peak_dbfs: (sample_peak > 0.0).then(|| 20.0 * sample_peak.log10()),
+        clipped_on_sample: 0,
+        clipped_inter_sample: 0,
+        integrated_lufs: loud.finish().0.integrated_lufs,
+        artefact_lufs: diff_meter.finish().0.integrated_lufs,
+    };
+    if true_peak.is_some_and(|p| p > 0.0) {
+        let mut clips = ClipCounter::new();
+        decode(kind, file, &mut |b: &Block| {
+            clips.add(b);
+            Ok(())
+        })?;
+        (m.clipped_on_sample, m.clipped_inter_sample) = clips.finish();
+    }
+    Ok(m)
+}
