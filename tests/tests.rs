@@ -14,6 +14,7 @@ mod dsp;
 mod init;
 mod inputs;
 mod manifest;
+mod preview;
 mod reconstruct;
 mod report;
 mod restoration;

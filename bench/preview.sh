@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Benchmark: what the codec preview adds to `glassmaster build --only
+# masters`, on a 60-minute album of 48 kHz 24-bit WAVs (the real-music
+# tracks, repeated until the album is at least an hour long), in one run.
+#
+# Usage: bench/preview.sh [JOBS]   (run from anywhere; JOBS defaults to 2)
+#        ONCE=1 bench/preview.sh    the eleven tracks once (16 min), quicker.
+# The manifest is bench/master.sh's (album mode, -14 LUFS, -1 dBTP, EQ +
+# compressor + limiter) with three stores, whose profiles stream three
+# codecs glassmaster encodes (and three AAC streams it reports as not
+# available): spotify (Ogg Vorbis 320 kbps, 44.1 kHz), youtube (Opus 160
+# kbps, 48 kHz), soundcloud (MP3 128 kbps, 44.1 kHz). With `--only
+# masters` the bundles are not made; the preview still runs on every
+# master. Both builds run with `--timings`, so the second's stage table
+# shows where the preview's time goes ("codec preview" is the sink's own
+# stage: resampling, encoding, and at the track's end decoding and
+# metering).
+# Needs ffmpeg (ffprobe) and what shared/testdata/real-music.sh needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS=${1:-2}
+ALBUM=target/bench-preview
+. bench/common.sh
+
+cargo build --release --quiet --bin glassmaster
+real_music
+if [ "${ONCE:-0}" = 1 ]; then
+  ALBUM=target/bench-preview-once
+  mkdir -p "$ALBUM"
+  ln -sfn "$(realpath "$MUSIC/wav48")" "$ALBUM/mixes"
+else
+  hour_album "$ALBUM/mixes" "$MUSIC/wav48" 48000
+fi
+FILES=("$ALBUM"/mixes/*.wav)
+secs=$(album_secs 48000 "${FILES[@]}")
+{
+  cat <<'YAML'
+glassmaster: 1
+release:
+  title: Benchmark
+  artist: Real Music
+mastering:
+  loudness_mode: album
+  target_lufs: -14.0
+  true_peak_dbtp: -1.0
+  chain:
+    - eq:
+        - { type: highpass, freq_hz: 25, q: 0.707 }
+        - { type: bell, freq_hz: 3000, gain_db: -1.5, q: 1.2 }
+        - { type: highshelf, freq_hz: 10000, gain_db: 1.0 }
+    - compressor: { threshold_db: -18, ratio: 2.0, attack_ms: 10, release_ms: 150, knee_db: 6 }
+    - limiter: { release_ms: 50, lookahead_ms: 5 }
+streaming:
+  - profile: spotify
+  - profile: youtube
+  - profile: soundcloud
+tracks:
+YAML
+  for f in "${FILES[@]}"; do
+    b=$(basename "$f" .wav)
+    printf '  - file: "mixes/%s.wav"\n    title: "%s"\n' "$b" "$b"
+  done
+} >"$ALBUM/album.yaml"
+echo "album: ${#FILES[@]} files, $((secs / 60)) min $((secs % 60)) s of 48 kHz 24-bit stereo; $(nproc) cores, -j $JOBS"
+
+now() { date +%s.%N; }
+# Both read the WAVs from the page cache.
+cat "${FILES[@]}" >/dev/null
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+t0=$(now)
+/usr/bin/time -f "%U %S" -o "$ALBUM/plain.cpu" \
+  target/release/glassmaster build "$ALBUM/album.yaml" --only masters --no-preview --timings \
+  -o "$ALBUM/plain" --force -j "$JOBS" 2>"$ALBUM/plain.err"
+t1=$(now)
+/usr/bin/time -f "%U %S" -o "$ALBUM/preview.cpu" \
+  target/release/glassmaster build "$ALBUM/album.yaml" --only masters --timings \
+  -o "$ALBUM/preview" --force -j "$JOBS" 2>"$ALBUM/preview.err"
+t2=$(now)
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+grep "codec preview" "$ALBUM/preview.err" | head -5 || true
+read -r pu ps <"$ALBUM/plain.cpu"
+read -r qu qs <"$ALBUM/preview.cpu"
+plain=$(echo "$t1 - $t0" | bc -l)
+with=$(echo "$t2 - $t1" | bc -l)
+codecs=$(python3 -c "
+import json,sys
+r=json.load(open('$ALBUM/preview/report.json'))
+ok=sorted({(c['codec'],c['bitrate_kbps'],c['sample_rate']) for t in r['tracks'] for c in t.get('codecs',[]) if c['available']})
+print(len(ok), ', '.join('%s %dk %d'%c for c in ok))
+over=[(t['number'],c['codec']) for t in r['tracks'] for c in t.get('codecs',[]) if c['available'] and c['clipped_on_sample']+c['clipped_inter_sample']>0]
+print('tracks x codecs that clip:', len(over))
+")
+echo "codecs previewed: $codecs"
+printf 'build --only masters --no-preview: %.1f s wall (CPU user %s s, sys %s s)\n' "$plain" "$pu" "$ps"
+printf 'build --only masters (preview):    %.1f s wall (CPU user %s s, sys %s s)\n' "$with" "$qu" "$qs"
+printf 'the preview adds %.0f %% (target at most 50 %%)\n' "$(echo "($with - $plain) / $plain * 100" | bc -l)"
+echo "stage table of the preview build: $ALBUM/preview.err"
