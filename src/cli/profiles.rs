@@ -132,6 +132,19 @@ fn show(p: &Profile) -> String {
             ),
         },
     );
+    for v in &p.preview {
+        line(
+            "streams",
+            format!(
+                "{} {} kbps, {} Hz ({}); codec preview; source: {}",
+                v.codec.label(),
+                v.bitrate_kbps,
+                v.sample_rate,
+                v.tier,
+                v.source
+            ),
+        );
+    }
     line("notes", p.notes.clone());
     s
 }

@@ -141,9 +141,9 @@ mod tests {
 
     #[test]
     fn a_sine_sampled_off_its_crest_clips_between_the_samples() {
-        // fs/4 at phase pi/4: every sample at 0.99 * sin(pi/4 + k pi/2),
-        // |x| = 0.70 while the waveform peaks at 0.99 / 0.7071 = 1.40.
-        let a = 0.99;
+        // fs/4 at phase pi/4: every sample at 1.2 sin(pi/4 + k pi/2),
+        // |x| = 0.85, while the waveform peaks at 1.2 between them.
+        let a = 1.2;
         let x: Vec<f64> = (0..4800)
             .map(|k| {
                 a * (std::f64::consts::FRAC_PI_4 + k as f64 * std::f64::consts::FRAC_PI_2).sin()

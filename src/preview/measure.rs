@@ -38,6 +38,7 @@ use super::PreviewCodec;
 pub struct Measured {
     pub frames: u64,
     pub true_peak_dbtp: Option<f64>,
+    pub reconstructed_peak_dbfs: Option<f64>,
     pub sample_peak_dbfs: Option<f64>,
     pub clipped_on_sample: u64,
     pub clipped_inter_sample: u64,
@@ -142,20 +143,24 @@ pub fn measure(
         diff_meter.add(&diff);
         Ok(())
     })?;
-    let true_peak = match (tp.dbtp(), recon.dbfs()) {
+    let reconstructed = recon.dbfs();
+    let true_peak = match (tp.dbtp(), reconstructed) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
     let mut m = Measured {
         frames,
         true_peak_dbtp: true_peak,
+        reconstructed_peak_dbfs: reconstructed,
         sample_peak_dbfs: (sample_peak > 0.0).then(|| 20.0 * sample_peak.log10()),
         clipped_on_sample: 0,
         clipped_inter_sample: 0,
         integrated_lufs: loud.finish().0.integrated_lufs,
         artefact_lufs: diff_meter.finish().0.integrated_lufs,
     };
-    if true_peak.is_some_and(|p| p > 0.0) {
+    // The counter reads the reconstruction's kernel: nothing to count
+    // while its peak (or a sample) stays at or under full scale.
+    if reconstructed.is_some_and(|p| p > 0.0) || sample_peak > 1.0 {
         let mut clips = ClipCounter::new();
         decode(kind, file, &mut |b: &Block| {
             clips.add(b);

@@ -230,6 +230,10 @@ pub struct CodecFigures {
     /// the ideal reconstruction.
     #[serde(default, serialize_with = "round2_opt")]
     pub true_peak_dbtp: Option<f64>,
+    /// The decoded stream's peak as an ideal DAC reconstructs it
+    /// ([`crate::dsp::ReconstructedPeak`]): what the clip counts read.
+    #[serde(default, serialize_with = "round2_opt")]
+    pub reconstructed_peak_dbfs: Option<f64>,
     #[serde(default, serialize_with = "round2_opt")]
     pub sample_peak_dbfs: Option<f64>,
     /// Decoded samples over full scale (both channels).
@@ -266,6 +270,7 @@ impl CodecFigures {
             note: Some(why.to_owned()),
             frames: None,
             true_peak_dbtp: None,
+            reconstructed_peak_dbfs: None,
             sample_peak_dbfs: None,
             clipped_on_sample: None,
             clipped_inter_sample: None,

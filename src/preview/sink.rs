@@ -261,6 +261,7 @@ impl Sink for PreviewSink {
                         note: None,
                         frames: Some(m.frames),
                         true_peak_dbtp: m.true_peak_dbtp,
+                        reconstructed_peak_dbfs: m.reconstructed_peak_dbfs,
                         sample_peak_dbfs: m.sample_peak_dbfs,
                         clipped_on_sample: Some(m.clipped_on_sample),
                         clipped_inter_sample: Some(m.clipped_inter_sample),
