@@ -5,7 +5,7 @@
 //! hands the same `f32` samples to each codec's encoder at that rate, block
 //! by block, and to a work spool (`preview-NN-RATE.f32`, 8 bytes a frame).
 //! At `finish` each encode is decoded and measured against the spool
-//! ([`super::measure`]), the codecs in parallel on the worker pool, and
+//! ([`super::measure`]), and
 //! the figures are left in the track's [`PreviewSlot`]; the encodes and
 //! the spool are removed (the encodes kept in `GLASSMASTER_PREVIEW_DIR`
 //! when it is set). A sink dropped before `finish` (a render that did not
@@ -15,8 +15,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-
-use rayon::prelude::*;
 
 use super::measure::{measure, spool_bytes};
 use super::{CodecFigures, PlannedCodec};
@@ -243,9 +241,11 @@ impl Sink for PreviewSink {
             .iter()
             .map(|c| (c.index, &c.plan, c.file.as_path()))
             .collect();
+        // One after the other, in this sink's task: the pool already runs
+        // the other sinks and tracks beside it, and a measure stolen by a
+        // thread inside another sink's timing span would count twice.
         let figures: Vec<(usize, CodecFigures)> = jobs
-            .into_par_iter()
-            .with_max_len(1)
+            .into_iter()
             .map(|(index, plan, file)| {
                 let m = measure(plan.codec, file, reference, rate)
                     .map_err(|e| track_err(track, &plan.describe(), e))?;
