@@ -5,6 +5,7 @@
 #
 # Usage: bench/preview.sh [JOBS]   (run from anywhere; JOBS defaults to 2)
 #        ONCE=1 bench/preview.sh    the eleven tracks once (16 min), quicker.
+#        PER_CODEC=1 ...            also one store at a time (see the end).
 # The manifest is bench/master.sh's (album mode, -14 LUFS, -1 dBTP, EQ +
 # compressor + limiter) with three stores, whose profiles stream three
 # codecs glassmaster encodes (and three AAC streams it reports as not
@@ -96,3 +97,23 @@ printf 'build --only masters --no-preview: %.1f s wall (CPU user %s s, sys %s s)
 printf 'build --only masters (preview):    %.1f s wall (CPU user %s s, sys %s s)\n' "$with" "$qu" "$qs"
 printf 'the preview adds %.0f %% (target at most 50 %%)\n' "$(echo "($with - $plain) / $plain * 100" | bc -l)"
 echo "stage table of the preview build: $ALBUM/preview.err"
+
+# PER_CODEC=1: where the preview's time goes, codec by codec: the same
+# build with one store at a time (spotify: Vorbis 320, youtube: Opus 160,
+# soundcloud: MP3 128), the "codec preview" stage's CPU of each, and the
+# decode and metering alone, estimated by `glassmaster analyze` (decode
+# and the full meter) of the encodes that build kept.
+if [ "${PER_CODEC:-0}" = 1 ]; then
+  for store in spotify youtube soundcloud; do
+    sed "/^streaming:/,/^tracks:/c\\streaming:\\n  - profile: $store\\ntracks:" "$ALBUM/album.yaml" >"$ALBUM/$store.yaml"
+    rm -rf "$ALBUM/kept-$store" && mkdir -p "$ALBUM/kept-$store"
+    GLASSMASTER_PREVIEW_DIR="$ALBUM/kept-$store" target/release/glassmaster build "$ALBUM/$store.yaml" \
+      --only masters --timings -o "$ALBUM/out-$store" --force -j "$JOBS" 2>"$ALBUM/$store.err"
+    cpu=$(awk '$1 == "codec" && $2 == "preview" {print $3; exit}' "$ALBUM/$store.err")
+    /usr/bin/time -f "%U %S" -o "$ALBUM/analyze-$store.cpu" \
+      target/release/glassmaster analyze -j "$JOBS" --json "$ALBUM/kept-$store"/* >/dev/null 2>&1 || true
+    read -r au as <"$ALBUM/analyze-$store.cpu"
+    echo "$store: codec preview stage ${cpu} s CPU; analyze of its encodes (decode + full meter; it cannot read Opus) ${au} s user"
+  done
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi

@@ -122,6 +122,10 @@ impl PreviewSink {
         };
         let keep_dir = super::keep_dir();
         let dir = keep_dir.clone().unwrap_or_else(|| work.to_owned());
+        std::fs::create_dir_all(&dir).map_err(|e| MasterError::Io {
+            path: dir.clone(),
+            source: e,
+        })?;
         let mut encodes = Vec::new();
         for (index, plan) in codecs {
             let file = dir.join(format!(
