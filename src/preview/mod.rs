@@ -319,3 +319,73 @@ pub fn run_source(
     }
     Ok(sink::take(&slot, plan))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(profile: &str) -> BundleSpec {
+        BundleSpec {
+            profile: profile.into(),
+            name: profile.into(),
+            format: None,
+            sample_rate: None,
+            bit_depth: None,
+            naming: None,
+            bitrate_kbps: None,
+            dither: None,
+            true_peak_dbtp: None,
+        }
+    }
+
+    #[test]
+    fn stores_streaming_the_same_encode_share_it() {
+        let plan = plan(&[
+            spec("spotify"),
+            spec("apple-digital-masters"),
+            spec("spotify"),
+            spec("promo-mp3"),
+        ]);
+        let got: Vec<_> = plan
+            .iter()
+            .map(|c| (c.codec, c.bitrate_kbps, c.sample_rate, c.stores.len()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (PreviewCodec::Vorbis, 320, 44_100, 1),
+                (PreviewCodec::Aac, 256, 44_100, 2)
+            ]
+        );
+        assert_eq!(plan[0].availability, Availability::Ready);
+        assert!(matches!(plan[1].availability, Availability::Missing(_)));
+        let notes = notes(&plan);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].contains("spotify (Premium, web player), apple-digital-masters"));
+    }
+
+    #[test]
+    fn streams_glassmaster_cannot_encode_as_written_are_refused() {
+        let s = PreviewStream {
+            codec: PreviewCodec::Opus,
+            bitrate_kbps: 160,
+            sample_rate: 44_100,
+            tier: "t".into(),
+            source: "s".into(),
+        };
+        assert!(s.check().unwrap_err().contains("48000 Hz"));
+        let mp3 = PreviewStream {
+            codec: PreviewCodec::Mp3,
+            bitrate_kbps: 56,
+            sample_rate: 44_100,
+            ..s.clone()
+        };
+        assert!(mp3.check().unwrap_err().contains("56 kbps"));
+        let unsourced = PreviewStream {
+            sample_rate: 48_000,
+            source: " ".into(),
+            ..s
+        };
+        assert!(unsourced.check().unwrap_err().contains("source"));
+    }
+}
