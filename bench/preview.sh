@@ -6,14 +6,17 @@
 # Usage: bench/preview.sh [JOBS]   (run from anywhere; JOBS defaults to 2)
 #        ONCE=1 bench/preview.sh    the eleven tracks once (16 min), quicker.
 #        PER_CODEC=1 ...            also one store at a time (see the end).
+#        PASSAGES=0 ...             without the third build, which previews
+#                                   passages (`codec_preview_passages: true`)
+#                                   and compares them with the whole tracks.
 # The manifest is bench/master.sh's (album mode, -14 LUFS, -1 dBTP, EQ +
-# compressor + limiter) with three stores, whose profiles stream three
-# codecs glassmaster encodes (and three AAC streams it reports as not
-# available): spotify (Ogg Vorbis 320 kbps, 44.1 kHz), youtube (Opus 160
-# kbps, 48 kHz), soundcloud (MP3 128 kbps, 44.1 kHz). With `--only
+# compressor + limiter) with three stores, whose profiles stream six
+# encodes of four codecs: spotify (Ogg Vorbis 320 kbps and AAC 256 kbps,
+# 44.1 kHz), youtube (Opus 160 kbps, 48 kHz; AAC 128 kbps, 44.1 kHz),
+# soundcloud (MP3 128 kbps and AAC 160 kbps, 44.1 kHz). With `--only
 # masters` the bundles are not made; the preview still runs on every
-# master. Both builds run with `--timings`, so the second's stage table
-# shows where the preview's time goes ("codec preview" is the sink's own
+# master. The builds run with `--timings`, so the stage tables
+# show where the preview's time goes ("codec preview" is the sink's own
 # stage: resampling, encoding, and at the track's end decoding and
 # metering).
 # Needs ffmpeg (ffprobe) and what shared/testdata/real-music.sh needs.
@@ -78,6 +81,15 @@ t1=$(now)
   target/release/glassmaster build "$ALBUM/album.yaml" --only masters --timings \
   -o "$ALBUM/preview" --force -j "$JOBS" 2>"$ALBUM/preview.err"
 t2=$(now)
+if [ "${PASSAGES:-1}" = 1 ]; then
+  # The same build previewing passages (`codec_preview_passages: true`),
+  # and what they miss of the whole tracks' figures.
+  sed 's/^tracks:/report:\n  codec_preview_passages: true\ntracks:/' "$ALBUM/album.yaml" >"$ALBUM/passages.yaml"
+  /usr/bin/time -f "%U %S" -o "$ALBUM/passages.cpu" \
+    target/release/glassmaster build "$ALBUM/passages.yaml" --only masters --timings \
+    -o "$ALBUM/passages" --force -j "$JOBS" 2>"$ALBUM/passages.err"
+fi
+t3=$(now)
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 grep "codec preview" "$ALBUM/preview.err" | head -5 || true
 read -r pu ps <"$ALBUM/plain.cpu"
@@ -96,6 +108,30 @@ echo "codecs previewed: $codecs"
 printf 'build --only masters --no-preview: %.1f s wall (CPU user %s s, sys %s s)\n' "$plain" "$pu" "$ps"
 printf 'build --only masters (preview):    %.1f s wall (CPU user %s s, sys %s s)\n' "$with" "$qu" "$qs"
 printf 'the preview adds %.0f %% (target at most 50 %%)\n' "$(echo "($with - $plain) / $plain * 100" | bc -l)"
+if [ "${PASSAGES:-1}" = 1 ]; then
+  read -r fu fs <"$ALBUM/passages.cpu"
+  pass=$(echo "$t3 - $t2" | bc -l)
+  printf 'build --only masters (preview of passages): %.1f s wall (CPU user %s s, sys %s s): adds %.0f %%\n' \
+    "$pass" "$fu" "$fs" "$(echo "($pass - $plain) / $plain * 100" | bc -l)"
+  python3 - "$ALBUM/passages/report.json" "$ALBUM/preview/report.json" <<'PY'
+import json, sys
+p, w = (json.load(open(f)) for f in sys.argv[1:3])
+overs = lambda c: c['clipped_on_sample'] + c['clipped_inter_sample']
+rows = {}
+for tp, tw in zip(p['tracks'], w['tracks']):
+    for cp, cw in zip(tp['codecs'], tw['codecs']):
+        key = '%s %dk %d' % (cp['codec'], cp['bitrate_kbps'], cp['sample_rate'])
+        rows.setdefault(key, []).append((cp['true_peak_dbtp'] - cw['true_peak_dbtp'],
+                                         (overs(cp) > 0) == (overs(cw) > 0), overs(cw) > 0,
+                                         cp['frames'] / cw['frames']))
+print('passages against the whole track (decoded true peak, passages minus whole; clip flags):')
+for key, r in sorted(rows.items()):
+    d = [x[0] for x in r]
+    print('  %-16s %d tracks, %.0f %% previewed: %+.2f to %+.2f dB (mean %+.2f); whole clips %d, flags agree %d of %d'
+          % (key, len(r), 100 * sum(x[3] for x in r) / len(r), min(d), max(d), sum(d) / len(d),
+             sum(x[2] for x in r), sum(x[1] for x in r), len(r)))
+PY
+fi
 echo "stage table of the preview build: $ALBUM/preview.err"
 
 # PER_CODEC=1: where the preview's time goes, codec by codec: the same

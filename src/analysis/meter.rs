@@ -561,6 +561,14 @@ impl TruePeak {
         self.add_planar(l, r, peak);
     }
 
+    /// Starts the peak again from here, keeping the interpolator's state
+    /// (the frames before still reach the next ones' inter-sample points):
+    /// the peak of a stretch of a longer signal.
+    pub fn restart(&mut self) {
+        self.max = 0.0;
+        self.sample_peak = 0.0;
+    }
+
     /// The true peak so far (at least the sample peak), dBTP; `None` for
     /// digital silence.
     pub fn dbtp(&self) -> Option<f64> {
@@ -582,8 +590,10 @@ impl TruePeak {
                     .seed_frames_planar_f64(&[&self.tail[0][..], &self.tail[1][..]]);
             }
             let _ = self.ebu.add_frames_planar_f64(&[l, r]);
-            let a = self.ebu.true_peak(0).unwrap_or(0.0);
-            let b = self.ebu.true_peak(1).unwrap_or(0.0);
+            // This block's peaks (the running maximum is `max`, so that
+            // `restart` can start it again).
+            let a = self.ebu.prev_true_peak(0).unwrap_or(0.0);
+            let b = self.ebu.prev_true_peak(1).unwrap_or(0.0);
             self.max = self.max.max(a).max(b);
             self.primed = true;
         } else {

@@ -220,7 +220,7 @@ fn build_on(
     // The codec preview: one more sink per track and store rate, beside
     // the others (preview/sink.rs).
     let preview_plan = if opts.preview && manifest.report.codec_preview {
-        crate::preview::plan(&manifest.streaming)
+        crate::preview::plan(&manifest.streaming, !manifest.report.codec_preview_passages)
     } else {
         Vec::new()
     };

@@ -107,6 +107,19 @@ impl ClipCounter {
         self.fill = HIST - 1;
     }
 
+    /// Starts the counts again from here, keeping the history (intervals
+    /// still pending, up to `STRETCH + DELAY` frames back, count anew).
+    pub fn restart(&mut self) {
+        self.on_sample = 0;
+        self.inter_sample = 0;
+    }
+
+    /// The counts so far, of the intervals computed (not those of the last
+    /// `STRETCH + DELAY` frames fed): for a stretch whose signal goes on.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.on_sample, self.inter_sample)
+    }
+
     /// The counts `(on-sample, inter-sample)`, with the zeros after the
     /// last frame as future (so the intervals into the end count).
     pub fn finish(mut self) -> (u64, u64) {

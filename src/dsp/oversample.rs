@@ -423,6 +423,24 @@ impl ReconstructedPeak {
         self.fill = HIST - 1;
     }
 
+    /// Starts the peak again from here, keeping the history: the peak of
+    /// a stretch of a longer signal. Intervals still pending (up to
+    /// `STRETCH + DELAY` frames before this point) count towards the new
+    /// peak.
+    pub fn restart(&mut self) {
+        self.max = 0.0;
+        self.sample_peak = 0.0;
+    }
+
+    /// The peak of the intervals computed so far, without the zeros after
+    /// the last frame (see [`Self::dbfs`]): the peak up to `STRETCH +
+    /// DELAY` frames before the last one fed, for a stretch whose signal
+    /// goes on past it.
+    pub fn dbfs_so_far(&self) -> Option<f64> {
+        let peak = self.max.max(self.sample_peak);
+        (peak > 0.0).then(|| super::lin_to_db(peak))
+    }
+
     /// The peak so far, with the zeros after the last frame as future
     /// (so the tail's inter-sample points count), in dBFS; `None` for
     /// digital silence.

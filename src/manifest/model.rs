@@ -558,6 +558,9 @@ pub struct ReportThresholds {
     pub min_psr_db: f64,
     /// Run the codec preview ([`crate::preview`]) in `build` and `check`.
     pub codec_preview: bool,
+    /// Encode passages of each track in the codec preview, not the whole
+    /// track ([`crate::preview::passages`]).
+    pub codec_preview_passages: bool,
     /// `track.codec_overs`: clipped samples (on-sample and inter-sample)
     /// allowed per track and codec after a store's encode and decode.
     pub max_codec_overs: u64,
@@ -591,6 +594,7 @@ impl Default for ReportThresholds {
             min_low_end_correlation: 0.0,
             min_psr_db: 7.0,
             codec_preview: true,
+            codec_preview_passages: false,
             max_codec_overs: 0,
         }
     }

@@ -31,6 +31,7 @@ use crate::deliver::DeliverError;
 use crate::dsp::clips::ClipCounter;
 use crate::dsp::ReconstructedPeak;
 
+use super::passages::Passage;
 use super::PreviewCodec;
 
 /// The figures of one decoded stream.
@@ -44,6 +45,8 @@ pub struct Measured {
     pub clipped_inter_sample: u64,
     pub integrated_lufs: Option<f64>,
     pub artefact_lufs: Option<f64>,
+    /// The loudness of what was encoded, over the same frames.
+    pub input_lufs: Option<f64>,
 }
 
 fn meter_err(file: &Path, e: impl std::fmt::Display) -> DeliverError {
@@ -76,6 +79,12 @@ impl SpoolFrames {
         })
     }
 
+    /// Goes to frame `frame` of the spool.
+    pub fn seek(&mut self, frame: u64) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        self.rd.seek(SeekFrom::Start(frame * 8)).map(|_| ())
+    }
+
     /// Up to `n` frames into `out` (cleared first); fewer at the end.
     pub fn read(&mut self, n: usize, out: &mut Block) -> std::io::Result<usize> {
         out.clear();
@@ -100,54 +109,142 @@ pub fn spool_bytes(block: &Block, bytes: &mut Vec<u8>) {
     }
 }
 
-/// Decodes `file` (a `kind` stream at `rate`) and measures it against the
-/// spool at `reference`.
-pub fn measure(
+/// Which part of a passage's decode a stretch of it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Before the passage: the encoder's start; meters only warm up.
+    Lead,
+    /// The passage: measured.
+    Passage,
+    /// After it: the inter-sample points of its last frames still read
+    /// these (the first [`FLUSH`] frames); the rest is the encoder's end.
+    Tail,
+}
+
+/// Frames of the tail that reach back into the passage's inter-sample
+/// points (the reconstruction's pending stretch and delay, and
+/// libebur128's interpolator).
+const FLUSH: u64 = 2 * (crate::dsp::oversample::STRETCH + crate::dsp::oversample::HIST) as u64;
+
+/// Decodes one passage's file, handing each stretch of its blocks to `f`
+/// with its part; the first stretch of the passage itself is announced by
+/// `Part::Passage` with `first` true.
+fn decode_parts(
     kind: PreviewCodec,
     file: &Path,
+    p: &Passage,
+    f: &mut dyn FnMut(Part, bool, &Block) -> Result<(), DeliverError>,
+) -> Result<u64, DeliverError> {
+    let lead = p.lead();
+    let end = lead + p.frames();
+    let stop = end + if p.ends_track() { 0 } else { FLUSH };
+    let mut pos = 0u64;
+    let mut seg = Block::with_capacity(BLOCK_FRAMES);
+    let mut started = false;
+    decode(kind, file, &mut |b: &Block| {
+        let len = b.len() as u64;
+        let mut at = 0u64;
+        while at < len {
+            let abs = pos + at;
+            let (part, until) = if abs < lead {
+                (Part::Lead, lead)
+            } else if abs < end {
+                (Part::Passage, end)
+            } else {
+                (Part::Tail, stop)
+            };
+            let upto = until.min(pos + len);
+            if upto <= abs {
+                break; // past what is read of the tail
+            }
+            seg.clear();
+            let (a, z) = ((abs - pos) as usize, (upto - pos) as usize);
+            seg.left.extend_from_slice(&b.left[a..z]);
+            seg.right.extend_from_slice(&b.right[a..z]);
+            let first = part == Part::Passage && !started;
+            started |= part == Part::Passage;
+            f(part, first, &seg)?;
+            at = upto - pos;
+        }
+        pos += len;
+        Ok(())
+    })
+}
+
+/// Decodes each passage's file (a `kind` stream at `rate`: `files[k]` is
+/// the encode of `passages[k]`) and measures the passages against the
+/// spool at `reference` (the whole track, at that rate).
+pub fn measure(
+    kind: PreviewCodec,
+    files: &[(&Path, Passage)],
     reference: &Path,
     rate: u32,
 ) -> Result<Measured, DeliverError> {
-    let mut tp = TruePeak::new(rate).map_err(|e| meter_err(file, e))?;
-    let mut recon = ReconstructedPeak::new();
-    let mut loud = Meter::loudness_only(rate).map_err(|e| meter_err(file, e))?;
-    let mut diff_meter = Meter::loudness_only(rate).map_err(|e| meter_err(file, e))?;
-    let mut spool = SpoolFrames::open(reference)?;
+    let meter = |file: &Path| Meter::loudness_only(rate).map_err(|e| meter_err(file, e));
+    let Some((first, _)) = files.first() else {
+        return Ok(Measured::default());
+    };
+    let mut loud = meter(first)?;
+    let mut diff_meter = meter(first)?;
+    let mut input = meter(first)?;
     let mut enc = Block::with_capacity(BLOCK_FRAMES);
     let mut diff = Block::with_capacity(BLOCK_FRAMES);
+    let (mut true_peak, mut reconstructed) = (None::<f64>, None::<f64>);
     let mut sample_peak = 0.0f64;
-    let frames = decode(kind, file, &mut |b: &Block| {
-        tp.add(b);
-        recon.add(b);
-        loud.add(b);
-        for s in b.left.iter().chain(&b.right) {
-            sample_peak = sample_peak.max(s.abs());
-        }
-        // A decoded block may be longer than a spool read.
-        diff.clear();
-        let mut at = 0;
-        while at < b.len() {
-            let want = (b.len() - at).min(BLOCK_FRAMES);
-            let got = spool.read(want, &mut enc).map_err(|e| io(reference, e))?;
-            for k in 0..want {
-                let (l, r) = if k < got {
-                    (enc.left[k], enc.right[k])
-                } else {
-                    (0.0, 0.0)
-                };
-                diff.left.push(b.left[at + k] - l);
-                diff.right.push(b.right[at + k] - r);
-            }
-            at += want;
-        }
-        diff_meter.add(&diff);
-        Ok(())
-    })?;
-    let reconstructed = recon.dbfs();
-    let true_peak = match (tp.dbtp(), reconstructed) {
+    let mut frames = 0u64;
+    let higher = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
+    for (file, p) in files {
+        let mut tp = TruePeak::new(rate).map_err(|e| meter_err(file, e))?;
+        let mut recon = ReconstructedPeak::new();
+        let mut spool = SpoolFrames::open(reference)?;
+        spool.seek(p.from).map_err(|e| io(reference, e))?;
+        decode_parts(kind, file, p, &mut |part, first, b| {
+            if first {
+                tp.restart();
+                recon.restart();
+            }
+            tp.add(b);
+            recon.add(b);
+            if part != Part::Passage {
+                return Ok(());
+            }
+            frames += b.len() as u64;
+            loud.add(b);
+            for s in b.left.iter().chain(&b.right) {
+                sample_peak = sample_peak.max(s.abs());
+            }
+            // A decoded block may be longer than a spool read.
+            diff.clear();
+            let mut at = 0;
+            while at < b.len() {
+                let want = (b.len() - at).min(BLOCK_FRAMES);
+                let got = spool.read(want, &mut enc).map_err(|e| io(reference, e))?;
+                input.add(&enc);
+                for k in 0..want {
+                    let (l, r) = if k < got {
+                        (enc.left[k], enc.right[k])
+                    } else {
+                        (0.0, 0.0)
+                    };
+                    diff.left.push(b.left[at + k] - l);
+                    diff.right.push(b.right[at + k] - r);
+                }
+                at += want;
+            }
+            diff_meter.add(&diff);
+            Ok(())
+        })?;
+        let r = if p.ends_track() {
+            recon.dbfs()
+        } else {
+            recon.dbfs_so_far()
+        };
+        reconstructed = higher(reconstructed, r);
+        true_peak = higher(true_peak, higher(tp.dbtp(), r));
+    }
     let mut m = Measured {
         frames,
         true_peak_dbtp: true_peak,
@@ -157,16 +254,28 @@ pub fn measure(
         clipped_inter_sample: 0,
         integrated_lufs: loud.finish().0.integrated_lufs,
         artefact_lufs: diff_meter.finish().0.integrated_lufs,
+        input_lufs: input.finish().0.integrated_lufs,
     };
     // The counter reads the reconstruction's kernel: nothing to count
     // while its peak (or a sample) stays at or under full scale.
     if reconstructed.is_some_and(|p| p > 0.0) || sample_peak > 1.0 {
-        let mut clips = ClipCounter::new();
-        decode(kind, file, &mut |b: &Block| {
-            clips.add(b);
-            Ok(())
-        })?;
-        (m.clipped_on_sample, m.clipped_inter_sample) = clips.finish();
+        for (file, p) in files {
+            let mut clips = ClipCounter::new();
+            decode_parts(kind, file, p, &mut |_, first, b| {
+                if first {
+                    clips.restart();
+                }
+                clips.add(b);
+                Ok(())
+            })?;
+            let (on, inter) = if p.ends_track() {
+                clips.finish()
+            } else {
+                clips.counts()
+            };
+            m.clipped_on_sample += on;
+            m.clipped_inter_sample += inter;
+        }
     }
     Ok(m)
 }

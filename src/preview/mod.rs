@@ -30,6 +30,7 @@
 //! `check` runs the same sinks on the decoded sources ([`run_source`]).
 
 pub mod measure;
+pub mod passages;
 pub mod sink;
 
 use std::path::Path;
@@ -109,7 +110,7 @@ impl PreviewStream {
             PreviewCodec::Mp3 => MP3_BITRATES.contains(&k),
             PreviewCodec::Vorbis => VORBIS_KBPS.contains(&k),
             PreviewCodec::Opus => OPUS_KBPS.contains(&k),
-            PreviewCodec::Aac => (32..=512).contains(&k),
+            PreviewCodec::Aac => crate::deliver::encode::AAC_KBPS.contains(&k),
         };
         if !ok {
             return Err(format!(
@@ -149,6 +150,9 @@ pub struct PlannedCodec {
     /// The stores streaming it so: "spotify (Premium, web player)".
     pub stores: Vec<String>,
     pub availability: Availability,
+    /// Encode whole tracks, not passages (`report.codec_preview_passages`
+    /// false, the default).
+    pub whole: bool,
 }
 
 impl PlannedCodec {
@@ -164,8 +168,9 @@ impl PlannedCodec {
 }
 
 /// The encodes of the manifest's bundles' stores, in the order the bundles
-/// first name them; a store named by two bundles counts once.
-pub fn plan(bundles: &[BundleSpec]) -> Vec<PlannedCodec> {
+/// first name them; a store named by two bundles counts once. `whole`:
+/// encode whole tracks rather than passages.
+pub fn plan(bundles: &[BundleSpec], whole: bool) -> Vec<PlannedCodec> {
     let mut out: Vec<PlannedCodec> = Vec::new();
     let mut seen = Vec::new();
     for b in bundles {
@@ -189,6 +194,7 @@ pub fn plan(bundles: &[BundleSpec]) -> Vec<PlannedCodec> {
                     sample_rate: s.sample_rate,
                     stores: vec![store],
                     availability: availability(s.codec),
+                    whole,
                 }),
             }
         }
@@ -223,9 +229,15 @@ pub struct CodecFigures {
     pub available: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// Frames decoded (at `sample_rate`).
+    /// Frames measured (at `sample_rate`): the passages' (the whole
+    /// track's when it was previewed whole).
     #[serde(default)]
     pub frames: Option<u64>,
+    /// What was encoded and measured, in frames at `sample_rate`
+    /// ([`passages`]): one passage from 0 to the end when the track was
+    /// previewed whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passages: Vec<passages::Passage>,
     /// The decoded stream's true peak: the higher of the BS.1770 meter and
     /// the ideal reconstruction.
     #[serde(default, serialize_with = "round2_opt")]
@@ -269,6 +281,7 @@ impl CodecFigures {
             available: false,
             note: Some(why.to_owned()),
             frames: None,
+            passages: Vec::new(),
             true_peak_dbtp: None,
             reconstructed_peak_dbfs: None,
             sample_peak_dbfs: None,
@@ -340,12 +353,15 @@ mod tests {
 
     #[test]
     fn stores_streaming_the_same_encode_share_it() {
-        let plan = plan(&[
-            spec("spotify"),
-            spec("apple-digital-masters"),
-            spec("spotify"),
-            spec("promo-mp3"),
-        ]);
+        let plan = plan(
+            &[
+                spec("spotify"),
+                spec("apple-digital-masters"),
+                spec("spotify"),
+                spec("promo-mp3"),
+            ],
+            false,
+        );
         let got: Vec<_> = plan
             .iter()
             .map(|c| (c.codec, c.bitrate_kbps, c.sample_rate, c.stores.len()))
@@ -357,11 +373,15 @@ mod tests {
                 (PreviewCodec::Aac, 256, 44_100, 2)
             ]
         );
-        assert_eq!(plan[0].availability, Availability::Ready);
-        assert!(matches!(plan[1].availability, Availability::Missing(_)));
-        let notes = notes(&plan);
-        assert_eq!(notes.len(), 1);
-        assert!(notes[0].contains("spotify (Premium, web player), apple-digital-masters"));
+        assert!(plan.iter().all(|c| c.availability == Availability::Ready));
+        assert_eq!(
+            plan[1].stores,
+            [
+                "spotify (Premium, web player)",
+                "apple-digital-masters (Apple Music, iTunes Store)"
+            ]
+        );
+        assert!(notes(&plan).is_empty());
     }
 
     #[test]

@@ -2,23 +2,26 @@
 //!
 //! It takes the master's blocks as every sink does, resamples them once
 //! to the rate the stores encode at (when the master is at another), and
-//! hands the same `f32` samples to each codec's encoder at that rate, block
-//! by block, and to a work spool (`preview-NN-RATE.f32`, 8 bytes a frame).
-//! At `finish` each encode is decoded and measured against the spool
-//! ([`super::measure`]), and
-//! the figures are left in the track's [`PreviewSlot`]; the encodes and
-//! the spool are removed (the encodes kept in `GLASSMASTER_PREVIEW_DIR`
-//! when it is set). A sink dropped before `finish` (a render that did not
-//! land) removes its files and leaves the slot as it was.
+//! spools the `f32` samples at that rate to a work file
+//! (`preview-NN-RATE.f32`, 8 bytes a frame), keeping each half second's
+//! peak and RMS ([`WindowStats`]). At `finish` it chooses the passages
+//! (the whole track, or with `codec_preview_passages` [`super::passages`]),
+//! reads each from the spool once into every codec's encoder at that rate
+//! (one file per codec and passage), decodes each encode and measures the
+//! passages against the spool ([`super::measure`]), and leaves the
+//! figures in the track's [`PreviewSlot`]; the encodes and the spool are
+//! removed (the encodes kept in `GLASSMASTER_PREVIEW_DIR` when it is set).
+//! A sink dropped before `finish` (a render that did not land) removes its
+//! files and leaves the slot as it was.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use super::measure::{measure, spool_bytes};
+use super::measure::{measure, spool_bytes, SpoolFrames};
+use super::passages::{Passage, WindowStats};
 use super::{CodecFigures, PlannedCodec};
-use crate::analysis::Meter;
 use crate::audio::{Block, BLOCK_FRAMES};
 use crate::deliver::encode::preview::{Availability, PreviewEncoder};
 use crate::dsp::Resampler;
@@ -76,8 +79,8 @@ pub fn sinks(
 struct Encode {
     index: usize,
     plan: PlannedCodec,
-    file: PathBuf,
-    enc: Option<PreviewEncoder>,
+    /// The encodes written so far, one per passage.
+    files: Vec<PathBuf>,
 }
 
 /// Encodes a track's master for the codecs at one rate.
@@ -90,9 +93,10 @@ pub struct PreviewSink {
     reference: PathBuf,
     spool: Option<BufWriter<File>>,
     bytes: Vec<u8>,
-    left: Vec<f32>,
-    right: Vec<f32>,
-    input: Option<Meter>,
+    stats: Option<WindowStats>,
+    /// The whole track (not `report.codec_preview_passages`).
+    whole: bool,
+    dir: PathBuf,
     slot: PreviewSlot,
     keep: bool,
     done: bool,
@@ -126,25 +130,15 @@ impl PreviewSink {
             path: dir.clone(),
             source: e,
         })?;
-        let mut encodes = Vec::new();
-        for (index, plan) in codecs {
-            let file = dir.join(format!(
-                "preview-{track:02}-{}-{}k-{}.{}",
-                plan.codec.id(),
-                plan.bitrate_kbps,
-                plan.sample_rate,
-                plan.codec.extension()
-            ));
-            let enc =
-                PreviewEncoder::start(plan.codec, &file, rate, plan.bitrate_kbps, u64::from(track))
-                    .map_err(|e| err(&plan.describe(), &e))?;
-            encodes.push(Encode {
+        let whole = codecs.iter().any(|(_, c)| c.whole);
+        let encodes = codecs
+            .into_iter()
+            .map(|(index, plan)| Encode {
                 index,
                 plan,
-                file,
-                enc: Some(enc),
-            });
-        }
+                files: Vec::new(),
+            })
+            .collect();
         let reference = work.join(format!("preview-{track:02}-{rate}.f32"));
         let spool = File::create(&reference).map_err(|e| MasterError::Io {
             path: reference.clone(),
@@ -163,29 +157,19 @@ impl PreviewSink {
             reference,
             spool: Some(BufWriter::with_capacity(1 << 18, spool)),
             bytes: Vec::with_capacity(BLOCK_FRAMES * 8),
-            left: Vec::with_capacity(BLOCK_FRAMES),
-            right: Vec::with_capacity(BLOCK_FRAMES),
-            input: Some(Meter::loudness_only(rate).map_err(|e| err("meter", &e))?),
+            stats: Some(WindowStats::new(rate)),
+            whole,
+            dir,
             slot,
             keep: keep_dir.is_some(),
             done: false,
         })
     }
 
-    /// One block at the stores' rate to the encoders, the spool and the
-    /// input's loudness meter.
+    /// One block at the stores' rate to the spool and the statistics.
     fn feed(&mut self, b: &Block) -> Result<(), MasterError> {
         if b.is_empty() {
             return Ok(());
-        }
-        self.left.clear();
-        self.right.clear();
-        self.left.extend(b.left.iter().map(|&x| x as f32));
-        self.right.extend(b.right.iter().map(|&x| x as f32));
-        for c in &mut self.codecs {
-            let enc = c.enc.as_mut().expect("encoders open until finish");
-            enc.encode(&self.left, &self.right)
-                .map_err(|e| track_err(self.track, &c.plan.describe(), e))?;
         }
         spool_bytes(b, &mut self.bytes);
         let spool = self.spool.as_mut().expect("spool open until finish");
@@ -193,8 +177,76 @@ impl PreviewSink {
             path: self.reference.clone(),
             source: e,
         })?;
-        if let Some(m) = self.input.as_mut() {
-            m.add(b);
+        if let Some(w) = self.stats.as_mut() {
+            w.add(b);
+        }
+        Ok(())
+    }
+
+    /// The file of `c`'s encode of passage `k` (of `n`).
+    fn file(&self, c: &PlannedCodec, k: usize, n: usize) -> PathBuf {
+        let part = if n == 1 {
+            String::new()
+        } else {
+            format!("-p{:02}", k + 1)
+        };
+        self.dir.join(format!(
+            "preview-{:02}-{}-{}k-{}{part}.{}",
+            self.track,
+            c.codec.id(),
+            c.bitrate_kbps,
+            c.sample_rate,
+            c.codec.extension()
+        ))
+    }
+
+    /// Encodes passage `k` of `n`, `p`, from the spool, for every codec.
+    fn encode(&mut self, p: &Passage, k: usize, n: usize) -> Result<(), MasterError> {
+        let track = self.track;
+        let mut encoders = Vec::with_capacity(self.codecs.len());
+        for i in 0..self.codecs.len() {
+            let file = self.file(&self.codecs[i].plan, k, n);
+            let c = &mut self.codecs[i];
+            let enc = PreviewEncoder::start(
+                c.plan.codec,
+                &file,
+                self.rate,
+                c.plan.bitrate_kbps,
+                u64::from(track),
+            )
+            .map_err(|e| track_err(track, &c.plan.describe(), e))?;
+            c.files.push(file);
+            encoders.push(enc);
+        }
+        let io = |e| MasterError::Io {
+            path: self.reference.clone(),
+            source: e,
+        };
+        let mut spool =
+            SpoolFrames::open(&self.reference).map_err(|e| track_err(track, "spool", e))?;
+        spool.seek(p.encoded_from).map_err(io)?;
+        let mut block = Block::with_capacity(BLOCK_FRAMES);
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        let mut left_to_read = p.encoded_to - p.encoded_from;
+        while left_to_read > 0 {
+            let want = left_to_read.min(BLOCK_FRAMES as u64) as usize;
+            let got = spool.read(want, &mut block).map_err(io)?;
+            if got == 0 {
+                break;
+            }
+            left_to_read -= got as u64;
+            left.clear();
+            right.clear();
+            left.extend(block.left.iter().map(|&x| x as f32));
+            right.extend(block.right.iter().map(|&x| x as f32));
+            for (enc, c) in encoders.iter_mut().zip(&self.codecs) {
+                enc.encode(&left, &right)
+                    .map_err(|e| track_err(track, &c.plan.describe(), e))?;
+            }
+        }
+        for (enc, c) in encoders.into_iter().zip(&self.codecs) {
+            enc.finish()
+                .map_err(|e| track_err(track, &c.plan.describe(), e))?;
         }
         Ok(())
     }
@@ -226,36 +278,41 @@ impl Sink for PreviewSink {
 
     fn finish(&mut self) -> Result<(), MasterError> {
         self.write_resampled(&Block::default(), true)?;
-        for c in &mut self.codecs {
-            if let Some(enc) = c.enc.take() {
-                enc.finish()
-                    .map_err(|e| track_err(self.track, &c.plan.describe(), e))?;
-            }
-        }
         if let Some(s) = self.spool.take() {
             s.into_inner().map_err(|e| MasterError::Io {
                 path: self.reference.clone(),
                 source: e.into_error(),
             })?;
         }
-        let input = self.input.take().and_then(|m| m.finish().0.integrated_lufs);
+        let passages = self
+            .stats
+            .take()
+            .map(|w| w.select(self.rate, self.whole))
+            .unwrap_or_default();
+        for (k, p) in passages.iter().enumerate() {
+            self.encode(p, k, passages.len())?;
+        }
         let (track, rate, reference) = (self.track, self.rate, &self.reference);
-        let jobs: Vec<(usize, &PlannedCodec, &Path)> = self
-            .codecs
-            .iter()
-            .map(|c| (c.index, &c.plan, c.file.as_path()))
-            .collect();
         // One after the other, in this sink's task: the pool already runs
         // the other sinks and tracks beside it, and a measure stolen by a
         // thread inside another sink's timing span would count twice.
-        let figures: Vec<(usize, CodecFigures)> = jobs
-            .into_iter()
-            .map(|(index, plan, file)| {
-                let m = measure(plan.codec, file, reference, rate)
+        let figures: Vec<(usize, CodecFigures)> = self
+            .codecs
+            .iter()
+            .map(|c| {
+                let plan = &c.plan;
+                let files: Vec<(&Path, Passage)> = c
+                    .files
+                    .iter()
+                    .map(PathBuf::as_path)
+                    .zip(passages.iter().copied())
+                    .collect();
+                let m = measure(plan.codec, &files, reference, rate)
                     .map_err(|e| track_err(track, &plan.describe(), e))?;
+                let input = m.input_lufs;
                 let less = |a: Option<f64>| a.zip(input).map(|(a, i)| a - i);
                 Ok((
-                    index,
+                    c.index,
                     CodecFigures {
                         codec: plan.codec,
                         bitrate_kbps: plan.bitrate_kbps,
@@ -264,6 +321,7 @@ impl Sink for PreviewSink {
                         available: true,
                         note: None,
                         frames: Some(m.frames),
+                        passages: passages.clone(),
                         true_peak_dbtp: m.true_peak_dbtp,
                         reconstructed_peak_dbfs: m.reconstructed_peak_dbfs,
                         sample_peak_dbfs: m.sample_peak_dbfs,
@@ -295,8 +353,8 @@ impl PreviewSink {
     fn remove_files(&self) {
         let _ = std::fs::remove_file(&self.reference);
         if !self.keep {
-            for c in &self.codecs {
-                let _ = std::fs::remove_file(&c.file);
+            for f in self.codecs.iter().flat_map(|c| &c.files) {
+                let _ = std::fs::remove_file(f);
             }
         }
     }

@@ -6,16 +6,19 @@
 //! unity gain, no ceiling loop (that is what the preview is there to show),
 //! at the store's bit rate and rate. The encoders are those of
 //! [`super::TrackEncoder`] (LAME with its LAME tag, libvorbis with aoTuV,
-//! libopus in glassmaster's Ogg writer) through their [`LossyCodec`]; the
-//! decoders are symphonia for MP3 (gapless, trimmed by the LAME tag) and
-//! Vorbis (trimmed to the last granule), and glassmaster's own Ogg reader
-//! with libopus for Opus (pre-skip dropped, end cut at the last granule),
-//! so every decoded stream starts at the first sample of what was encoded
-//! and is exactly as long.
+//! libopus in glassmaster's Ogg writer, rusty_aac in glassmaster's MP4
+//! writer) through their [`LossyCodec`]; the decoders are symphonia for
+//! MP3 (gapless, trimmed by the LAME tag) and Vorbis (trimmed to the last
+//! granule), glassmaster's own Ogg reader with libopus for Opus (pre-skip
+//! dropped, end cut at the last granule) and its MP4 reader with
+//! rusty_aac's decoder for AAC (trimmed by the edit list), so every decoded
+//! stream starts at the first sample of what was encoded and is exactly as
+//! long.
 //!
-//! A codec glassmaster has no encoder for yet is [`Availability::Missing`]:
-//! adding one is one arm of [`codec`] (and, if symphonia cannot decode it,
-//! one arm of [`decode`]).
+//! A codec glassmaster had no encoder for would be
+//! [`Availability::Missing`] (AAC was, until its encoder landed): adding
+//! one is one arm of [`codec`] (and, if symphonia cannot decode it, one arm
+//! of [`decode`]).
 
 use std::path::Path;
 
@@ -35,10 +38,9 @@ pub enum Availability {
 /// Whether `kind` can be previewed.
 pub fn availability(kind: PreviewCodec) -> Availability {
     match kind {
-        PreviewCodec::Mp3 | PreviewCodec::Vorbis | PreviewCodec::Opus => Availability::Ready,
-        PreviewCodec::Aac => Availability::Missing(
-            "AAC is not available in this build: glassmaster has no AAC encoder yet, so this store's AAC stream is not previewed".into(),
-        ),
+        PreviewCodec::Mp3 | PreviewCodec::Vorbis | PreviewCodec::Opus | PreviewCodec::Aac => {
+            Availability::Ready
+        }
     }
 }
 
@@ -55,13 +57,7 @@ fn codec(
         PreviewCodec::Mp3 => Box::new(super::mp3::Mp3Codec::new(path, rate, kbps)?),
         PreviewCodec::Vorbis => Box::new(super::ogg::VorbisCodec::new(path, rate, kbps, seed)?),
         PreviewCodec::Opus => Box::new(super::opus::OpusCodec::new(path, rate, rate, kbps, seed)?),
-        PreviewCodec::Aac => {
-            return Err(DeliverError::Codec {
-                path: path.to_path_buf(),
-                codec: "AAC encoder",
-                reason: "glassmaster has no AAC encoder yet".into(),
-            })
-        }
+        PreviewCodec::Aac => Box::new(super::aac::AacCodec::new(path, rate, kbps)?),
     })
 }
 
@@ -120,6 +116,7 @@ pub fn decode(
     file: &Path,
     f: &mut dyn FnMut(&Block) -> Result<(), DeliverError>,
 ) -> Result<u64, DeliverError> {
+    let mut failed_aac = None;
     match kind {
         PreviewCodec::Opus => {
             let mut failed = None;
@@ -137,7 +134,22 @@ pub fn decode(
             })?;
             failed.map_or(Ok(n), Err)
         }
-        PreviewCodec::Mp3 | PreviewCodec::Vorbis | PreviewCodec::Aac => {
+        PreviewCodec::Aac => {
+            let (n, _) = super::aac::decode_file(file, |b| {
+                if failed_aac.is_none() {
+                    if let Err(e) = f(b) {
+                        failed_aac = Some(e);
+                    }
+                }
+            })
+            .map_err(|reason| DeliverError::Codec {
+                path: file.to_path_buf(),
+                codec: "AAC decoder",
+                reason,
+            })?;
+            failed_aac.map_or(Ok(n), Err)
+        }
+        PreviewCodec::Mp3 | PreviewCodec::Vorbis => {
             let audio = |e| DeliverError::Audio {
                 source: Box::new(e),
             };

@@ -33,6 +33,7 @@ pub(super) const REPORT_KEYS: &[&str] = &[
     "min_low_end_correlation",
     "min_psr_db",
     "codec_preview",
+    "codec_preview_passages",
     "max_codec_overs",
 ];
 
@@ -108,6 +109,9 @@ pub(super) fn report_section(cx: &mut Cx, node: &Node) -> ReportThresholds {
             .number(cx, "min_psr_db", " dB", -10.0, 40.0)
             .unwrap_or(d.min_psr_db),
         codec_preview: f.boolean(cx, "codec_preview").unwrap_or(d.codec_preview),
+        codec_preview_passages: f
+            .boolean(cx, "codec_preview_passages")
+            .unwrap_or(d.codec_preview_passages),
         max_codec_overs: f
             .integer(cx, "max_codec_overs", 0, 1_000_000_000)
             .map_or(d.max_codec_overs, |v| v as u64),
