@@ -156,6 +156,23 @@ tracks:
     m
 }
 
+/// `build --only masters -j 2` of `manifest`, the preview's encodes kept
+/// in `kept/` beside it: report.json, that folder and stderr.
+fn build_keeping(manifest: &Path) -> (Value, PathBuf, String) {
+    let dir = manifest.parent().unwrap();
+    let keep = dir.join("kept");
+    std::fs::create_dir_all(&keep).unwrap();
+    let (ok, _, err) = run(Command::new(bin())
+        .args(["build", "--only", "masters", "-j", "2"])
+        .arg(manifest)
+        .env("GLASSMASTER_PREVIEW_DIR", &keep));
+    assert!(ok, "build: {err}");
+    let report =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("build/report.json")).unwrap())
+            .unwrap();
+    (report, keep, err)
+}
+
 fn run(cmd: &mut Command) -> (bool, String, String) {
     let o = cmd.output().unwrap();
     (
@@ -185,18 +202,9 @@ fn the_preview_agrees_with_ffmpeg_and_flags_the_codec_that_clips() {
     }
     let dir = scratch("preview-build");
     let manifest = album(&dir, "");
-    let keep = dir.join("kept");
-    std::fs::create_dir_all(&keep).unwrap();
-    let (ok, _, err) = run(Command::new(bin())
-        .args(["build", "--only", "masters", "-j", "2"])
-        .arg(&manifest)
-        .env("GLASSMASTER_PREVIEW_DIR", &keep));
-    assert!(ok, "build: {err}");
+    let (report, keep, err) = build_keeping(&manifest);
     // Every stream is encoded: AAC too.
     assert!(!err.contains("not available"), "{err}");
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("build/report.json")).unwrap())
-            .unwrap();
     let tracks = report["tracks"].as_array().unwrap();
     let order: Vec<String> = codecs(&tracks[0]).iter().map(name).collect();
     assert_eq!(

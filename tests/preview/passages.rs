@@ -9,8 +9,8 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use super::{codecs, name, run};
-use crate::util::{bin, have_tool, scratch};
+use super::{build_keeping, codecs, name, run};
+use crate::util::{have_tool, scratch};
 
 /// The two tracks (rate set, name): 136 s at 48 kHz and 126 s at 44.1 kHz.
 const TRACKS: [(&str, &str); 2] = [("wav48", "hr3-hell"), ("wav44", "hr3-graveyard")];
@@ -58,17 +58,7 @@ tracks:
 }
 
 fn build(dir: &Path, passages: bool) -> Option<(Value, PathBuf)> {
-    let manifest = album(dir, passages)?;
-    let keep = dir.join("kept");
-    std::fs::create_dir_all(&keep).unwrap();
-    let (ok, _, err) = run(Command::new(bin())
-        .args(["build", "--only", "masters", "-j", "2"])
-        .arg(&manifest)
-        .env("GLASSMASTER_PREVIEW_DIR", &keep));
-    assert!(ok, "build: {err}");
-    let report =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("build/report.json")).unwrap())
-            .unwrap();
+    let (report, keep, _) = build_keeping(&album(dir, passages)?);
     Some((report, keep))
 }
 

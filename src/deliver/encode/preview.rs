@@ -109,6 +109,32 @@ impl PreviewEncoder {
     }
 }
 
+/// A decoder that hands blocks to a plain callback (`(frames, rate)` or a
+/// reason): `f`'s first error stops the handing and is returned.
+type CallbackDecoder = fn(&Path, &mut dyn FnMut(&Block)) -> Result<(u64, u32), String>;
+
+fn through_callback(
+    file: &Path,
+    codec: &'static str,
+    decoder: CallbackDecoder,
+    f: &mut dyn FnMut(&Block) -> Result<(), DeliverError>,
+) -> Result<u64, DeliverError> {
+    let mut failed = None;
+    let (n, _) = decoder(file, &mut |b| {
+        if failed.is_none() {
+            if let Err(e) = f(b) {
+                failed = Some(e);
+            }
+        }
+    })
+    .map_err(|reason| DeliverError::Codec {
+        path: file.to_path_buf(),
+        codec,
+        reason,
+    })?;
+    failed.map_or(Ok(n), Err)
+}
+
 /// Decodes the `kind` file at `file`, handing its blocks to `f` in order;
 /// returns the frames decoded.
 pub fn decode(
@@ -116,38 +142,12 @@ pub fn decode(
     file: &Path,
     f: &mut dyn FnMut(&Block) -> Result<(), DeliverError>,
 ) -> Result<u64, DeliverError> {
-    let mut failed_aac = None;
     match kind {
         PreviewCodec::Opus => {
-            let mut failed = None;
-            let (n, _) = super::decode_opus(file, |b| {
-                if failed.is_none() {
-                    if let Err(e) = f(b) {
-                        failed = Some(e);
-                    }
-                }
-            })
-            .map_err(|reason| DeliverError::Codec {
-                path: file.to_path_buf(),
-                codec: "Opus decoder",
-                reason,
-            })?;
-            failed.map_or(Ok(n), Err)
+            through_callback(file, "Opus decoder", |p, g| super::decode_opus(p, g), f)
         }
         PreviewCodec::Aac => {
-            let (n, _) = super::aac::decode_file(file, |b| {
-                if failed_aac.is_none() {
-                    if let Err(e) = f(b) {
-                        failed_aac = Some(e);
-                    }
-                }
-            })
-            .map_err(|reason| DeliverError::Codec {
-                path: file.to_path_buf(),
-                codec: "AAC decoder",
-                reason,
-            })?;
-            failed_aac.map_or(Ok(n), Err)
+            through_callback(file, "AAC decoder", |p, g| super::aac::decode_file(p, g), f)
         }
         PreviewCodec::Mp3 | PreviewCodec::Vorbis => {
             let audio = |e| DeliverError::Audio {
