@@ -249,7 +249,10 @@ impl Meter {
 
     /// The energies [`Meter::keeping_short_terms`] kept, taken out.
     pub fn take_short_terms(&mut self) -> Vec<f64> {
-        self.short_terms.as_mut().map(std::mem::take).unwrap_or_default()
+        self.short_terms
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// A translation meter for this meter's rate and hops, to be fed

@@ -32,9 +32,9 @@
 pub mod matching;
 pub mod plan;
 pub mod render;
-pub mod spool;
 pub mod repair;
 mod side;
+pub mod spool;
 pub mod tonal;
 
 use std::path::PathBuf;

@@ -71,7 +71,9 @@ fn take_spare(spare: &Receiver<Block>, made: &mut usize, frames: usize) -> Block
         *made += 1;
         return Block::with_capacity(frames);
     }
-    spare.recv().unwrap_or_else(|_| Block::with_capacity(frames))
+    spare
+        .recv()
+        .unwrap_or_else(|_| Block::with_capacity(frames))
 }
 
 fn side_stopped() -> MasterError {

@@ -239,7 +239,11 @@ impl TranslationMeter {
     /// The figures of a meter fed by [`TranslationMeter::feed`], with the
     /// stereo short-term energy of each whole window
     /// ([`crate::analysis::Meter::keeping_short_terms`]).
-    pub fn figures_with(mut self, integrated_lufs: Option<f64>, short_terms: &[f64]) -> Translation {
+    pub fn figures_with(
+        mut self,
+        integrated_lufs: Option<f64>,
+        short_terms: &[f64],
+    ) -> Translation {
         let peaks = std::mem::take(&mut self.window_peaks);
         for (&st, &tp) in short_terms.iter().zip(&peaks) {
             self.add_psr(st, tp);

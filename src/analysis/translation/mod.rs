@@ -268,7 +268,8 @@ mod tests {
                 let tone = (2.0 * std::f64::consts::PI * 1234.0 * x).sin();
                 let n = noise();
                 b.left.push(env * (0.5 * bass + 0.2 * tone + 0.1 * n));
-                b.right.push(env * (-0.4 * bass + 0.2 * tone + 0.1 * noise()));
+                b.right
+                    .push(env * (-0.4 * bass + 0.2 * tone + 0.1 * noise()));
                 t += 1;
             }
             coupled.add(&b);
