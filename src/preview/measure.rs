@@ -45,8 +45,6 @@ pub struct Measured {
     pub clipped_inter_sample: u64,
     pub integrated_lufs: Option<f64>,
     pub artefact_lufs: Option<f64>,
-    /// The loudness of what was encoded, over the same frames.
-    pub input_lufs: Option<f64>,
 }
 
 fn meter_err(file: &Path, e: impl std::fmt::Display) -> DeliverError {
@@ -186,7 +184,6 @@ pub fn measure(
     };
     let mut loud = meter(first)?;
     let mut diff_meter = meter(first)?;
-    let mut input = meter(first)?;
     let mut enc = Block::with_capacity(BLOCK_FRAMES);
     let mut diff = Block::with_capacity(BLOCK_FRAMES);
     let (mut true_peak, mut reconstructed) = (None::<f64>, None::<f64>);
@@ -222,7 +219,6 @@ pub fn measure(
             while at < b.len() {
                 let want = (b.len() - at).min(BLOCK_FRAMES);
                 let got = spool.read(want, &mut enc).map_err(|e| io(reference, e))?;
-                input.add(&enc);
                 for k in 0..want {
                     let (l, r) = if k < got {
                         (enc.left[k], enc.right[k])
@@ -254,7 +250,6 @@ pub fn measure(
         clipped_inter_sample: 0,
         integrated_lufs: loud.finish().0.integrated_lufs,
         artefact_lufs: diff_meter.finish().0.integrated_lufs,
-        input_lufs: input.finish().0.integrated_lufs,
     };
     // The counter reads the reconstruction's kernel: nothing to count
     // while its peak (or a sample) stays at or under full scale.

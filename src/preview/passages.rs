@@ -152,14 +152,11 @@ impl WindowStats {
     }
 
     /// The passages to encode (see the module doc); the whole track when
-    /// `whole` or when the passages would cover most of it anyway.
-    pub fn select(mut self, rate: u32, whole: bool) -> Vec<Passage> {
+    /// the passages would cover most of it anyway.
+    pub fn select(mut self, rate: u32) -> Vec<Passage> {
         self.close();
         if self.frames == 0 {
             return Vec::new();
-        }
-        if whole {
-            return vec![Passage::whole(self.frames)];
         }
         select(&self.windows, self.window as u64, self.frames, rate)
     }
@@ -188,21 +185,11 @@ fn select(stats: &[Window], window: u64, frames: u64, rate: u32) -> Vec<Passage>
     let bright = ranked(&|w| f64::from(w.peak) + f64::from(w.bright));
     let mut chosen = vec![false; n];
     let mut count = 0;
-    let (mut a, mut b) = (dense.into_iter(), bright.into_iter());
-    let mut turn = 0usize;
-    while count < want {
-        let next = if turn.is_multiple_of(2) {
-            a.next()
-        } else {
-            b.next()
-        };
-        turn += 1;
-        let Some(w) = next else {
-            if turn > 2 * n + 2 {
-                break;
-            }
-            continue;
-        };
+    // The two rankings in turn.
+    for w in dense.into_iter().zip(bright).flat_map(|(a, b)| [a, b]) {
+        if count >= want {
+            break;
+        }
         if chosen[w] {
             continue;
         }

@@ -3,8 +3,9 @@
 //! It takes the master's blocks as every sink does, resamples them once
 //! to the rate the stores encode at (when the master is at another), and
 //! spools the `f32` samples at that rate to a work file
-//! (`preview-NN-RATE.f32`, 8 bytes a frame), keeping each half second's
-//! peak and RMS ([`WindowStats`]). At `finish` it chooses the passages
+//! (`preview-NN-RATE.f32`, 8 bytes a frame), keeping, when passages are
+//! wanted, each half second's peak, RMS and brightness
+//! ([`WindowStats`]). At `finish` it chooses the passages
 //! (the whole track, or with `codec_preview_passages` [`super::passages`]),
 //! reads each from the spool once into every codec's encoder at that rate
 //! (one file per codec and passage), decodes each encode and measures the
@@ -22,6 +23,7 @@ use std::sync::{Arc, Mutex};
 use super::measure::{measure, spool_bytes, SpoolFrames};
 use super::passages::{Passage, WindowStats};
 use super::{CodecFigures, PlannedCodec};
+use crate::analysis::Meter;
 use crate::audio::{Block, BLOCK_FRAMES};
 use crate::deliver::encode::preview::{Availability, PreviewEncoder};
 use crate::dsp::Resampler;
@@ -93,9 +95,14 @@ pub struct PreviewSink {
     reference: PathBuf,
     spool: Option<BufWriter<File>>,
     bytes: Vec<u8>,
+    /// Frames spooled.
+    frames: u64,
+    /// The windows' figures for choosing passages; `None` when the whole
+    /// track is previewed (not `report.codec_preview_passages`).
     stats: Option<WindowStats>,
-    /// The whole track (not `report.codec_preview_passages`).
-    whole: bool,
+    /// The loudness of what was encoded and measured: the passages, fed
+    /// as they are read from the spool for the encoders.
+    input: Option<Meter>,
     dir: PathBuf,
     slot: PreviewSlot,
     keep: bool,
@@ -157,8 +164,9 @@ impl PreviewSink {
             reference,
             spool: Some(BufWriter::with_capacity(1 << 18, spool)),
             bytes: Vec::with_capacity(BLOCK_FRAMES * 8),
-            stats: Some(WindowStats::new(rate)),
-            whole,
+            frames: 0,
+            stats: (!whole).then(|| WindowStats::new(rate)),
+            input: Some(Meter::loudness_only(rate).map_err(|e| err("meter", &e))?),
             dir,
             slot,
             keep: keep_dir.is_some(),
@@ -177,6 +185,7 @@ impl PreviewSink {
             path: self.reference.clone(),
             source: e,
         })?;
+        self.frames += b.len() as u64;
         if let Some(w) = self.stats.as_mut() {
             w.add(b);
         }
@@ -227,14 +236,26 @@ impl PreviewSink {
         spool.seek(p.encoded_from).map_err(io)?;
         let mut block = Block::with_capacity(BLOCK_FRAMES);
         let (mut left, mut right) = (Vec::new(), Vec::new());
-        let mut left_to_read = p.encoded_to - p.encoded_from;
-        while left_to_read > 0 {
-            let want = left_to_read.min(BLOCK_FRAMES as u64) as usize;
+        let mut part = Block::with_capacity(BLOCK_FRAMES);
+        let mut at = p.encoded_from;
+        while at < p.encoded_to {
+            let want = (p.encoded_to - at).min(BLOCK_FRAMES as u64) as usize;
             let got = spool.read(want, &mut block).map_err(io)?;
             if got == 0 {
                 break;
             }
-            left_to_read -= got as u64;
+            // The measured frames of it to the input's meter.
+            let (lo, hi) = (p.from.max(at), p.to.min(at + got as u64));
+            if lo < hi {
+                let (a, z) = ((lo - at) as usize, (hi - at) as usize);
+                part.clear();
+                part.left.extend_from_slice(&block.left[a..z]);
+                part.right.extend_from_slice(&block.right[a..z]);
+                if let Some(m) = self.input.as_mut() {
+                    m.add(&part);
+                }
+            }
+            at += got as u64;
             left.clear();
             right.clear();
             left.extend(block.left.iter().map(|&x| x as f32));
@@ -284,14 +305,15 @@ impl Sink for PreviewSink {
                 source: e.into_error(),
             })?;
         }
-        let passages = self
-            .stats
-            .take()
-            .map(|w| w.select(self.rate, self.whole))
-            .unwrap_or_default();
+        let passages = match self.stats.take() {
+            Some(w) => w.select(self.rate),
+            None if self.frames > 0 => vec![Passage::whole(self.frames)],
+            None => Vec::new(),
+        };
         for (k, p) in passages.iter().enumerate() {
             self.encode(p, k, passages.len())?;
         }
+        let input = self.input.take().and_then(|m| m.finish().0.integrated_lufs);
         let (track, rate, reference) = (self.track, self.rate, &self.reference);
         // One after the other, in this sink's task: the pool already runs
         // the other sinks and tracks beside it, and a measure stolen by a
@@ -309,7 +331,6 @@ impl Sink for PreviewSink {
                     .collect();
                 let m = measure(plan.codec, &files, reference, rate)
                     .map_err(|e| track_err(track, &plan.describe(), e))?;
-                let input = m.input_lufs;
                 let less = |a: Option<f64>| a.zip(input).map(|(a, i)| a - i);
                 Ok((
                     c.index,
