@@ -16,7 +16,7 @@ use glassmaster::audio::WavFormat;
 use serde_json::Value;
 
 use crate::build::music::{self, Style};
-use crate::util::{bin, have_tool, scratch};
+use crate::util::{bin, have_python, have_tool, scratch};
 
 mod passages;
 
@@ -331,12 +331,7 @@ fn the_preview_agrees_with_ffmpeg_and_flags_the_codec_that_clips() {
     // The alignment: numpy's cross-correlation of ffmpeg's decode against
     // the master finds no lag, and ffmpeg's loudness of the difference at
     // that lag is our artefact level.
-    let py = Command::new("python3")
-        .args(["-c", "import numpy, scipy"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !py {
-        eprintln!("SKIP codec preview alignment: python3 with numpy and scipy is not installed");
+    if !have_python("numpy, scipy", "codec preview alignment") {
         return;
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/preview_reference.py");

@@ -19,7 +19,7 @@ use glassmaster::report::translation;
 use serde_json::Value;
 
 use crate::build::music::{self, Style};
-use crate::util::{bin, have_tool, scratch};
+use crate::util::{bin, have_python, have_tool, scratch};
 
 const RATE: u32 = 48_000;
 const TAU: f64 = std::f64::consts::TAU;
@@ -326,12 +326,7 @@ fn squashed_track_has_a_lower_psr() {
 /// (tests/fixtures/translation_reference.py), one JSON object each;
 /// `None` (with a skip message) without python3, numpy or scipy.
 fn reference(paths: &[PathBuf], test: &str) -> Option<Vec<Value>> {
-    let has = Command::new("python3")
-        .args(["-c", "import numpy, scipy"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has {
-        eprintln!("SKIP {test}: python3 with numpy and scipy is not installed");
+    if !have_python("numpy, scipy", test) {
         return None;
     }
     let script =

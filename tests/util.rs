@@ -23,6 +23,20 @@ pub fn have_tool(tool: &str, test: &str) -> bool {
     ok
 }
 
+/// True when the python3 on PATH imports `modules` ("numpy, scipy");
+/// prints a skip message when not.
+#[allow(dead_code)]
+pub fn have_python(modules: &str, test: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIP {test}: python3 cannot `import {modules}` (pip install them)");
+    }
+    ok
+}
+
 /// A fresh scratch folder under target/ for one test.
 #[allow(dead_code)]
 pub fn scratch(name: &str) -> PathBuf {

@@ -17,7 +17,7 @@ use super::build_ok;
 use super::masters;
 use super::tonal::{read_wav, write_wav24};
 use crate::dsp::ceiling::real_music;
-use crate::util::{have_tool, scratch};
+use crate::util::{have_python, have_tool, scratch};
 
 fn measure(args: &[&str]) -> serde_json::Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/dsp/repair_measure.py");
@@ -32,13 +32,9 @@ fn measure(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn build_dehums_and_denoises_and_keeps_the_master_aligned() {
-    let ok = have_tool("python3", "repair build")
-        && Command::new("python3")
-            .args(["-c", "import numpy, scipy.io.wavfile"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP repair build: python3 with numpy and scipy is needed");
+    if !have_tool("python3", "repair build")
+        || !have_python("numpy, scipy.io.wavfile", "repair build")
+    {
         return;
     }
     let Some(b) = real_music("wav48", "hr3-desert.wav", 60.0, 20.0, -6.0) else {

@@ -12,7 +12,7 @@ use std::process::Command;
 use super::tonal::{bands_db, biquad, distance, manifest, read_wav, write_wav24};
 use super::{build_ok, ffmpeg_r128};
 use crate::dsp::ceiling::real_music;
-use crate::util::{have_tool, scratch};
+use crate::util::{have_python, have_tool, scratch};
 
 const RATE: u32 = 44_100;
 
@@ -21,12 +21,7 @@ fn closer_to_the_reference_than_matchering_on_target_and_under_the_ceiling() {
     if !have_tool("ffmpeg", "matchering comparison") {
         return;
     }
-    let has_mg = Command::new("python3")
-        .args(["-c", "import matchering"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_mg {
-        eprintln!("SKIP matchering comparison: `pip install matchering` (python3 -c 'import matchering' fails)");
+    if !have_python("matchering", "matchering comparison") {
         return;
     }
     let Some(b) = real_music("wav44", "hr3-jungle.wav", 20.0, 25.0, -6.0) else {

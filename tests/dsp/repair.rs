@@ -27,7 +27,7 @@ use glassmaster::dsp::{
 use serde_json::Value;
 
 use super::ceiling::real_music;
-use crate::util::{have_tool, scratch};
+use crate::util::{have_python, have_tool, scratch};
 
 const SECS: f64 = 30.0;
 /// The hiss-only lead-in of the denoise excerpts, seconds.
@@ -52,14 +52,7 @@ fn tools(test: &str) -> bool {
     if !have_tool("ffmpeg", test) {
         return false;
     }
-    let ok = Command::new("python3")
-        .args(["-c", "import numpy, scipy.io.wavfile"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("SKIP {test}: python3 with numpy and scipy is not installed");
-    }
-    ok
+    have_python("numpy, scipy.io.wavfile", test)
 }
 
 fn write_f32(path: &Path, rate: u32, b: &Block) {

@@ -10,7 +10,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use super::{build_keeping, codecs, name, run};
-use crate::util::{have_tool, scratch};
+use crate::util::{have_python, have_tool, scratch};
 
 /// The two tracks (rate set, name): 136 s at 48 kHz and 126 s at 44.1 kHz.
 const TRACKS: [(&str, &str); 2] = [("wav48", "hr3-hell"), ("wav44", "hr3-graveyard")];
@@ -80,12 +80,7 @@ fn passages_read_as_an_independent_reconstruction_and_not_over_the_whole_track()
     if !have_tool("ffmpeg", "codec preview passages") {
         return;
     }
-    let py = Command::new("python3")
-        .args(["-c", "import numpy, scipy"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !py {
-        eprintln!("SKIP codec preview passages: python3 with numpy and scipy is not installed");
+    if !have_python("numpy, scipy", "codec preview passages") {
         return;
     }
     let dir = scratch("preview-passages");
