@@ -9,6 +9,9 @@
 #        PASSAGES=0 ...             without the third build, which previews
 #                                   passages (`codec_preview_passages: true`)
 #                                   and compares them with the whole tracks.
+#        CODECS="mp3, vorbis, opus" ...  only these codecs of the stores'
+#                                   streams (`report: codec_preview_codecs`;
+#                                   default all four).
 # The manifest is bench/master.sh's (album mode, -14 LUFS, -1 dBTP, EQ +
 # compressor + limiter) with three stores, whose profiles stream six
 # encodes of four codecs: spotify (Ogg Vorbis 320 kbps and AAC 256 kbps,
@@ -26,7 +29,7 @@ JOBS=${1:-2}
 ALBUM=target/bench-preview
 . bench/common.sh
 
-cargo build --release --quiet --bin glassmaster
+[ "${NO_BUILD:-0}" = 1 ] || cargo build --release --quiet --bin glassmaster
 real_music
 if [ "${ONCE:-0}" = 1 ]; then
   ALBUM=target/bench-preview-once
@@ -54,6 +57,8 @@ mastering:
         - { type: highshelf, freq_hz: 10000, gain_db: 1.0 }
     - compressor: { threshold_db: -18, ratio: 2.0, attack_ms: 10, release_ms: 150, knee_db: 6 }
     - limiter: { release_ms: 50, lookahead_ms: 5 }
+report:
+  codec_preview_codecs: [CODECS]
 streaming:
   - profile: spotify
   - profile: youtube
@@ -64,7 +69,7 @@ YAML
     b=$(basename "$f" .wav)
     printf '  - file: "mixes/%s.wav"\n    title: "%s"\n' "$b" "$b"
   done
-} >"$ALBUM/album.yaml"
+} | sed "s/\[CODECS\]/[${CODECS:-mp3, vorbis, opus, aac}]/" >"$ALBUM/album.yaml"
 echo "album: ${#FILES[@]} files, $((secs / 60)) min $((secs % 60)) s of 48 kHz 24-bit stereo; $(nproc) cores, -j $JOBS"
 
 now() { date +%s.%N; }
@@ -84,7 +89,7 @@ t2=$(now)
 if [ "${PASSAGES:-1}" = 1 ]; then
   # The same build previewing passages (`codec_preview_passages: true`),
   # and what they miss of the whole tracks' figures.
-  sed 's/^tracks:/report:\n  codec_preview_passages: true\ntracks:/' "$ALBUM/album.yaml" >"$ALBUM/passages.yaml"
+  sed 's/^report:/report:\n  codec_preview_passages: true/' "$ALBUM/album.yaml" >"$ALBUM/passages.yaml"
   /usr/bin/time -f "%U %S" -o "$ALBUM/passages.cpu" \
     target/release/glassmaster build "$ALBUM/passages.yaml" --only masters --timings \
     -o "$ALBUM/passages" --force -j "$JOBS" 2>"$ALBUM/passages.err"

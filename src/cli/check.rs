@@ -61,7 +61,11 @@ pub fn run(
         let jobs_n = jobs(ctx, jobs_arg, Some(paths.len()));
         // The codec preview runs on its own pool beside the measuring pass.
         let preview_plan = if preview && m.report.codec_preview {
-            crate::preview::plan(&m.streaming, !m.report.codec_preview_passages)
+            crate::preview::plan(
+                &m.streaming,
+                !m.report.codec_preview_passages,
+                &m.report.codec_preview_codecs,
+            )
         } else {
             Vec::new()
         };

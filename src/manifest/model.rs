@@ -561,6 +561,9 @@ pub struct ReportThresholds {
     /// Encode passages of each track in the codec preview, not the whole
     /// track ([`crate::preview::passages`]).
     pub codec_preview_passages: bool,
+    /// The codecs the preview encodes (all four by default): the stores'
+    /// streams of any other codec are left out of it.
+    pub codec_preview_codecs: Vec<crate::preview::PreviewCodec>,
     /// `track.codec_overs`: clipped samples (on-sample and inter-sample)
     /// allowed per track and codec after a store's encode and decode.
     pub max_codec_overs: u64,
@@ -595,6 +598,7 @@ impl Default for ReportThresholds {
             min_psr_db: 7.0,
             codec_preview: true,
             codec_preview_passages: false,
+            codec_preview_codecs: crate::preview::PreviewCodec::ALL.to_vec(),
             max_codec_overs: 0,
         }
     }

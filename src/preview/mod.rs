@@ -54,6 +54,14 @@ pub enum PreviewCodec {
 }
 
 impl PreviewCodec {
+    /// Every codec the preview knows.
+    pub const ALL: [PreviewCodec; 4] = [
+        PreviewCodec::Mp3,
+        PreviewCodec::Vorbis,
+        PreviewCodec::Opus,
+        PreviewCodec::Aac,
+    ];
+
     /// The codec's name in messages and tables.
     pub fn label(self) -> &'static str {
         match self {
@@ -169,8 +177,9 @@ impl PlannedCodec {
 
 /// The encodes of the manifest's bundles' stores, in the order the bundles
 /// first name them; a store named by two bundles counts once. `whole`:
-/// encode whole tracks rather than passages.
-pub fn plan(bundles: &[BundleSpec], whole: bool) -> Vec<PlannedCodec> {
+/// encode whole tracks rather than passages; streams of codecs not in
+/// `codecs` (`report.codec_preview_codecs`) are left out.
+pub fn plan(bundles: &[BundleSpec], whole: bool, codecs: &[PreviewCodec]) -> Vec<PlannedCodec> {
     let mut out: Vec<PlannedCodec> = Vec::new();
     let mut seen = Vec::new();
     for b in bundles {
@@ -181,7 +190,7 @@ pub fn plan(bundles: &[BundleSpec], whole: bool) -> Vec<PlannedCodec> {
         let Ok(p) = crate::deliver::Profile::builtin(&b.profile) else {
             continue;
         };
-        for s in &p.preview {
+        for s in p.preview.iter().filter(|s| codecs.contains(&s.codec)) {
             let store = format!("{} ({})", p.name, s.tier);
             let same = |c: &&mut PlannedCodec| {
                 (c.codec, c.bitrate_kbps, c.sample_rate) == (s.codec, s.bitrate_kbps, s.sample_rate)
@@ -361,6 +370,7 @@ mod tests {
                 spec("promo-mp3"),
             ],
             false,
+            &PreviewCodec::ALL,
         );
         let got: Vec<_> = plan
             .iter()
@@ -382,6 +392,28 @@ mod tests {
             ]
         );
         assert!(notes(&plan).is_empty());
+    }
+
+    #[test]
+    fn only_the_codecs_asked_for_are_planned() {
+        let bundles = [spec("spotify"), spec("youtube"), spec("soundcloud")];
+        let got: Vec<_> = plan(
+            &bundles,
+            true,
+            &[PreviewCodec::Mp3, PreviewCodec::Vorbis, PreviewCodec::Opus],
+        )
+        .iter()
+        .map(|c| (c.codec, c.bitrate_kbps))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                (PreviewCodec::Vorbis, 320),
+                (PreviewCodec::Opus, 160),
+                (PreviewCodec::Mp3, 128)
+            ]
+        );
+        assert_eq!(plan(&bundles, true, &PreviewCodec::ALL).len(), 6);
     }
 
     #[test]

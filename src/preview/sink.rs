@@ -3,9 +3,14 @@
 //! It takes the master's blocks as every sink does, resamples them once
 //! to the rate the stores encode at (when the master is at another), and
 //! spools the `f32` samples at that rate to a work file
-//! (`preview-NN-RATE.f32`, 8 bytes a frame), keeping, when passages are
-//! wanted, each half second's peak, RMS and brightness
-//! ([`WindowStats`]). At `finish` it chooses the passages
+//! (`preview-NN-RATE.f32`, 8 bytes a frame). When passages are wanted
+//! it keeps each half second's peak, RMS and brightness ([`WindowStats`]),
+//! and a master at another rate is spooled as it is
+//! (`preview-NN-RATE-master.f32`): only the passages are resampled, at
+//! `finish`, into the spool at the stores' rate (each from a period of the
+//! conversion, [`Resampler::period`], with a run-in before it, so its
+//! frames are those of the whole track's conversion but for rounding). At
+//! `finish` it chooses the passages
 //! (the whole track, or with `codec_preview_passages` [`super::passages`]),
 //! reads each from the spool once into every codec's encoder at that rate
 //! (one file per codec and passage), decodes each encode and measures the
@@ -16,7 +21,7 @@
 //! files and leaves the slot as it was.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -26,6 +31,7 @@ use super::{CodecFigures, PlannedCodec};
 use crate::analysis::Meter;
 use crate::audio::{Block, BLOCK_FRAMES};
 use crate::deliver::encode::preview::{Availability, PreviewEncoder};
+use crate::dsp::resample::resampled_len;
 use crate::dsp::Resampler;
 use crate::master::{MasterError, Sink};
 
@@ -89,13 +95,18 @@ struct Encode {
 pub struct PreviewSink {
     track: u32,
     rate: u32,
+    master_hz: u32,
+    /// The master's own spool when only the passages are resampled (a
+    /// master at another rate than `rate`, passages wanted); `reference`
+    /// is then written at `finish`.
+    master_spool: Option<PathBuf>,
     resampler: Option<Resampler>,
     resampled: Block,
     codecs: Vec<Encode>,
     reference: PathBuf,
     spool: Option<BufWriter<File>>,
     bytes: Vec<u8>,
-    /// Frames spooled.
+    /// Frames spooled (at the master's rate when `master_spool` is set).
     frames: u64,
     /// The windows' figures for choosing passages; `None` when the whole
     /// track is previewed (not `report.codec_preview_passages`).
@@ -126,7 +137,10 @@ impl PreviewSink {
     ) -> Result<PreviewSink, MasterError> {
         let rate = codecs.first().map_or(master_hz, |(_, c)| c.sample_rate);
         let err = |what: &str, e: &dyn std::fmt::Display| track_err(track, what, e);
-        let resampler = if rate == master_hz {
+        let whole = codecs.iter().any(|(_, c)| c.whole);
+        // Passages of a master at another rate: resampled at `finish`.
+        let deferred = !whole && rate != master_hz;
+        let resampler = if rate == master_hz || deferred {
             None
         } else {
             Some(Resampler::new(master_hz, rate).map_err(|e| err("resampler", &e))?)
@@ -137,7 +151,6 @@ impl PreviewSink {
             path: dir.clone(),
             source: e,
         })?;
-        let whole = codecs.iter().any(|(_, c)| c.whole);
         let encodes = codecs
             .into_iter()
             .map(|(index, plan)| Encode {
@@ -147,13 +160,18 @@ impl PreviewSink {
             })
             .collect();
         let reference = work.join(format!("preview-{track:02}-{rate}.f32"));
-        let spool = File::create(&reference).map_err(|e| MasterError::Io {
-            path: reference.clone(),
+        let master_spool =
+            deferred.then(|| work.join(format!("preview-{track:02}-{rate}-master.f32")));
+        let spooled = master_spool.as_ref().unwrap_or(&reference);
+        let spool = File::create(spooled).map_err(|e| MasterError::Io {
+            path: spooled.clone(),
             source: e,
         })?;
         Ok(PreviewSink {
             track,
             rate,
+            master_hz,
+            master_spool,
             resampled: Block::with_capacity(
                 resampler
                     .as_ref()
@@ -165,7 +183,7 @@ impl PreviewSink {
             spool: Some(BufWriter::with_capacity(1 << 18, spool)),
             bytes: Vec::with_capacity(BLOCK_FRAMES * 8),
             frames: 0,
-            stats: (!whole).then(|| WindowStats::new(rate)),
+            stats: (!whole).then(|| WindowStats::new(if deferred { master_hz } else { rate })),
             input: Some(Meter::loudness_only(rate).map_err(|e| err("meter", &e))?),
             dir,
             slot,
@@ -182,7 +200,11 @@ impl PreviewSink {
         spool_bytes(b, &mut self.bytes);
         let spool = self.spool.as_mut().expect("spool open until finish");
         spool.write_all(&self.bytes).map_err(|e| MasterError::Io {
-            path: self.reference.clone(),
+            path: self
+                .master_spool
+                .as_ref()
+                .unwrap_or(&self.reference)
+                .clone(),
             source: e,
         })?;
         self.frames += b.len() as u64;
@@ -301,11 +323,19 @@ impl Sink for PreviewSink {
         self.write_resampled(&Block::default(), true)?;
         if let Some(s) = self.spool.take() {
             s.into_inner().map_err(|e| MasterError::Io {
-                path: self.reference.clone(),
+                path: self
+                    .master_spool
+                    .as_ref()
+                    .unwrap_or(&self.reference)
+                    .clone(),
                 source: e.into_error(),
             })?;
         }
         let passages = match self.stats.take() {
+            Some(w) if self.master_spool.is_some() => {
+                let chosen = w.select(self.master_hz);
+                self.resample_passages(&chosen)?
+            }
             Some(w) => w.select(self.rate),
             None if self.frames > 0 => vec![Passage::whole(self.frames)],
             None => Vec::new(),
@@ -371,8 +401,108 @@ impl Sink for PreviewSink {
 }
 
 impl PreviewSink {
+    /// Resamples the passages `chosen` (frames of the master) from the
+    /// master's spool into the spool at the stores' rate, each at its
+    /// place; returns them in frames at that rate.
+    fn resample_passages(&mut self, chosen: &[Passage]) -> Result<Vec<Passage>, MasterError> {
+        let (track, from_hz, to_hz) = (self.track, self.master_hz, self.rate);
+        let source = self.master_spool.clone().expect("deferred sink");
+        let total = self.frames;
+        let out_total = resampled_len(total, from_hz, to_hz);
+        let at_rate = |f: u64| {
+            if f >= total {
+                out_total
+            } else {
+                resampled_len(f, from_hz, to_hz)
+            }
+        };
+        let (p_in, p_out) = Resampler::period(from_hz, to_hz);
+        let run_in = crate::dsp::resample::FIR_LEN as u64;
+        let io_in = |e| MasterError::Io {
+            path: source.clone(),
+            source: e,
+        };
+        let io_out = |e| MasterError::Io {
+            path: self.reference.clone(),
+            source: e,
+        };
+        let mut rd = SpoolFrames::open(&source).map_err(|e| track_err(track, "spool", e))?;
+        let mut wr = File::create(&self.reference).map_err(io_out)?;
+        let mut block = Block::with_capacity(BLOCK_FRAMES);
+        let new = || Resampler::new(from_hz, to_hz).map_err(|e| track_err(track, "resampler", e));
+        let mut out = Block::with_capacity(new()?.max_output_frames(BLOCK_FRAMES));
+        let mut passages = Vec::with_capacity(chosen.len());
+        for p in chosen {
+            let q = Passage {
+                encoded_from: at_rate(p.encoded_from),
+                from: at_rate(p.from),
+                to: at_rate(p.to),
+                encoded_to: at_rate(p.encoded_to),
+            };
+            // From a whole period, a run-in before the encoded frames, to
+            // a run-out after them (or the track's end, flushed as the
+            // whole track's conversion is).
+            let start = p.encoded_from.saturating_sub(run_in) / p_in;
+            let (start_in, start_out) = (start * p_in, start * p_out);
+            let end_in = (p.encoded_to + run_in).min(total);
+            let mut skip = (q.encoded_from - start_out) as usize;
+            let mut left = (q.encoded_to - q.encoded_from) as usize;
+            let mut r = new()?;
+            rd.seek(start_in).map_err(io_in)?;
+            wr.seek(SeekFrom::Start(q.encoded_from * 8))
+                .map_err(io_out)?;
+            let mut wbuf = BufWriter::with_capacity(1 << 18, &mut wr);
+            let mut at = start_in;
+            loop {
+                let last = at >= end_in;
+                if last {
+                    r.finish(&mut out)
+                } else {
+                    let want = (end_in - at).min(BLOCK_FRAMES as u64) as usize;
+                    let got = rd.read(want, &mut block).map_err(io_in)?;
+                    if got == 0 {
+                        at = end_in;
+                        continue;
+                    }
+                    at += got as u64;
+                    r.process(&block, &mut out)
+                }
+                .map_err(|e| track_err(track, "resampler", e))?;
+                let drop = skip.min(out.len());
+                skip -= drop;
+                let take = (out.len() - drop).min(left);
+                if take > 0 {
+                    block.clear();
+                    block.left.extend_from_slice(&out.left[drop..drop + take]);
+                    block.right.extend_from_slice(&out.right[drop..drop + take]);
+                    spool_bytes(&block, &mut self.bytes);
+                    wbuf.write_all(&self.bytes).map_err(io_out)?;
+                    left -= take;
+                }
+                if last || left == 0 {
+                    break;
+                }
+            }
+            wbuf.flush().map_err(io_out)?;
+            drop(wbuf);
+            if left > 0 {
+                return Err(track_err(
+                    track,
+                    "resampler",
+                    format!("{left} frames short of a passage's end"),
+                ));
+            }
+            passages.push(q);
+        }
+        let _ = std::fs::remove_file(&source);
+        Ok(passages)
+    }
+
     fn remove_files(&self) {
         let _ = std::fs::remove_file(&self.reference);
+        if let Some(m) = &self.master_spool {
+            let _ = std::fs::remove_file(m);
+        }
         if !self.keep {
             for f in self.codecs.iter().flat_map(|c| &c.files) {
                 let _ = std::fs::remove_file(f);

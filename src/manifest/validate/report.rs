@@ -1,12 +1,14 @@
 //! The `report:` section: the thresholds of the consistency checks, those
 //! of the restoration detectors (`restoration`, `max_clicks`, ...) and of
 //! the playback translation checks (`translation`, `max_mono_loss_lu`, ...)
-//! and of the codec preview (`codec_preview`, `max_codec_overs`).
+//! and of the codec preview (`codec_preview`, `codec_preview_codecs`,
+//! `max_codec_overs`).
 
-use super::fields::settings;
+use super::fields::{choice_value, settings};
 use super::Cx;
 use crate::manifest::model::ReportThresholds;
-use crate::manifest::raw::Node;
+use crate::manifest::raw::{Node, Value};
+use crate::preview::PreviewCodec;
 
 pub(super) const REPORT_KEYS: &[&str] = &[
     "max_loudness_spread_lu",
@@ -34,6 +36,7 @@ pub(super) const REPORT_KEYS: &[&str] = &[
     "min_psr_db",
     "codec_preview",
     "codec_preview_passages",
+    "codec_preview_codecs",
     "max_codec_overs",
 ];
 
@@ -112,8 +115,85 @@ pub(super) fn report_section(cx: &mut Cx, node: &Node) -> ReportThresholds {
         codec_preview_passages: f
             .boolean(cx, "codec_preview_passages")
             .unwrap_or(d.codec_preview_passages),
+        codec_preview_codecs: f
+            .node("codec_preview_codecs")
+            .and_then(|n| preview_codecs(cx, n))
+            .unwrap_or(d.codec_preview_codecs),
         max_codec_overs: f
             .integer(cx, "max_codec_overs", 0, 1_000_000_000)
             .map_or(d.max_codec_overs, |v| v as u64),
+    }
+}
+
+/// `codec_preview_codecs`: one codec's word or a list of them, each once.
+fn preview_codecs(cx: &mut Cx, node: &Node) -> Option<Vec<PreviewCodec>> {
+    const KEY: &str = "codec_preview_codecs";
+    let options: Vec<(&str, PreviewCodec)> =
+        PreviewCodec::ALL.iter().map(|&c| (c.id(), c)).collect();
+    let items = match &node.value {
+        Value::Seq(items) if items.is_empty() => {
+            cx.error(
+                node.pos,
+                format!("`{KEY}` lists no codec; to preview none, write `codec_preview: false`"),
+            );
+            return None;
+        }
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let c = choice_value(cx, item, KEY, &options)?;
+        if out.contains(&c) {
+            cx.error(item.pos, format!("`{KEY}` lists {} twice", c.id()));
+            return None;
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn codecs(yaml: &str) -> (Vec<PreviewCodec>, Vec<String>) {
+        let root = crate::manifest::raw::parse(yaml).unwrap();
+        let mut cx = Cx {
+            file: PathBuf::from("a.yaml"),
+            diags: Vec::new(),
+            lengths_unsure: false,
+        };
+        let node = super::super::fields::child(&root, "report").unwrap();
+        let r = report_section(&mut cx, node);
+        let errors = cx.diags.iter().map(|d| d.message.clone()).collect();
+        (r.codec_preview_codecs, errors)
+    }
+
+    #[test]
+    fn preview_codecs_a_word_or_a_list_each_once() {
+        use PreviewCodec::*;
+        assert_eq!(
+            codecs("report: {max_codec_overs: 0}\n").0,
+            PreviewCodec::ALL
+        );
+        assert_eq!(
+            codecs("report: {codec_preview_codecs: opus}\n"),
+            (vec![Opus], vec![])
+        );
+        assert_eq!(
+            codecs("report: {codec_preview_codecs: [vorbis, mp3]}\n"),
+            (vec![Vorbis, Mp3], vec![])
+        );
+        let (got, errors) = codecs("report: {codec_preview_codecs: [aac, aac]}\n");
+        assert_eq!(got, PreviewCodec::ALL);
+        assert_eq!(errors, ["`codec_preview_codecs` lists aac twice"]);
+        let (_, errors) = codecs("report: {codec_preview_codecs: [flac]}\n");
+        assert!(
+            errors[0].contains("one of mp3, vorbis, opus, aac"),
+            "{errors:?}"
+        );
     }
 }
