@@ -19,7 +19,7 @@
 //! fitted ([`ArFit`]) to the [`WINDOW`] samples centred on the hop,
 //! the missing samples of the hop are rebuilt by bounded least squares
 //! under it ([`BoundedLs`]), and the model is fitted again on the rebuilt
-//! audio and the hop rebuilt again. Missing samples less than [`ORDER`]
+//! audio and the hop rebuilt again. Missing samples at most [`MERGE`]
 //! apart are rebuilt together (a region, at most [`MAX_REGION`] samples);
 //! a region with a run longer than `max_run_ms` is left as it is (the
 //! model cannot follow so long a gap). A high order is what makes it
@@ -46,7 +46,10 @@ pub const WINDOW: usize = 8192;
 /// Samples per hop at 44.1/48 kHz.
 pub const HOP: usize = 2048;
 /// The most missing samples rebuilt together.
-pub const MAX_REGION: usize = 512;
+pub const MAX_REGION: usize = 256;
+/// Missing samples at most this far apart (at 44.1/48 kHz) are rebuilt
+/// together.
+pub const MERGE: usize = 32;
 /// Default `max_run_ms`.
 pub const DEFAULT_MAX_RUN_MS: f64 = 10.0;
 /// The lowest clip level `auto` takes (-60 dBFS): under it a held peak is
@@ -277,7 +280,7 @@ impl Declip {
             hop,
             at,
             order,
-            merge: order,
+            merge: MERGE * k,
             max_run: ((ms * 1e-3 * rate).round() as usize).clamp(1, MAX_REGION),
             thr,
             bound,
