@@ -1,7 +1,9 @@
 //! Speed of the repair stages (issue 15) on real audio, one core: each
 //! file given is decoded into memory first (not timed), then run through
 //! `dehum` (50 Hz and 5 harmonics, Q 20), the denoise learning pass
-//! (quietest profile) and `denoise` (18 dB), each timed alone, in
+//! (quietest profile), `denoise` (18 dB), and, on the track hard-clipped
+//! 3 and 6 dB below its own peak (in memory, not timed), the declip
+//! learning pass (`auto`) and `declip`, each timed alone, in
 //! decoder-sized blocks through a [`Chain`] as the render runs them.
 //! Prints, per stage, seconds of audio per second of one core ("x real
 //! time") over all files. `bench/repair.sh` runs it in a release build.
@@ -11,7 +13,8 @@ use std::time::Instant;
 
 use glassmaster::audio::{Block, Decoder, BLOCK_FRAMES};
 use glassmaster::dsp::{
-    Chain, Dehum, DehumParams, Denoise, DenoiseParams, NoiseLearner, ProfileSource, Stage,
+    Chain, ClipLearner, Declip, DeclipParams, Dehum, DehumParams, Denoise, DenoiseParams,
+    NoiseLearner, ProfileSource, Stage,
 };
 
 fn decode(path: &Path) -> (u32, Block) {
@@ -51,6 +54,7 @@ fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
     assert!(!files.is_empty(), "usage: repair_bench FILE.wav...");
     let (mut audio, mut t_dehum, mut t_learn, mut t_denoise) = (0.0, 0.0, 0.0, 0.0);
+    let (mut t_clip_learn, mut t_declip) = ([0.0; 2], [0.0; 2]);
     for f in &files {
         let (rate, src) = decode(Path::new(f));
         audio += src.len() as f64 / f64::from(rate);
@@ -78,6 +82,31 @@ fn main() {
         };
         let d = Denoise::new(rate, p, Some(&profile)).unwrap();
         t_denoise += run(Stage::Denoise(Box::new(d)), &src);
+        let peak = src
+            .left
+            .iter()
+            .chain(&src.right)
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        for (k, db) in [3.0, 6.0].into_iter().enumerate() {
+            let level = peak * 10f64.powf(-db / 20.0);
+            let clipped = Block {
+                left: src.left.iter().map(|v| v.clamp(-level, level)).collect(),
+                right: src.right.iter().map(|v| v.clamp(-level, level)).collect(),
+            };
+            let t0 = Instant::now();
+            let mut learner = ClipLearner::new(None, true);
+            for start in (0..clipped.len()).step_by(BLOCK_FRAMES) {
+                let end = (start + BLOCK_FRAMES).min(clipped.len());
+                inb.clear();
+                inb.left.extend_from_slice(&clipped.left[start..end]);
+                inb.right.extend_from_slice(&clipped.right[start..end]);
+                learner.add(&inb);
+            }
+            let levels = learner.finish();
+            t_clip_learn[k] += t0.elapsed().as_secs_f64();
+            let d = Declip::new(rate, DeclipParams::default(), &levels).unwrap();
+            t_declip[k] += run(Stage::Declip(Box::new(d)), &clipped);
+        }
     }
     println!("audio: {} files, {audio:.1} s", files.len());
     for (name, t) in [
@@ -85,6 +114,10 @@ fn main() {
         ("denoise: learning pass", t_learn),
         ("denoise", t_denoise),
         ("denoise: learning + render", t_learn + t_denoise),
+        ("declip 3 dB: learning pass", t_clip_learn[0]),
+        ("declip 3 dB", t_declip[0]),
+        ("declip 6 dB: learning pass", t_clip_learn[1]),
+        ("declip 6 dB", t_declip[1]),
     ] {
         println!(
             "{name:30} {t:8.2} s  {:8.1}x real time (one core)",

@@ -6,6 +6,7 @@
 //! figures it measured (`cargo test dsp -- --nocapture`).
 
 pub(crate) mod ceiling;
+mod declip;
 mod repair;
 mod signals;
 

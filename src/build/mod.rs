@@ -301,7 +301,7 @@ fn build_on(
     let advance = |n: u64| progress.advance(n);
     let steps = |plan: &master::TrackPlan, step: master::Step| {
         let what = match step {
-            master::Step::Learn => "learn (denoise profile, hum)".to_owned(),
+            master::Step::Learn => "learn (denoise profile, hum, clip levels)".to_owned(),
             master::Step::Measure => "decode, measure".to_owned(),
             master::Step::Render(n) => format!("render {n}"),
         };

@@ -12,11 +12,12 @@
 //! Latency: every stage runs on the delayed stream in place; the chain
 //! drops the first `latency_frames()` frames of the result and
 //! [`Chain::finish`] pushes as many frames of silence through to bring the
-//! tail out (the denoiser's STFT frame is a latency of the same kind).
+//! tail out (the denoiser's STFT frame and the declipper's look-ahead are
+//! latencies of the same kind).
 //! A [`Stage::Fade`] placed after a limiter is told the delay, so
 //! it still lands on the track's own frames.
 
-use super::{Compressor, Dehum, Denoise, Eq, Fade, Gain, Limiter, MatchEq, StereoWidth};
+use super::{Compressor, Declip, Dehum, Denoise, Eq, Fade, Gain, Limiter, MatchEq, StereoWidth};
 use crate::audio::{Block, BLOCK_FRAMES};
 
 /// One stage of a chain.
@@ -34,6 +35,8 @@ pub enum Stage {
     Dehum(Dehum),
     /// Boxed: the STFT's buffers are large.
     Denoise(Box<Denoise>),
+    /// Boxed: the AR fit's and the solver's buffers are large.
+    Declip(Box<Declip>),
 }
 
 impl From<Limiter> for Stage {
@@ -49,6 +52,7 @@ impl Stage {
             Stage::Limiter(l) => l.latency_frames(),
             Stage::MatchEq(m) => m.latency_frames(),
             Stage::Denoise(d) => d.latency_frames(),
+            Stage::Declip(d) => d.latency_frames(),
             _ => 0,
         }
     }
@@ -65,6 +69,7 @@ impl Stage {
             Stage::MatchEq(s) => s.process(block),
             Stage::Dehum(s) => s.process(block),
             Stage::Denoise(s) => s.process(block),
+            Stage::Declip(s) => s.process(block),
         }
     }
 }

@@ -12,13 +12,16 @@
 //! (TPDF / noise-shaped quantisation to 16 or 24 bits) and [`chain`], which
 //! strings the block stages together and hides the limiter's latency;
 //! [`match_eq`] is the linear-phase FIR of tonal matching. The repair
-//! stages: [`dehum`] (notches at a mains fundamental and its harmonics)
-//! and [`denoise`] (an STFT Wiener filter against a [`noise_profile`]
-//! learned before the render).
+//! stages: [`dehum`] (notches at a mains fundamental and its harmonics),
+//! [`denoise`] (an STFT Wiener filter against a [`noise_profile`]
+//! learned before the render) and [`declip`] (clipped samples rebuilt
+//! under an [`ar`] model, at or beyond the clip level).
 
+pub mod ar;
 pub mod chain;
 pub mod clips;
 pub mod compressor;
+pub mod declip;
 pub mod dehum;
 pub mod denoise;
 pub mod dither;
@@ -34,6 +37,7 @@ pub mod stereo;
 
 pub use chain::{Chain, Stage};
 pub use compressor::{Compressor, CompressorParams};
+pub use declip::{ClipLearner, ClipLevels, Declip, DeclipParams};
 pub use dehum::{Dehum, DehumParams};
 pub use denoise::{Denoise, DenoiseParams, NoiseLearner, NoiseProfile, ProfileSource};
 pub use dither::{Dither, DitherKind};

@@ -109,23 +109,30 @@ pub enum Stage {
     Dehum(Dehum),
     /// STFT Wiener noise reduction against a learned noise profile.
     Denoise(Denoise),
+    /// Clipped samples rebuilt at or beyond the clip level.
+    Declip(Declip),
 }
 
 impl Stage {
-    /// True for the repair stages (dehum, denoise), which go before the
-    /// tonal-matching EQ.
+    /// True for the repair stages (dehum, denoise, declip), which go
+    /// before the tonal-matching EQ.
     pub fn is_repair(&self) -> bool {
-        matches!(self, Stage::Dehum(_) | Stage::Denoise(_))
+        matches!(self, Stage::Dehum(_) | Stage::Denoise(_) | Stage::Declip(_))
     }
 
     /// True for a stage that learns from the track before the render:
-    /// a denoise (its noise profile) or a dehum with `freq_hz: auto`.
+    /// a denoise (its noise profile), a dehum with `freq_hz: auto` or a
+    /// declip with `threshold: auto` (its clip levels).
     pub fn learns(&self) -> bool {
         matches!(
             self,
             Stage::Denoise(_)
                 | Stage::Dehum(Dehum {
                     freq: HumFreq::Auto,
+                    ..
+                })
+                | Stage::Declip(Declip {
+                    threshold: ClipThreshold::Auto,
                     ..
                 })
         )
@@ -146,6 +153,23 @@ pub struct Dehum {
     /// Harmonics notched above the fundamental.
     pub harmonics: usize,
     pub q: f64,
+}
+
+/// A declip's clip level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClipThreshold {
+    /// Each channel's and sign's plateau at its peak, found in a pass
+    /// before the render.
+    Auto,
+    /// This level, dBFS, for both signs of both channels.
+    Dbfs(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Declip {
+    pub threshold: ClipThreshold,
+    /// Runs longer than this are left as they are.
+    pub max_run_ms: f64,
 }
 
 /// Where a denoise learns its noise profile.

@@ -59,6 +59,9 @@ pub enum Learned {
     Hum(Option<f64>),
     /// A `denoise`: its noise profile.
     Noise(Arc<dsp::NoiseProfile>),
+    /// A `declip` with `threshold: auto`: the clip levels found (none:
+    /// the stage passes audio through).
+    Clip(dsp::ClipLevels),
 }
 
 impl TrackPlan {
@@ -205,7 +208,8 @@ impl TrackPlan {
 /// One manifest stage as a DSP stage. A repair stage that has not
 /// learned yet (validation builds the chain to check its settings) is
 /// built as it would be on silence: a dehum `auto` with no notches, a
-/// denoise with a profile of no noise (it still has its latency).
+/// denoise with a profile of no noise (it still has its latency), a
+/// declip `auto` with no clip levels (a bypass).
 fn dsp_stage(
     s: &model::Stage,
     learned: Option<&Learned>,
@@ -284,6 +288,17 @@ fn dsp_stage(
                 smoothing: d.smoothing,
             };
             dsp::Stage::Denoise(Box::new(dsp::Denoise::new(rate, p, profile)?))
+        }
+        model::Stage::Declip(d) => {
+            let levels = match (d.threshold, learned) {
+                (model::ClipThreshold::Dbfs(db), _) => dsp::ClipLevels::both(db),
+                (model::ClipThreshold::Auto, Some(Learned::Clip(l))) => *l,
+                (model::ClipThreshold::Auto, _) => dsp::ClipLevels::none(),
+            };
+            let p = dsp::DeclipParams {
+                max_run_ms: d.max_run_ms,
+            };
+            dsp::Stage::Declip(Box::new(dsp::Declip::new(rate, p, &levels)?))
         }
     })
 }

@@ -1,7 +1,8 @@
 //! The learning pass of the repair stages: before a track is measured or
 //! rendered, each stage that needs to know the track first (a `denoise`,
 //! its noise profile; a `dehum` with `freq_hz: auto`, its fundamental)
-//! hears the whole track as it arrives at that stage, and what it learned
+//! hears the whole track as it arrives at that stage (a `declip` with
+//! `threshold: auto`, its clip levels, too), and what it learned
 //! goes into the plan ([`TrackPlan::learned`]) for every later pass.
 //!
 //! Why a pass of its own rather than a bounded look-ahead inside the
@@ -31,7 +32,7 @@ use super::render::{read_kept, Progress, Step, Steps};
 use super::MasterError;
 use crate::analysis::restoration::{Detector, HumDetector, Restoration};
 use crate::audio::Block;
-use crate::dsp::{Chain, NoiseLearner, ProfileSource};
+use crate::dsp::{Chain, ClipLearner, NoiseLearner, ProfileSource};
 use crate::manifest::model::{NoiseFrom, Stage};
 
 /// True when some stage of the plan still has to learn.
@@ -67,6 +68,7 @@ pub fn learn_all(
 enum Ear {
     Hum(Box<HumDetector>),
     Noise(Box<NoiseLearner>),
+    Clip(Box<ClipLearner>),
 }
 
 impl Ear {
@@ -74,6 +76,7 @@ impl Ear {
         match self {
             Ear::Hum(h) => h.add(b),
             Ear::Noise(n) => n.add(b),
+            Ear::Clip(c) => c.add(b),
         }
     }
 }
@@ -110,6 +113,13 @@ pub fn learn(
                     NoiseLearner::new(rate, source).map_err(|e| plan.dsp_err(e))?,
                 ))
             }
+            // The source's bit depth sets how close to the peak a held
+            // sample is at it (the stages before may change the audio,
+            // but a plateau they keep keeps its codes).
+            Stage::Declip(_) => Ear::Clip(Box::new(ClipLearner::new(
+                plan.info.bit_depth,
+                plan.info.float,
+            ))),
             _ => Ear::Hum(Box::new(HumDetector::new(rate))),
         };
         let mut out = chain.output_block();
@@ -126,6 +136,7 @@ pub fn learn(
                 h.finish(&mut found);
                 Learned::Hum(found.hum.map(|h| h.fundamental_hz))
             }
+            Ear::Clip(c) => Learned::Clip(c.finish()),
             Ear::Noise(n) => {
                 let profile = n.finish().map_err(|message| MasterError::Track {
                     track: plan.number,

@@ -48,14 +48,14 @@ impl Rng {
     }
 }
 
-fn tools(test: &str) -> bool {
+pub(super) fn tools(test: &str) -> bool {
     if !have_tool("ffmpeg", test) {
         return false;
     }
     have_python("numpy, scipy.io.wavfile", test)
 }
 
-fn write_f32(path: &Path, rate: u32, b: &Block) {
+pub(super) fn write_f32(path: &Path, rate: u32, b: &Block) {
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate: rate,
@@ -72,7 +72,7 @@ fn write_f32(path: &Path, rate: u32, b: &Block) {
 
 /// The block through a chain of one stage, in decoder-sized blocks; the
 /// chain hides the latency, so the result lines up and is as long.
-fn through(stage: Stage, x: &Block) -> Block {
+pub(super) fn through(stage: Stage, x: &Block) -> Block {
     let mut chain = Chain::new(vec![stage]);
     let mut out = Block::with_capacity(x.len());
     let mut part = chain.output_block();
@@ -96,7 +96,7 @@ fn through(stage: Stage, x: &Block) -> Block {
     out
 }
 
-fn ffmpeg(input: &Path, filter: &str, out: &Path) {
+pub(super) fn ffmpeg(input: &Path, filter: &str, out: &Path) {
     let o = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-i"])
         .arg(input)
@@ -111,7 +111,7 @@ fn ffmpeg(input: &Path, filter: &str, out: &Path) {
     );
 }
 
-fn measure(args: &[&str]) -> Value {
+pub(super) fn measure(args: &[&str]) -> Value {
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/dsp/repair_measure.py");
     let o = Command::new("python3")
         .arg(script)
@@ -122,12 +122,12 @@ fn measure(args: &[&str]) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
-fn p(path: &Path) -> &str {
+pub(super) fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
 /// The excerpts: (folder, file, start s, rate).
-const TRACKS: [(&str, &str, f64, u32); 3] = [
+pub(super) const TRACKS: [(&str, &str, f64, u32); 3] = [
     ("wav48", "hr3-desert.wav", 40.0, 48_000),
     ("wav44", "hr3-jungle.wav", 20.0, 44_100),
     ("wav48", "hr3-laboratory.wav", 30.0, 48_000),

@@ -4,6 +4,7 @@
 #   python3 repair_measure.py snr CLEAN DAMAGED OUT [FROM_S]
 #   python3 repair_measure.py hum CLEAN DAMAGED OUT F0 HARMONICS Q SKIP_S OUT_CLEAN
 #   python3 repair_measure.py change CLEAN OUT
+#   python3 repair_measure.py declip CLEAN CLIPPED OUT...
 # Prints one JSON object.
 import json
 import sys
@@ -113,3 +114,21 @@ elif mode == "change":
     rms = float(10 * np.log10(max((d ** 2).mean(), 1e-300)))
     rel = float(10 * np.log10(max((d ** 2).sum(), 1e-300) / (clean[:n] ** 2).sum()))
     print(json.dumps({"diff_dbfs": rms, "diff_re_signal_db": rel, "lag": lag_of(out, clean)}))
+elif mode == "declip":
+    # Error energy against the clean file, clipped and each output, and
+    # each output's shift (cross-correlation); the reduction in dB.
+    rate, clean = read(sys.argv[2])
+    _, clip = read(sys.argv[3])
+    n = len(clean)
+    e0 = float(((clip[:n] - clean) ** 2).sum())
+    outs = []
+    for path in sys.argv[4:]:
+        _, out = read(path)
+        m = min(n, len(out))
+        e = float(((out[:m] - clean[:m]) ** 2).sum())
+        clipped = np.abs(clip[:m]) >= np.abs(clip).max() * (1 - 1e-6)
+        outs.append({"error": e, "reduction_db": float(10 * np.log10(e0 / e)),
+                     "length": len(out), "lag": lag_of(out, clean),
+                     "reliable_changed": int((out[:m][~clipped] != clip[:m][~clipped]).sum())})
+    print(json.dumps({"clipped_error": e0, "clipped_fraction": float(
+        (np.abs(clip) >= np.abs(clip).max() * (1 - 1e-6)).mean()), "outs": outs}))

@@ -1,7 +1,8 @@
 //! The `mastering:` section and the mastering chains (the default one and
 //! each track's own): loudness mode and target, the true-peak ceiling, and
 //! the EQ, compressor, limiter, gain and stereo stages with their settings
-//! (the repair stages, dehum and denoise, are read in `repair.rs`).
+//! (the repair stages, dehum, denoise and declip, are read in
+//! `repair.rs`).
 
 use super::fields::{fields, settings, suggest};
 use super::Cx;
@@ -24,6 +25,7 @@ pub(super) const STAGE_KEYS: &[&str] = &[
     "match",
     "dehum",
     "denoise",
+    "declip",
 ];
 pub(super) const BAND_KEYS: &[&str] = &["type", "freq_hz", "gain_db", "q"];
 pub(super) const COMPRESSOR_KEYS: &[&str] = &[
@@ -132,6 +134,7 @@ pub(super) fn chain(cx: &mut Cx, node: &Node) -> Vec<Stage> {
             }
             "dehum" => super::repair::dehum(cx, value),
             "denoise" => super::repair::denoise(cx, value),
+            "declip" => super::repair::declip(cx, value),
             other => {
                 let hint = suggest(other, STAGE_KEYS)
                     .map(|s| format!("; did you mean `{s}`?"))

@@ -1,4 +1,4 @@
-//! The repair stages of a chain, `dehum` and `denoise`, with their
+//! The repair stages of a chain, `dehum`, `denoise` and `declip`, with their
 //! settings range-checked where they are written, and the rule that they
 //! come before the tonal-matching EQ's `- match:` (their learning pass
 //! runs without that EQ, so a stage after it would learn from audio it
@@ -6,6 +6,7 @@
 
 use super::fields::{settings, shown};
 use super::Cx;
+use crate::dsp::declip::DEFAULT_MAX_RUN_MS;
 use crate::dsp::dehum::{DEFAULT_HARMONICS, DEFAULT_Q};
 use crate::dsp::denoise::{DEFAULT_REDUCTION_DB, DEFAULT_SMOOTHING};
 use crate::manifest::model::*;
@@ -13,6 +14,7 @@ use crate::manifest::raw::{Node, Value};
 
 pub(super) const DEHUM_KEYS: &[&str] = &["freq_hz", "harmonics", "q"];
 pub(super) const DENOISE_KEYS: &[&str] = &["reduction_db", "smoothing", "profile"];
+pub(super) const DECLIP_KEYS: &[&str] = &["threshold", "max_run_ms"];
 pub(super) const RANGE_KEYS: &[&str] = &["start_s", "end_s"];
 /// The shortest profile range, seconds: a few of the denoiser's frames.
 pub const MIN_RANGE_S: f64 = 0.25;
@@ -75,6 +77,38 @@ pub(super) fn denoise(cx: &mut Cx, node: &Node) -> Option<Stage> {
     }))
 }
 
+/// `- declip: { threshold: auto | <dBFS>, max_run_ms: 10 }`.
+pub(super) fn declip(cx: &mut Cx, node: &Node) -> Option<Stage> {
+    let f = settings(cx, node, "declip", DECLIP_KEYS)?;
+    let threshold = match f.node("threshold") {
+        None => Some(ClipThreshold::Auto),
+        Some(n) => match &n.value {
+            Value::Str(s) if s == "auto" => Some(ClipThreshold::Auto),
+            Value::Int(_) | Value::Float(_) => f
+                .number(cx, "threshold", " dBFS", -40.0, 0.0)
+                .map(ClipThreshold::Dbfs),
+            other => {
+                cx.error(
+                    n.pos,
+                    format!(
+                        "`threshold` must be `auto` (the plateau at each channel's peak) or a clip level in dBFS from -40 to 0, found {}",
+                        shown(other)
+                    ),
+                );
+                None
+            }
+        },
+    };
+    let max_run = f.number(cx, "max_run_ms", " ms", 0.1, 20.0);
+    if max_run.is_none() && f.node("max_run_ms").is_some() {
+        return None;
+    }
+    Some(Stage::Declip(Declip {
+        threshold: threshold?,
+        max_run_ms: max_run.unwrap_or(DEFAULT_MAX_RUN_MS),
+    }))
+}
+
 fn profile(cx: &mut Cx, n: &Node) -> Option<NoiseFrom> {
     match &n.value {
         Value::Str(s) if s == "quietest" => return Some(NoiseFrom::Quietest),
@@ -119,7 +153,7 @@ pub(super) fn before_match(cx: &mut Cx, items: &[Node], stages: &[(usize, Stage)
         if s.is_repair() {
             cx.error(
                 items[*i].pos,
-                "repair stages (dehum, denoise) go before `- match:`: they learn from the track before the tonal-matching EQ exists, so after it they would learn from other audio than they clean",
+                "repair stages (dehum, denoise, declip) go before `- match:`: they learn from the track before the tonal-matching EQ exists, so after it they would learn from other audio than they clean",
             );
         }
     }
