@@ -14,24 +14,17 @@
 
 use std::path::PathBuf;
 
-use glassmaster::audio::{Block, BLOCK_FRAMES};
+use glassmaster::audio::Block;
 use glassmaster::dsp::{ClipLearner, ClipLevels, Declip, DeclipParams, Stage};
 
 use super::ceiling::real_music;
-use super::repair::{ffmpeg, measure, p, through, tools, write_f32, TRACKS};
+use super::repair::{blocks, ffmpeg, measure, p, through, tools, write_f32, TRACKS};
 use crate::util::scratch;
 
 fn learn(x: &Block) -> ClipLevels {
     let mut l = ClipLearner::new(None, true);
-    for (a, b) in x
-        .left
-        .chunks(BLOCK_FRAMES)
-        .zip(x.right.chunks(BLOCK_FRAMES))
-    {
-        l.add(&Block {
-            left: a.to_vec(),
-            right: b.to_vec(),
-        });
+    for b in blocks(x) {
+        l.add(&b);
     }
     l.finish()
 }

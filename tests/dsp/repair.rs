@@ -70,21 +70,24 @@ pub(super) fn write_f32(path: &Path, rate: u32, b: &Block) {
     w.finalize().unwrap();
 }
 
+/// `x` in blocks of [`BLOCK_FRAMES`], as a render feeds a stage.
+pub(super) fn blocks(x: &Block) -> impl Iterator<Item = Block> + '_ {
+    x.left
+        .chunks(BLOCK_FRAMES)
+        .zip(x.right.chunks(BLOCK_FRAMES))
+        .map(|(l, r)| Block {
+            left: l.to_vec(),
+            right: r.to_vec(),
+        })
+}
+
 /// The block through a chain of one stage, in decoder-sized blocks; the
 /// chain hides the latency, so the result lines up and is as long.
 pub(super) fn through(stage: Stage, x: &Block) -> Block {
     let mut chain = Chain::new(vec![stage]);
     let mut out = Block::with_capacity(x.len());
     let mut part = chain.output_block();
-    for (l, r) in x
-        .left
-        .chunks(BLOCK_FRAMES)
-        .zip(x.right.chunks(BLOCK_FRAMES))
-    {
-        let b = Block {
-            left: l.to_vec(),
-            right: r.to_vec(),
-        };
+    for b in blocks(x) {
         chain.process(&b, &mut part);
         out.left.extend_from_slice(&part.left);
         out.right.extend_from_slice(&part.right);
@@ -288,15 +291,8 @@ fn hiss(n: usize, pink: bool, db: f64, seed: u64) -> Block {
 
 fn denoise(rate: u32, reduction_db: f64, x: &Block) -> Block {
     let mut learner = NoiseLearner::new(rate, ProfileSource::Quietest).unwrap();
-    for (l, r) in x
-        .left
-        .chunks(BLOCK_FRAMES)
-        .zip(x.right.chunks(BLOCK_FRAMES))
-    {
-        learner.add(&Block {
-            left: l.to_vec(),
-            right: r.to_vec(),
-        });
+    for b in blocks(x) {
+        learner.add(&b);
     }
     let profile = learner.finish().unwrap();
     let p = DenoiseParams {
