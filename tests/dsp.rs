@@ -6,7 +6,7 @@
 //! figures it measured (`cargo test dsp -- --nocapture`).
 
 pub(crate) mod ceiling;
-mod declip;
+pub(crate) mod declip;
 mod repair;
 mod signals;
 

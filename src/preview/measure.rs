@@ -124,9 +124,17 @@ enum Part {
 /// libebur128's interpolator).
 const FLUSH: u64 = 2 * (crate::dsp::oversample::STRETCH + crate::dsp::oversample::HIST) as u64;
 
+/// Frames of the lead handed to the meters: all their history reaches
+/// back (the reconstruction's window and pending stretch, libebur128's
+/// interpolator), with room to spare. The lead's earlier frames are
+/// decoded and dropped: they are the encoder's start, and metering them
+/// cost a twelfth of the preview's metering for figures thrown away.
+const WARM: u64 = FLUSH;
+
 /// Decodes one passage's file, handing each stretch of its blocks to `f`
-/// with its part; the first stretch of the passage itself is announced by
-/// `Part::Passage` with `first` true.
+/// with its part (of the lead, only the last [`WARM`] frames); the first
+/// stretch of the passage itself is announced by `Part::Passage` with
+/// `first` true.
 fn decode_parts(
     kind: PreviewCodec,
     file: &Path,
@@ -134,6 +142,7 @@ fn decode_parts(
     f: &mut dyn FnMut(Part, bool, &Block) -> Result<(), DeliverError>,
 ) -> Result<u64, DeliverError> {
     let lead = p.lead();
+    let warm_from = lead.saturating_sub(WARM);
     let end = lead + p.frames();
     let stop = end + if p.ends_track() { 0 } else { FLUSH };
     let mut pos = 0u64;
@@ -144,6 +153,10 @@ fn decode_parts(
         let mut at = 0u64;
         while at < len {
             let abs = pos + at;
+            if abs < warm_from {
+                at = (warm_from - pos).min(len);
+                continue;
+            }
             let (part, until) = if abs < lead {
                 (Part::Lead, lead)
             } else if abs < end {

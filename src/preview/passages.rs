@@ -12,9 +12,9 @@
 //! high-pass, +6 dB an octave) are kept ([`WindowStats`]); at the end the
 //! windows are ranked twice, by `peak + RMS / 2` (dense and loud) and by
 //! `peak + difference RMS` (bright and loud), and taken from the two
-//! rankings in turn, three seconds around each, until 20 % of the track
+//! rankings in turn, three seconds around each, until 15 % of the track
 //! (at least 12 s) is covered ([`select`]). Each passage is encoded on its
-//! own with a quarter of a second of the master before and after it (the
+//! own with 0.15 s of the master before and after it (the
 //! encoder's start and end are not measured), decoded, and measured over
 //! the passage itself. A track too short for the passages to save
 //! anything is previewed whole.
@@ -35,10 +35,10 @@ const WINDOW_S: f64 = 0.5;
 const BEFORE: usize = 2;
 const AFTER: usize = 3;
 /// The share of the track the passages cover, and the least they cover.
-const COVERAGE: f64 = 0.20;
+const COVERAGE: f64 = 0.15;
 const MIN_COVER_S: f64 = 12.0;
 /// The master encoded before and after each passage, in seconds.
-const MARGIN_S: f64 = 0.25;
+const MARGIN_S: f64 = 0.15;
 
 /// A stretch of the track (frames at the stores' rate): `encoded_from ..
 /// encoded_to` is encoded, `from .. to` measured.
@@ -269,9 +269,9 @@ mod tests {
         let frames = 1200 * 24_000;
         let p = select(&s, 24_000, frames, 48_000);
         let covered: u64 = p.iter().map(Passage::frames).sum();
-        // 20 % of 1200 windows, rounded up to whole passages.
+        // 15 % of 1200 windows, rounded up to whole passages.
         assert!(
-            (240 * 24_000..=250 * 24_000).contains(&covered),
+            (180 * 24_000..=190 * 24_000).contains(&covered),
             "{covered}"
         );
         for w in [200, 201, 800, 1000] {
@@ -283,7 +283,7 @@ mod tests {
         }
         for q in &p {
             assert!(q.encoded_from <= q.from && q.to <= q.encoded_to && q.encoded_to <= frames);
-            assert!(q.lead() == 12_000 || q.encoded_from == 0);
+            assert!(q.lead() == 7_200 || q.encoded_from == 0);
         }
         for pair in p.windows(2) {
             assert!(pair[0].encoded_to <= pair[1].encoded_from + 24_000);

@@ -121,3 +121,91 @@ fn build_dehums_and_denoises_and_keeps_the_master_aligned() {
         "{before} -> {after}"
     );
 }
+
+/// `declip` end to end: 10 s of hr3-laboratory (at -6 dB, so the final
+/// limiter stays idle) hard-clipped 6 dB under its own peak and written
+/// as a 24-bit WAV, mastered with `loudness_mode: off` and the chain
+/// `declip: { threshold: auto }`. The master is the stage's own output on
+/// the file's samples (tests/dsp/declip.rs's path, levels learned as the
+/// learning pass learns them) but for the master's 24-bit rounding, as
+/// long as the source, aligned to it (numpy's cross-correlation), keeps
+/// every sample under the clip level, and is closer to the unclipped
+/// excerpt than the clipped file by at least 6 dB of error energy.
+#[test]
+fn build_declips_as_the_stage_does_and_keeps_the_master_aligned() {
+    if !have_tool("python3", "declip build")
+        || !have_python("numpy, scipy.io.wavfile", "declip build")
+    {
+        return;
+    }
+    let Some(b) = real_music("wav48", "hr3-laboratory.wav", 30.0, 10.0, -6.0) else {
+        return;
+    };
+    let rate = 48_000u32;
+    let dir = scratch("declip-build");
+    write_wav24(&dir.join("clean.wav"), rate, &[&b.left, &b.right]);
+    let clean = read_wav(&dir.join("clean.wav"));
+    let peak = clean.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    let level = peak * 10f64.powf(-6.0 / 20.0);
+    let clipped: Vec<Vec<f64>> = clean
+        .iter()
+        .map(|c| c.iter().map(|v| v.clamp(-level, level)).collect())
+        .collect();
+    write_wav24(&dir.join("clipped.wav"), rate, &[&clipped[0], &clipped[1]]);
+    // The stage on exactly the samples the build reads.
+    let src = read_wav(&dir.join("clipped.wav"));
+    let direct = crate::dsp::declip::declip(
+        rate,
+        &glassmaster::audio::Block {
+            left: src[0].clone(),
+            right: src[1].clone(),
+        },
+    );
+    std::fs::write(
+        dir.join("album.yaml"),
+        "glassmaster: 1\nrelease: { title: Declip, artist: Test }\nmastering:\n  loudness_mode: off\n  chain:\n    - declip: { threshold: auto }\ntracks:\n  - { file: clipped.wav, title: One }\n",
+    )
+    .unwrap();
+    build_ok(&dir, "album.yaml", "out", &["--only", "masters"]);
+    let m = masters(&dir.join("out"));
+    let master = read_wav(&m[0]);
+    assert_eq!(master[0].len(), src[0].len(), "the master's length");
+    let lsb = 1.0 / f64::from(1u32 << 23);
+    let (mut worst, mut rebuilt, mut under) = (0.0f64, 0usize, 0.0f64);
+    for (c, d) in [&direct.left, &direct.right].into_iter().enumerate() {
+        for ((o, d), s) in master[c].iter().zip(d).zip(&src[c]) {
+            worst = worst.max((o - d).abs());
+            if s.abs() < level - 2.0 * lsb {
+                under = under.max((o - s).abs());
+            } else if (o - s).abs() > lsb {
+                rebuilt += 1;
+            }
+        }
+    }
+    let r = measure(&[
+        "declip",
+        dir.join("clean.wav").to_str().unwrap(),
+        dir.join("clipped.wav").to_str().unwrap(),
+        m[0].to_str().unwrap(),
+    ]);
+    let out = &r["outs"][0];
+    println!(
+        "build with declip auto: {:.2} % of samples clipped, {rebuilt} rebuilt; error {:.2} dB lower; master against the stage alone at most {:.1} LSB, samples under the level at most {:.1} LSB off; lag {}",
+        100.0 * r["clipped_fraction"].as_f64().unwrap(),
+        out["reduction_db"].as_f64().unwrap(),
+        worst / lsb,
+        under / lsb,
+        out["lag"]
+    );
+    assert_eq!(out["lag"].as_i64(), Some(0), "the master is shifted");
+    assert!(rebuilt > 1000, "only {rebuilt} samples rebuilt");
+    assert!(
+        worst <= 2.0 * lsb,
+        "the master is not the stage's output: {worst}"
+    );
+    assert!(
+        under <= 2.0 * lsb,
+        "a sample under the clip level moved: {under}"
+    );
+    assert!(out["reduction_db"].as_f64().unwrap() >= 6.0, "{r}");
+}

@@ -29,7 +29,7 @@ fn learn(x: &Block) -> ClipLevels {
     l.finish()
 }
 
-fn declip(rate: u32, x: &Block) -> Block {
+pub(crate) fn declip(rate: u32, x: &Block) -> Block {
     let d = Declip::new(rate, DeclipParams::default(), &learn(x)).unwrap();
     through(Stage::Declip(Box::new(d)), x)
 }
