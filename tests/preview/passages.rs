@@ -156,8 +156,8 @@ fn passages_read_as_an_independent_reconstruction_and_not_over_the_whole_track()
             }
             // A passage's encode is not the same bits as the whole track's
             // there, so it may read a little over the whole track's peak
-            // (bench/preview.sh's 44 tracks: MP3 128k up to +0.45 dB, Opus
-            // 160k +0.43, at 20 % coverage as at 15 %); under it by
+            // (bench/preview.sh's 44 tracks: MP3 128k up to +0.45 dB and Opus
+            // 160k +0.43 at 20 % coverage; at 15 %, MP3 +0.19, Opus +0.44); under it by
             // whatever the passages missed (printed above, in the README).
             // More than half a dB over is a passage measured wrong (its
             // encoder's start or end read as music).
