@@ -6,7 +6,8 @@
 //!
 //! Stages: [`eq`] (RBJ biquads), [`compressor`] (feed-forward, soft knee),
 //! [`limiter`] (true-peak lookahead limiter, fixed latency) with its
-//! detector [`oversample`] (also the reconstruction peak meter), [`gain`],
+//! detector [`oversample`] (also the kernel of [`reconstructed`], the
+//! reconstruction peak meter and clip counter), [`gain`],
 //! [`stereo`] (M/S width), [`fade`] (fade in/out, trim helper),
 //! [`resample`] (rubato FFT resampler, delay compensated), [`dither`]
 //! (TPDF / noise-shaped quantisation to 16 or 24 bits) and [`chain`], which
@@ -19,7 +20,6 @@
 
 pub mod ar;
 pub mod chain;
-pub mod clips;
 pub mod compressor;
 pub mod declip;
 pub mod dehum;
@@ -32,6 +32,7 @@ pub mod limiter;
 pub mod match_eq;
 pub mod noise_profile;
 pub mod oversample;
+pub mod reconstructed;
 pub mod resample;
 pub mod stereo;
 
@@ -46,7 +47,7 @@ pub use fade::{trim_range, Fade, FadeCurve, FadeParams};
 pub use gain::Gain;
 pub use limiter::{Limiter, LimiterParams};
 pub use match_eq::{MatchCurve, MatchEq};
-pub use oversample::ReconstructedPeak;
+pub use reconstructed::ReconstructedPeak;
 pub use resample::Resampler;
 pub use stereo::StereoWidth;
 

@@ -1,5 +1,6 @@
 //! Inter-sample peak detection by band-limited oversampling: the
-//! limiter's detector and the reconstruction peak meter of the report.
+//! limiter's detector, and the kernel of the reconstruction peak meter
+//! and clip counter ([`super::reconstructed`]).
 //!
 //! Two polyphase FIR kernels compute, for every interval between two input
 //! samples, only the points between the samples (the samples themselves
@@ -37,8 +38,6 @@
 //! left sample being `x[j + DELAY - 1]`.
 
 use std::f64::consts::PI;
-
-use crate::audio::Block;
 
 /// Half-length of the reconstruction kernel: it reads 2 × 64 samples per
 /// point.
@@ -329,142 +328,6 @@ unsafe fn stretch_peaks_avx2(d: &Detector, x: &[f32], out: &mut [f32], last: &mu
     stretch_peaks_body(d, x, out, last)
 }
 
-/// The peak of the signal as an ideal DAC reconstructs it (the
-/// reconstruction kernel alone, see the module doc), streamed over stereo
-/// blocks. A stretch whose window holds no sample that could raise the
-/// peak so far (bounded by the kernel's L1 norm) is not computed, so on
-/// music most of the signal costs only a max.
-#[derive(Debug, Clone)]
-pub struct ReconstructedPeak {
-    det: Detector,
-    /// History + pending samples per channel: `buf[c][..fill]`.
-    buf: [Vec<f32>; 2],
-    fill: usize,
-    last: [f32; 2],
-    iv: Vec<f32>,
-    max: f64,
-    sample_peak: f64,
-}
-
-impl Default for ReconstructedPeak {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ReconstructedPeak {
-    /// A meter with the zeros before the first frame as history. The
-    /// kernel is defined relative to the sample rate, so one meter suits
-    /// every rate.
-    pub fn new() -> Self {
-        ReconstructedPeak {
-            det: Detector::new(48_000.0, false),
-            buf: [vec![0.0; HIST + STRETCH], vec![0.0; HIST + STRETCH]],
-            fill: HIST - 1,
-            last: [0.0; 2],
-            iv: vec![0.0; STRETCH],
-            max: 0.0,
-            sample_peak: 0.0,
-        }
-    }
-
-    /// Meters one block.
-    pub fn add(&mut self, block: &Block) {
-        let n = block.left.len().min(block.right.len());
-        let mut at = 0;
-        while at < n {
-            let room = HIST - 1 + STRETCH - self.fill;
-            let k = room.min(n - at);
-            for (c, src) in [&block.left, &block.right].into_iter().enumerate() {
-                for (d, s) in self.buf[c][self.fill..self.fill + k]
-                    .iter_mut()
-                    .zip(&src[at..at + k])
-                {
-                    *d = *s as f32;
-                    self.sample_peak = self.sample_peak.max(s.abs());
-                }
-            }
-            self.fill += k;
-            at += k;
-            if self.fill == HIST - 1 + STRETCH {
-                self.run(STRETCH);
-            }
-        }
-    }
-
-    /// Computes the `n` intervals whose windows are complete and keeps the
-    /// last `HIST - 1` samples as history.
-    fn run(&mut self, n: usize) {
-        let end = n + HIST - 1;
-        let reach = self.buf[0][..end]
-            .iter()
-            .chain(&self.buf[1][..end])
-            .fold(0.0f32, |m, v| m.max(v.abs()));
-        if f64::from(reach) * self.det.l1 >= self.max {
-            let iv = &mut self.iv[..n];
-            iv.fill(0.0);
-            for c in 0..2 {
-                let mut last = self.last[c];
-                self.det.stretch_peaks(&self.buf[c][..end], iv, &mut last);
-                self.last[c] = last;
-            }
-            for v in iv.iter() {
-                self.max = self.max.max(f64::from(*v));
-            }
-        } else {
-            // The 7/8 points are only read by the parabola of a stretch
-            // that is computed; a small stand-in raises its vertex (never
-            // lowers it), and stretches after a skipped one are quiet.
-            self.last = [0.0; 2];
-        }
-        for b in &mut self.buf {
-            b.copy_within(n..end, 0);
-        }
-        self.fill = HIST - 1;
-    }
-
-    /// Starts the peak again from here, keeping the history: the peak of
-    /// a stretch of a longer signal. Intervals still pending (up to
-    /// `STRETCH + DELAY` frames before this point) count towards the new
-    /// peak.
-    pub fn restart(&mut self) {
-        self.max = 0.0;
-        self.sample_peak = 0.0;
-    }
-
-    /// The peak of the intervals computed so far, without the zeros after
-    /// the last frame (see [`Self::dbfs`]): the peak up to `STRETCH +
-    /// DELAY` frames before the last one fed, for a stretch whose signal
-    /// goes on past it.
-    pub fn dbfs_so_far(&self) -> Option<f64> {
-        let peak = self.max.max(self.sample_peak);
-        (peak > 0.0).then(|| super::lin_to_db(peak))
-    }
-
-    /// The peak so far, with the zeros after the last frame as future
-    /// (so the tail's inter-sample points count), in dBFS; `None` for
-    /// digital silence.
-    pub fn dbfs(&self) -> Option<f64> {
-        let mut tail = self.clone();
-        let pending = tail.fill - (HIST - 1);
-        for b in &mut tail.buf {
-            b[tail.fill..].fill(0.0);
-        }
-        // The pending samples' intervals, then those reaching into the
-        // zeros after the end.
-        tail.fill = HIST - 1 + STRETCH;
-        tail.run(STRETCH);
-        if pending + DELAY > STRETCH {
-            for b in &mut tail.buf {
-                b[HIST - 1..].fill(0.0);
-            }
-            tail.run(STRETCH);
-        }
-        let peak = tail.max.max(tail.sample_peak);
-        (peak > 0.0).then(|| super::lin_to_db(peak))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,59 +402,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    /// A sine's peak, from 0.02 fs to 0.48 fs at any phase, reads within
-    /// 0.01 dB of its amplitude.
-    #[test]
-    fn sine_peaks_read_true_up_to_048_fs() {
-        for f in [0.02, 0.2, 0.333, 0.4, 0.43, 0.45, 0.46, 0.47, 0.48] {
-            for ph in 0..8 {
-                let phase = ph as f64 * 0.37;
-                // Faded in and out over 300 samples: a sine that starts
-                // abruptly overshoots (Gibbs) in any band-limited reading.
-                let x: Vec<f64> = (0..2000)
-                    .map(|i| {
-                        let edge = (i.min(1999 - i) as f64 / 300.0).min(1.0);
-                        let fade = 0.5 - 0.5 * (PI * edge).cos();
-                        fade * 0.5 * (2.0 * PI * f * i as f64 + phase).sin()
-                    })
-                    .collect();
-                let mut m = ReconstructedPeak::new();
-                m.add(&Block {
-                    left: x.clone(),
-                    right: x,
-                });
-                let db = m.dbfs().unwrap() - 20.0 * 0.5f64.log10();
-                assert!(db.abs() < 0.01, "{f} fs phase {phase}: {db} dB");
-            }
-        }
-    }
-
-    #[test]
-    fn skipping_does_not_change_the_reading() {
-        let mut rng = crate::dsp::dither::Rng::new(9);
-        let x: Vec<f64> = (0..20_000)
-            .map(|i| {
-                let loud = if (i / 3000) % 2 == 0 { 0.05 } else { 0.7 };
-                loud * rng.uniform()
-            })
-            .collect();
-        let b = Block {
-            left: x.clone(),
-            right: x.iter().map(|v| -v).collect(),
-        };
-        let mut m = ReconstructedPeak::new();
-        for c in (0..b.len()).step_by(997) {
-            let e = (c + 997).min(b.len());
-            m.add(&Block {
-                left: b.left[c..e].to_vec(),
-                right: b.right[c..e].to_vec(),
-            });
-        }
-        let mut plain = ReconstructedPeak::new();
-        plain.det.l1 = f64::INFINITY;
-        plain.add(&b);
-        assert_eq!(m.dbfs(), plain.dbfs());
     }
 }

@@ -16,9 +16,11 @@
 //! ffmpeg's decode. A decode longer than the spool differs from silence
 //! past its end.
 //!
-//! Only a stream whose true peak passes full scale can clip; for those a
-//! second decode counts the clips ([`crate::dsp::clips::ClipCounter`]), so
-//! a stream that cannot clip pays nothing for the count.
+//! The clips are counted in the same pass, by the reconstruction's meter
+//! ([`ReconstructedPeak::counting_clips`]): it computes a stretch that can
+//! raise the peak or pass full scale, so a stream that stays under full
+//! scale pays nothing for its count, and one that clips is decoded and
+//! reconstructed once.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -28,7 +30,6 @@ use crate::analysis::{Meter, TruePeak};
 use crate::audio::{Block, BLOCK_FRAMES};
 use crate::deliver::encode::preview::decode;
 use crate::deliver::DeliverError;
-use crate::dsp::clips::ClipCounter;
 use crate::dsp::ReconstructedPeak;
 
 use super::passages::Passage;
@@ -202,13 +203,14 @@ pub fn measure(
     let (mut true_peak, mut reconstructed) = (None::<f64>, None::<f64>);
     let mut sample_peak = 0.0f64;
     let mut frames = 0u64;
+    let (mut clipped_on_sample, mut clipped_inter_sample) = (0u64, 0u64);
     let higher = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
     for (file, p) in files {
         let mut tp = TruePeak::new(rate).map_err(|e| meter_err(file, e))?;
-        let mut recon = ReconstructedPeak::new();
+        let mut recon = ReconstructedPeak::counting_clips();
         let mut spool = SpoolFrames::open(reference)?;
         spool.seek(p.from).map_err(|e| io(reference, e))?;
         decode_parts(kind, file, p, &mut |part, first, b| {
@@ -246,44 +248,24 @@ pub fn measure(
             diff_meter.add(&diff);
             Ok(())
         })?;
-        let r = if p.ends_track() {
-            recon.dbfs()
+        let (r, (on, inter)) = if p.ends_track() {
+            (recon.dbfs(), recon.counts_to_end())
         } else {
-            recon.dbfs_so_far()
+            (recon.dbfs_so_far(), recon.counts())
         };
+        clipped_on_sample += on;
+        clipped_inter_sample += inter;
         reconstructed = higher(reconstructed, r);
         true_peak = higher(true_peak, higher(tp.dbtp(), r));
     }
-    let mut m = Measured {
+    Ok(Measured {
         frames,
         true_peak_dbtp: true_peak,
         reconstructed_peak_dbfs: reconstructed,
         sample_peak_dbfs: (sample_peak > 0.0).then(|| 20.0 * sample_peak.log10()),
-        clipped_on_sample: 0,
-        clipped_inter_sample: 0,
+        clipped_on_sample,
+        clipped_inter_sample,
         integrated_lufs: loud.finish().0.integrated_lufs,
         artefact_lufs: diff_meter.finish().0.integrated_lufs,
-    };
-    // The counter reads the reconstruction's kernel: nothing to count
-    // while its peak (or a sample) stays at or under full scale.
-    if reconstructed.is_some_and(|p| p > 0.0) || sample_peak > 1.0 {
-        for (file, p) in files {
-            let mut clips = ClipCounter::new();
-            decode_parts(kind, file, p, &mut |_, first, b| {
-                if first {
-                    clips.restart();
-                }
-                clips.add(b);
-                Ok(())
-            })?;
-            let (on, inter) = if p.ends_track() {
-                clips.finish()
-            } else {
-                clips.counts()
-            };
-            m.clipped_on_sample += on;
-            m.clipped_inter_sample += inter;
-        }
-    }
-    Ok(m)
+    })
 }
